@@ -1,0 +1,237 @@
+//! Configuration: serde mirrors of the TypeScript `ISmarts3Config` (camelCase), with defaults.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub cors: CorsConfig,
+    pub logging: LoggingConfig,
+    pub limits: LimitsConfig,
+    pub multipart: MultipartConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ServerConfig {
+    /// 0 = any free port; the port actually bound is reported back.
+    pub port: u16,
+    pub address: String,
+    pub region: String,
+    pub silent: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            port: 3000,
+            address: "127.0.0.1".into(),
+            region: "us-east-1".into(),
+            silent: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StorageConfig {
+    pub directory: PathBuf,
+    pub clean_slate: bool,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            directory: PathBuf::from(".nogit/bucketsDir"),
+            clean_slate: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AuthConfig {
+    /// Signature verification; off by default, like s3rver. Any credentials are then accepted.
+    pub enabled: bool,
+    pub credentials: Vec<Credential>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            credentials: vec![Credential::default()],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Credential {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl Default for Credential {
+    /// The credentials smarts3 v2 (s3rver) handed out.
+    fn default() -> Self {
+        Self {
+            access_key_id: "S3RVER".into(),
+            secret_access_key: "S3RVER".into(),
+        }
+    }
+}
+
+/// The owner reported in listings: a canonical id (64 hex digits, as S3's) and a display name.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub id: String,
+    pub display_name: String,
+}
+
+impl Credential {
+    pub fn owner(&self) -> Owner {
+        let digest = Sha256::digest(format!("smarts3-owner:{}", self.access_key_id).as_bytes());
+        Owner {
+            id: hex::encode(digest),
+            display_name: self.access_key_id.to_lowercase(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CorsConfig {
+    pub enabled: bool,
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    pub allowed_headers: Vec<String>,
+    pub exposed_headers: Vec<String>,
+    pub max_age: Option<u64>,
+    pub allow_credentials: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LoggingConfig {
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LimitsConfig {
+    /// Largest single PUT body, in bytes (S3: 5 GiB).
+    pub max_object_size: u64,
+    /// Largest total of user metadata (`x-amz-meta-*` names and values), in bytes (S3: 2 KB).
+    pub max_metadata_size: usize,
+    /// How long a client may take to send its request headers.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_object_size: 5 * 1024 * 1024 * 1024,
+            max_metadata_size: 2048,
+            request_timeout_ms: 300_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MultipartConfig {
+    pub expiration_days: u64,
+    pub cleanup_interval_minutes: u64,
+}
+
+impl Default for MultipartConfig {
+    fn default() -> Self {
+        Self {
+            expiration_days: 7,
+            cleanup_interval_minutes: 60,
+        }
+    }
+}
+
+impl Config {
+    /// Checks what serde cannot; the message is written for the user who wrote the config.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.server.address.trim().is_empty() {
+            return Err("server.address must not be empty".into());
+        }
+        if self.server.region.trim().is_empty() {
+            return Err("server.region must not be empty".into());
+        }
+        if self.storage.directory.as_os_str().is_empty() {
+            return Err("storage.directory must not be empty".into());
+        }
+        if self.auth.credentials.is_empty() {
+            return Err("auth.credentials must hold at least one credential pair".into());
+        }
+        if self
+            .auth
+            .credentials
+            .iter()
+            .any(|c| c.access_key_id.is_empty())
+        {
+            return Err("auth.credentials: accessKeyId must not be empty".into());
+        }
+        if !matches!(self.logging.format.as_str(), "text" | "json") {
+            return Err(format!(
+                "logging.format must be 'text' or 'json', not '{}'",
+                self.logging.format
+            ));
+        }
+        Ok(())
+    }
+
+    /// The owner of everything while there is one user (auth issue adds per-user owners).
+    pub fn default_owner(&self) -> Owner {
+        self.auth
+            .credentials
+            .first()
+            .cloned()
+            .unwrap_or_default()
+            .owner()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camel_case_and_defaults() {
+        let c: Config = serde_json::from_str(
+            r#"{"server":{"port":0},"storage":{"directory":"/tmp/x","cleanSlate":true},"limits":{"maxObjectSize":10}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.server.port, 0);
+        assert_eq!(c.server.address, "127.0.0.1");
+        assert_eq!(c.server.region, "us-east-1");
+        assert!(c.storage.clean_slate);
+        assert_eq!(c.limits.max_object_size, 10);
+        assert_eq!(c.limits.max_metadata_size, 2048);
+        assert_eq!(c.auth.credentials[0].access_key_id, "S3RVER");
+        assert!(c.validate().is_ok());
+        let owner = c.default_owner();
+        assert_eq!(owner.id.len(), 64);
+    }
+}

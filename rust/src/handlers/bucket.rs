@@ -1,0 +1,76 @@
+//! Bucket operations: CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+
+use super::{empty_response, xml_response, Context};
+use crate::body::{RequestBody, ResponseBody};
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::xml::{parse_create_bucket_configuration, XmlWriter};
+use http::{HeaderValue, Response, StatusCode};
+
+/// A CreateBucketConfiguration document is tiny; anything bigger is not one.
+const MAX_CONFIGURATION_BODY: usize = 64 * 1024;
+
+pub async fn create(
+    ctx: &Context<'_>,
+    bucket: &str,
+    body: &mut RequestBody,
+) -> S3Result<Response<ResponseBody>> {
+    crate::bucket_name::validate(bucket).map_err(|reason| {
+        S3Error::with_message(
+            S3ErrorCode::InvalidBucketName,
+            format!("The specified bucket is not valid: {reason}."),
+        )
+        .detail("BucketName", bucket)
+    })?;
+    let document = body.read_small(MAX_CONFIGURATION_BODY).await?;
+    parse_create_bucket_configuration(&document)
+        .map_err(|()| S3Error::new(S3ErrorCode::MalformedXML))?;
+    ctx.store
+        .create_bucket(bucket)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+    let mut response = empty_response(StatusCode::OK);
+    if let Ok(location) = HeaderValue::from_str(&format!("/{bucket}")) {
+        response
+            .headers_mut()
+            .insert(http::header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn require_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<()> {
+    if ctx.store.bucket_exists(bucket).await? {
+        Ok(())
+    } else {
+        Err(S3Error::no_such_bucket(bucket))
+    }
+}
+
+pub async fn head(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+    require_bucket(ctx, bucket).await?;
+    let mut response = empty_response(StatusCode::OK);
+    if let Ok(region) = HeaderValue::from_str(&ctx.config.server.region) {
+        response.headers_mut().insert("x-amz-bucket-region", region);
+    }
+    Ok(response)
+}
+
+pub async fn delete(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+    ctx.store
+        .delete_bucket(bucket)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+pub async fn location(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+    require_bucket(ctx, bucket).await?;
+    let region = ctx.config.server.region.as_str();
+    let mut w = XmlWriter::new();
+    // us-east-1 is reported as an empty constraint, as S3 does.
+    w.root("LocationConstraint");
+    if region != "us-east-1" {
+        w.element_text(region);
+    }
+    w.close("LocationConstraint");
+    Ok(xml_response(w.finish()))
+}

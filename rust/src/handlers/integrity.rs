@@ -1,0 +1,146 @@
+//! What a PUT says about its own body (Content-MD5, flexible checksums in a header or an
+//! aws-chunked trailer, the decoded length) and the check of those claims once the body ended.
+
+use super::headers;
+use crate::checksum::{base64_decode, base64_encode, ChecksumAlgorithm, FinishedDigests};
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::StoredChecksum;
+use http::request::Parts;
+
+#[derive(Debug, Default)]
+pub struct UploadIntegrity {
+    content_md5: Option<Vec<u8>>,
+    header_checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
+    trailer_algorithm: Option<ChecksumAlgorithm>,
+    sdk_algorithm: Option<ChecksumAlgorithm>,
+    /// The body uses aws-chunked framing and must be decoded.
+    pub aws_chunked: bool,
+    /// `x-amz-decoded-content-length`: the payload size of an aws-chunked body.
+    pub decoded_length: Option<u64>,
+}
+
+fn invalid_header(name: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        format!("Value for {name} header is invalid."),
+    )
+}
+
+impl UploadIntegrity {
+    pub fn from_headers(parts: &Parts) -> S3Result<Self> {
+        let mut integrity = Self::default();
+        if let Some(value) = parts.headers.get("content-md5") {
+            let digest = value
+                .to_str()
+                .ok()
+                .and_then(base64_decode)
+                .filter(|d| d.len() == 16)
+                .ok_or_else(|| S3Error::new(S3ErrorCode::InvalidDigest))?;
+            integrity.content_md5 = Some(digest);
+        }
+        for algorithm in ChecksumAlgorithm::ALL {
+            let name = algorithm.header_name();
+            let Some(value) = headers::get(parts, name) else {
+                continue;
+            };
+            if integrity.header_checksum.is_some() {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+                ));
+            }
+            let digest = base64_decode(value)
+                .filter(|d| d.len() == algorithm.digest_len())
+                .ok_or_else(|| invalid_header(name))?;
+            integrity.header_checksum = Some((algorithm, digest));
+        }
+        if let Some(name) = headers::get(parts, "x-amz-sdk-checksum-algorithm") {
+            integrity.sdk_algorithm = Some(
+                ChecksumAlgorithm::from_name(name)
+                    .ok_or_else(|| invalid_header("x-amz-sdk-checksum-algorithm"))?,
+            );
+        }
+        // Unknown trailer names (newer algorithms) are tolerated: the body is still decoded.
+        integrity.trailer_algorithm =
+            headers::get(parts, "x-amz-trailer").and_then(ChecksumAlgorithm::from_header_name);
+        let content_sha256 = headers::get(parts, "x-amz-content-sha256").unwrap_or("");
+        let encoding = headers::get(parts, "content-encoding").unwrap_or("");
+        integrity.aws_chunked = content_sha256.starts_with("STREAMING-")
+            || encoding
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"));
+        if let Some(value) = headers::get(parts, "x-amz-decoded-content-length") {
+            integrity.decoded_length = Some(
+                value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid_header("x-amz-decoded-content-length"))?,
+            );
+        }
+        Ok(integrity)
+    }
+
+    /// The flexible checksum to compute while the body streams, if the client named one.
+    pub fn algorithm(&self) -> Option<ChecksumAlgorithm> {
+        self.header_checksum
+            .as_ref()
+            .map(|(a, _)| *a)
+            .or(self.trailer_algorithm)
+            .or(self.sdk_algorithm)
+    }
+
+    /// Checks every claim against what was received; returns the checksum to store.
+    pub fn verify(
+        &self,
+        digests: &FinishedDigests,
+        trailers: &[(String, String)],
+    ) -> S3Result<Option<StoredChecksum>> {
+        if let Some(expected) = self.decoded_length {
+            if self.aws_chunked && expected != digests.len {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::IncompleteBody,
+                    format!(
+                        "The decoded body has {} bytes, but x-amz-decoded-content-length says {expected}.",
+                        digests.len
+                    ),
+                ));
+            }
+        }
+        if let Some(expected) = &self.content_md5 {
+            if expected.as_slice() != digests.md5.as_slice() {
+                return Err(S3Error::new(S3ErrorCode::BadDigest)
+                    .detail("ExpectedDigest", base64_encode(expected))
+                    .detail("CalculatedDigest", base64_encode(&digests.md5)));
+            }
+        }
+        let Some((algorithm, computed)) = &digests.checksum else {
+            return Ok(None);
+        };
+        let expected = match &self.header_checksum {
+            Some((_, value)) => Some(value.clone()),
+            None => match trailers.iter().find(|(n, _)| n == algorithm.header_name()) {
+                Some((_, value)) => Some(
+                    base64_decode(value)
+                        .filter(|d| d.len() == algorithm.digest_len())
+                        .ok_or_else(|| invalid_header(algorithm.header_name()))?,
+                ),
+                None => None,
+            },
+        };
+        if let Some(expected) = expected {
+            if &expected != computed {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::BadDigest,
+                    format!(
+                        "The {} you specified did not match the calculated checksum.",
+                        algorithm.name()
+                    ),
+                ));
+            }
+        }
+        Ok(Some(StoredChecksum {
+            algorithm: algorithm.name().to_string(),
+            value: base64_encode(computed),
+        }))
+    }
+}

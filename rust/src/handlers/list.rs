@@ -1,0 +1,231 @@
+//! ListObjects (v1) and ListObjectsV2.
+
+use super::{xml_response, Context};
+use crate::body::ResponseBody;
+use crate::s3_error::{S3Error, S3Result};
+use crate::s3_op::ListParams;
+use crate::storage::{ListEntry, ListPage, ListQuery};
+use crate::xml::{iso8601, XmlWriter};
+use base64::Engine;
+use http::Response;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+const MAX_KEYS_CAP: usize = 1000;
+
+/// What `encoding-type=url` leaves unencoded: RFC 3986 unreserved characters and `/`.
+const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// Validated listing parameters common to both versions.
+struct Common {
+    prefix: String,
+    delimiter: Option<String>,
+    max_keys: usize,
+    url_encoding: bool,
+}
+
+fn parse_common(params: &ListParams) -> S3Result<Common> {
+    let max_keys = match params.max_keys.as_deref() {
+        None => MAX_KEYS_CAP,
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                S3Error::invalid_argument(
+                    "Provided max-keys not an integer or within integer range",
+                )
+                .detail("ArgumentName", "max-keys")
+                .detail("ArgumentValue", raw)
+            })?
+            .min(MAX_KEYS_CAP as i64) as usize,
+    };
+    let url_encoding = match params.encoding_type.as_deref() {
+        None | Some("") => false,
+        Some(e) if e.eq_ignore_ascii_case("url") => true,
+        Some(other) => {
+            return Err(
+                S3Error::invalid_argument("Invalid Encoding Method specified in Request")
+                    .detail("ArgumentName", "encoding-type")
+                    .detail("ArgumentValue", other),
+            )
+        }
+    };
+    Ok(Common {
+        prefix: params.prefix.clone().unwrap_or_default(),
+        delimiter: params.delimiter.clone().filter(|d| !d.is_empty()),
+        max_keys,
+        url_encoding,
+    })
+}
+
+impl Common {
+    /// A key or prefix as it goes into the XML: URL-encoded when the client asked for it.
+    fn text(&self, value: &str) -> String {
+        if self.url_encoding {
+            utf8_percent_encode(value, URL_ENCODE_SET).to_string()
+        } else {
+            value.to_string()
+        }
+    }
+
+    async fn page(
+        &self,
+        ctx: &Context<'_>,
+        bucket: &str,
+        marker: Option<String>,
+    ) -> S3Result<ListPage> {
+        let query = ListQuery {
+            prefix: self.prefix.clone(),
+            delimiter: self.delimiter.clone(),
+            marker: marker.filter(|m| !m.is_empty()),
+            max_keys: self.max_keys,
+        };
+        ctx.store
+            .list_objects(bucket, query)
+            .await
+            .map_err(|e| S3Error::from(e).for_resource(bucket, None))
+    }
+
+    fn write_entries(
+        &self,
+        w: &mut XmlWriter,
+        page: &ListPage,
+        ctx: &Context<'_>,
+        with_owner: bool,
+    ) {
+        for entry in &page.entries {
+            if let ListEntry::Object {
+                key,
+                size,
+                last_modified,
+                etag,
+            } = entry
+            {
+                w.open("Contents")
+                    .element("Key", &self.text(key))
+                    .element("LastModified", &iso8601(*last_modified))
+                    .element("ETag", &format!("\"{etag}\""))
+                    .element("Size", &size.to_string())
+                    .element("StorageClass", "STANDARD");
+                if with_owner {
+                    w.open("Owner")
+                        .element("ID", &ctx.owner.id)
+                        .element("DisplayName", &ctx.owner.display_name)
+                        .close("Owner");
+                }
+                w.close("Contents");
+            }
+        }
+        for entry in &page.entries {
+            if let ListEntry::CommonPrefix(prefix) = entry {
+                w.open("CommonPrefixes")
+                    .element("Prefix", &self.text(prefix))
+                    .close("CommonPrefixes");
+            }
+        }
+    }
+}
+
+/// Continuation tokens are opaque to clients: base64url of where the next page starts after.
+fn encode_token(marker: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(marker.as_bytes())
+}
+
+fn decode_token(token: &str) -> S3Result<String> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            S3Error::invalid_argument("The continuation token provided is incorrect")
+                .detail("ArgumentName", "continuation-token")
+        })
+}
+
+pub async fn list_v2(
+    ctx: &Context<'_>,
+    bucket: &str,
+    params: &ListParams,
+) -> S3Result<Response<ResponseBody>> {
+    let common = parse_common(params)?;
+    let token = params
+        .continuation_token
+        .as_deref()
+        .filter(|t| !t.is_empty());
+    let start_after = params.start_after.as_deref().filter(|s| !s.is_empty());
+    let marker = match token {
+        Some(token) => Some(decode_token(token)?),
+        None => start_after.map(str::to_string),
+    };
+    let fetch_owner = params.fetch_owner.as_deref() == Some("true");
+    let page = common.page(ctx, bucket, marker).await?;
+
+    let mut w = XmlWriter::new();
+    w.root("ListBucketResult")
+        .element("Name", bucket)
+        .element("Prefix", &common.text(&common.prefix))
+        .optional("ContinuationToken", token);
+    if page.is_truncated {
+        if let Some(last) = page.entries.last() {
+            w.element("NextContinuationToken", &encode_token(last.marker()));
+        }
+    }
+    w.optional("StartAfter", start_after.map(|s| common.text(s)).as_deref())
+        .element("KeyCount", &page.entries.len().to_string())
+        .element("MaxKeys", &common.max_keys.to_string())
+        .optional(
+            "Delimiter",
+            common
+                .delimiter
+                .as_deref()
+                .map(|d| common.text(d))
+                .as_deref(),
+        )
+        .optional("EncodingType", common.url_encoding.then_some("url"))
+        .element("IsTruncated", &page.is_truncated.to_string());
+    common.write_entries(&mut w, &page, ctx, fetch_owner);
+    w.close("ListBucketResult");
+    Ok(xml_response(w.finish()))
+}
+
+pub async fn list_v1(
+    ctx: &Context<'_>,
+    bucket: &str,
+    params: &ListParams,
+) -> S3Result<Response<ResponseBody>> {
+    let common = parse_common(params)?;
+    let marker = params.marker.clone().unwrap_or_default();
+    let page = common.page(ctx, bucket, Some(marker.clone())).await?;
+
+    let mut w = XmlWriter::new();
+    w.root("ListBucketResult")
+        .element("Name", bucket)
+        .element("Prefix", &common.text(&common.prefix))
+        .element("Marker", &common.text(&marker));
+    // S3 sets NextMarker only with a delimiter; clients otherwise resume after the last key.
+    if page.is_truncated && common.delimiter.is_some() {
+        if let Some(last) = page.entries.last() {
+            w.element("NextMarker", &common.text(last.marker()));
+        }
+    }
+    w.element("MaxKeys", &common.max_keys.to_string())
+        .optional(
+            "Delimiter",
+            common
+                .delimiter
+                .as_deref()
+                .map(|d| common.text(d))
+                .as_deref(),
+        )
+        .optional("EncodingType", common.url_encoding.then_some("url"))
+        .element("IsTruncated", &page.is_truncated.to_string());
+    common.write_entries(&mut w, &page, ctx, true);
+    w.close("ListBucketResult");
+    Ok(xml_response(w.finish()))
+}

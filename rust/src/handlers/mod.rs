@@ -1,0 +1,70 @@
+//! S3 operations, one file per family. Handlers speak S3 and call `storage`; they never build
+//! paths and never read the URL (the router already turned it into an [`S3Op`]).
+
+mod bucket;
+mod headers;
+mod integrity;
+mod list;
+mod object;
+pub mod range;
+mod service;
+
+use crate::body::{RequestBody, ResponseBody};
+use crate::config::{Config, Owner};
+use crate::s3_error::S3Result;
+use crate::s3_op::S3Op;
+use crate::storage::FileStore;
+use http::request::Parts;
+use http::{HeaderValue, Response, StatusCode};
+
+/// What every handler may use besides the request itself.
+pub struct Context<'a> {
+    pub store: &'a FileStore,
+    pub config: &'a Config,
+    pub owner: Owner,
+}
+
+pub async fn dispatch(
+    op: S3Op,
+    parts: &Parts,
+    body: &mut RequestBody,
+    ctx: &Context<'_>,
+) -> S3Result<Response<ResponseBody>> {
+    match op {
+        S3Op::ListBuckets => service::list_buckets(ctx).await,
+        S3Op::CreateBucket { bucket } => bucket::create(ctx, &bucket, body).await,
+        S3Op::HeadBucket { bucket } => bucket::head(ctx, &bucket).await,
+        S3Op::DeleteBucket { bucket } => bucket::delete(ctx, &bucket).await,
+        S3Op::GetBucketLocation { bucket } => bucket::location(ctx, &bucket).await,
+        S3Op::ListObjects { bucket, params } => list::list_v1(ctx, &bucket, &params).await,
+        S3Op::ListObjectsV2 { bucket, params } => list::list_v2(ctx, &bucket, &params).await,
+        S3Op::PutObject { bucket, key } => object::put(ctx, &bucket, &key, parts, body).await,
+        S3Op::GetObject {
+            bucket,
+            key,
+            overrides,
+        } => object::get(ctx, &bucket, &key, parts, &overrides, false).await,
+        S3Op::HeadObject {
+            bucket,
+            key,
+            overrides,
+        } => object::get(ctx, &bucket, &key, parts, &overrides, true).await,
+        S3Op::DeleteObject { bucket, key } => object::delete(ctx, &bucket, &key).await,
+    }
+}
+
+/// A 200 response carrying an S3 XML document.
+fn xml_response(xml: String) -> Response<ResponseBody> {
+    let mut response = Response::new(crate::body::full(xml));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
+fn empty_response(status: StatusCode) -> Response<ResponseBody> {
+    let mut response = Response::new(crate::body::empty());
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,230 @@
+//! Object operations: PutObject, GetObject, HeadObject, DeleteObject.
+
+use super::headers::{self, STORED_HEADERS, USER_META_PREFIX};
+use super::integrity::UploadIntegrity;
+use super::range::{self, RangeOutcome};
+use super::{empty_response, Context};
+use crate::auth::chunked::{self, Trailers};
+use crate::body::{RequestBody, ResponseBody};
+use crate::checksum::ChecksumAlgorithm;
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3_op::ResponseOverrides;
+use crate::storage::{ObjectInfo, ObjectMetadata};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
+use std::pin::Pin;
+use tokio::io::AsyncSeekExt;
+
+/// S3's limit on key length, in UTF-8 bytes.
+const MAX_KEY_BYTES: usize = 1024;
+
+fn validate_key(key: &str) -> S3Result<()> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(S3Error::new(S3ErrorCode::KeyTooLongError)
+            .detail("Size", key.len().to_string())
+            .detail("MaxSizeAllowed", MAX_KEY_BYTES.to_string()));
+    }
+    Ok(())
+}
+
+fn entity_too_large(size: u64, max: u64) -> S3Error {
+    S3Error::new(S3ErrorCode::EntityTooLarge)
+        .detail("ProposedSize", size.to_string())
+        .detail("MaxSizeAllowed", max.to_string())
+}
+
+/// Fails the stream as soon as more than `max` payload bytes went by.
+fn limit_size<'a>(
+    stream: impl Stream<Item = S3Result<Bytes>> + Send + 'a,
+    max: u64,
+) -> impl Stream<Item = S3Result<Bytes>> + Send + 'a {
+    let mut seen = 0u64;
+    stream.map(move |chunk| {
+        let chunk = chunk?;
+        seen += chunk.len() as u64;
+        if seen > max {
+            return Err(entity_too_large(seen, max));
+        }
+        Ok(chunk)
+    })
+}
+
+pub async fn put(
+    ctx: &Context<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &Parts,
+    body: &mut RequestBody,
+) -> S3Result<Response<ResponseBody>> {
+    validate_key(key)?;
+    let integrity = UploadIntegrity::from_headers(parts)?;
+    let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
+    let max = ctx.config.limits.max_object_size;
+    let declared = if integrity.aws_chunked {
+        integrity.decoded_length
+    } else {
+        headers::get(parts, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    if let Some(size) = declared.filter(|s| *s > max) {
+        return Err(entity_too_large(size, max));
+    }
+    // Fail before the client sends a byte (and before `100 Continue`) when the bucket is missing.
+    if !ctx.store.bucket_exists(bucket).await? {
+        return Err(S3Error::no_such_bucket(bucket));
+    }
+
+    let trailers: Trailers = Default::default();
+    let raw = body.stream();
+    let payload: Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send + '_>> = if integrity.aws_chunked
+    {
+        Box::pin(chunked::decode(raw, trailers.clone()))
+    } else {
+        Box::pin(raw)
+    };
+    let metadata = ObjectMetadata {
+        headers: stored,
+        ..Default::default()
+    };
+    let outcome = ctx
+        .store
+        .put_object(
+            bucket,
+            key,
+            metadata,
+            integrity.algorithm(),
+            limit_size(payload, max),
+            |digests| {
+                let trailers = trailers.lock().map(|t| t.clone()).unwrap_or_default();
+                integrity.verify(digests, &trailers)
+            },
+        )
+        .await
+        .map_err(|e| e.for_resource(bucket, Some(key)))?;
+
+    let mut response = empty_response(StatusCode::OK);
+    let h = response.headers_mut();
+    insert_etag(h, &outcome.etag);
+    if let Some((algorithm, value)) = &outcome.digests.checksum {
+        headers::insert(
+            h,
+            algorithm.header_name(),
+            &crate::checksum::base64_encode(value),
+        );
+    }
+    Ok(response)
+}
+
+fn insert_etag(h: &mut HeaderMap, etag: &str) {
+    headers::insert(h, "etag", &format!("\"{etag}\""));
+}
+
+/// The headers GET and HEAD share: validators, stored headers, user metadata, overrides.
+fn object_headers(h: &mut HeaderMap, info: &ObjectInfo, overrides: &ResponseOverrides) {
+    insert_etag(h, &info.etag);
+    headers::insert(
+        h,
+        "last-modified",
+        &httpdate::fmt_http_date(info.last_modified),
+    );
+    h.insert(
+        http::header::ACCEPT_RANGES,
+        HeaderValue::from_static("bytes"),
+    );
+    for (name, value) in &info.metadata.headers {
+        if STORED_HEADERS.contains(&name.as_str()) || name.starts_with(USER_META_PREFIX) {
+            headers::insert(h, name, value);
+        }
+    }
+    if !h.contains_key(http::header::CONTENT_TYPE) {
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("binary/octet-stream"),
+        );
+    }
+    for (name, value) in &overrides.0 {
+        headers::insert(h, name, value);
+    }
+}
+
+pub async fn get(
+    ctx: &Context<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &Parts,
+    overrides: &ResponseOverrides,
+    head_only: bool,
+) -> S3Result<Response<ResponseBody>> {
+    let object = ctx
+        .store
+        .open_object(bucket, key)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    let size = object.info.size;
+    let range_header = headers::get(parts, "range");
+    let (status, start, len) = match range::resolve(range_header, size) {
+        RangeOutcome::Full => (StatusCode::OK, 0, size),
+        RangeOutcome::Partial { start, end } => {
+            (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        }
+        RangeOutcome::Unsatisfiable => {
+            return Err(S3Error::new(S3ErrorCode::InvalidRange)
+                .detail("RangeRequested", range_header.unwrap_or_default())
+                .detail("ActualObjectSize", size.to_string())
+                .header("content-range", format!("bytes */{size}")))
+        }
+    };
+
+    let mut file = object.file;
+    if start > 0 && !head_only {
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(|e| S3Error::internal(format!("seek: {e}")))?;
+    }
+    let mut response = Response::new(if head_only {
+        crate::body::empty()
+    } else {
+        crate::body::file(file, len)
+    });
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    object_headers(h, &object.info, overrides);
+    h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+    if status == StatusCode::PARTIAL_CONTENT {
+        headers::insert(
+            h,
+            "content-range",
+            &format!("bytes {start}-{}/{size}", start + len - 1),
+        );
+    }
+    // A whole-object checksum only for the whole object, and only when asked for (the SDKs
+    // verify what they get, and a range never matches the whole object's checksum).
+    let checksum_mode = headers::get(parts, "x-amz-checksum-mode")
+        .is_some_and(|m| m.eq_ignore_ascii_case("ENABLED"));
+    if checksum_mode && status == StatusCode::OK {
+        if let Some(stored) = &object.info.metadata.checksum {
+            if let Some(algorithm) = ChecksumAlgorithm::from_name(&stored.algorithm) {
+                headers::insert(h, algorithm.header_name(), &stored.value);
+                h.insert(
+                    "x-amz-checksum-type",
+                    HeaderValue::from_static("FULL_OBJECT"),
+                );
+            }
+        }
+    }
+    Ok(response)
+}
+
+pub async fn delete(
+    ctx: &Context<'_>,
+    bucket: &str,
+    key: &str,
+) -> S3Result<Response<ResponseBody>> {
+    validate_key(key)?;
+    ctx.store
+        .delete_object(bucket, key)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,151 @@
+//! `--management` mode: smartrust's JSON-lines IPC on stdin/stdout.
+//!
+//! In: `{"id","method","params"}` per line. Out: `{"id","success","result"|"error"}` and
+//! `{"event","data"}`, one per line, and nothing else on stdout. A `ready` event comes first.
+//! When stdin closes (the parent is gone) the server stops and the process exits.
+
+use crate::config::Config;
+use crate::server::RunningServer;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+/// Largest command line accepted; configs are small.
+const MAX_LINE: usize = 1024 * 1024;
+
+struct Session {
+    server: Option<RunningServer>,
+}
+
+pub async fn run() {
+    let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+    // One writer, so lines never interleave; flushed after every line.
+    let writer = tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(line) = out_rx.recv().await {
+            if stdout.write_all(line.as_bytes()).await.is_err()
+                || stdout.write_all(b"\n").await.is_err()
+                || stdout.flush().await.is_err()
+            {
+                break;
+            }
+        }
+    });
+    let send = |value: Value| {
+        let _ = out.send(value.to_string());
+    };
+    send(json!({"event": "ready", "data": {"version": env!("CARGO_PKG_VERSION")}}));
+
+    let mut session = Session { server: None };
+    let mut stdin = BufReader::new(tokio::io::stdin());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match (&mut stdin)
+            .take(MAX_LINE as u64)
+            .read_line(&mut line)
+            .await
+        {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if !line.ends_with('\n') && line.len() >= MAX_LINE {
+            send(json!({"id": null, "success": false, "error": "command line too long"}));
+            // Skip the rest of the oversized line.
+            let mut rest = Vec::new();
+            if stdin.read_until(b'\n', &mut rest).await.unwrap_or(0) == 0 {
+                break;
+            }
+            continue;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        send(handle_line(&mut session, line.trim()).await);
+    }
+
+    if let Some(server) = session.server.take() {
+        server.stop().await;
+    }
+    drop(out);
+    let _ = writer.await;
+}
+
+async fn handle_line(session: &mut Session, line: &str) -> Value {
+    let request: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return json!({"id": null, "success": false, "error": format!("malformed command (not JSON): {e}")})
+        }
+    };
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let Some(method) = request.get("method").and_then(Value::as_str) else {
+        return json!({"id": id, "success": false, "error": "malformed command: missing \"method\""});
+    };
+    let params = request.get("params").cloned().unwrap_or(Value::Null);
+    match dispatch(session, method, params).await {
+        Ok(result) => json!({"id": id, "success": true, "result": result}),
+        Err(error) => json!({"id": id, "success": false, "error": error}),
+    }
+}
+
+async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<Value, String> {
+    match method {
+        "start" => start(session, params).await,
+        "stop" => {
+            if let Some(server) = session.server.take() {
+                server.stop().await;
+            }
+            Ok(json!({}))
+        }
+        "createBucket" => create_bucket(session, params).await,
+        other => Err(format!("unknown method '{other}'")),
+    }
+}
+
+async fn start(session: &mut Session, params: Value) -> Result<Value, String> {
+    if session.server.is_some() {
+        return Err("the server is already running; stop it first".into());
+    }
+    // `{"config": {...}}`, or the config itself.
+    let config_value = match params {
+        Value::Object(mut map) if map.contains_key("config") => {
+            map.remove("config").unwrap_or(Value::Null)
+        }
+        Value::Null => json!({}),
+        other => other,
+    };
+    let config: Config =
+        serde_json::from_value(config_value).map_err(|e| format!("invalid config: {e}"))?;
+    crate::logging::init(&config);
+    let region = config.server.region.clone();
+    let server = RunningServer::start(config).await?;
+    let result = json!({
+        "port": server.local_addr.port(),
+        "address": server.local_addr.ip().to_string(),
+        "directory": server.directory.to_string_lossy(),
+        "region": region,
+    });
+    session.server = Some(server);
+    Ok(result)
+}
+
+async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, String> {
+    let name = params
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or("createBucket needs params {\"name\": string}")?;
+    crate::bucket_name::validate(name)
+        .map_err(|reason| format!("invalid bucket name: {reason}"))?;
+    let server = session
+        .server
+        .as_ref()
+        .ok_or("the server is not running; call start first")?;
+    match server.store().create_bucket(name).await {
+        Ok(()) => Ok(json!({"name": name, "created": true})),
+        Err(crate::storage::StorageError::BucketAlreadyExists) => {
+            Ok(json!({"name": name, "created": false}))
+        }
+        Err(e) => Err(format!("could not create bucket '{name}': {e}")),
+    }
+}

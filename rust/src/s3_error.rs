@@ -1,0 +1,210 @@
+//! The one S3 error type: a code with its HTTP status, a message for humans, and the extra
+//! elements/headers S3 adds for some codes. Rendering to XML happens in `server::response`.
+
+use http::StatusCode;
+
+/// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3ErrorCode {
+    BadDigest,
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooLarge,
+    IncompleteBody,
+    InternalError,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidDigest,
+    InvalidRange,
+    InvalidRequest,
+    InvalidURI,
+    KeyTooLongError,
+    MalformedXML,
+    MetadataTooLarge,
+    MethodNotAllowed,
+    NoSuchBucket,
+    NoSuchKey,
+    NotImplemented,
+}
+
+impl S3ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadDigest => "BadDigest",
+            Self::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
+            Self::BucketNotEmpty => "BucketNotEmpty",
+            Self::EntityTooLarge => "EntityTooLarge",
+            Self::IncompleteBody => "IncompleteBody",
+            Self::InternalError => "InternalError",
+            Self::InvalidArgument => "InvalidArgument",
+            Self::InvalidBucketName => "InvalidBucketName",
+            Self::InvalidDigest => "InvalidDigest",
+            Self::InvalidRange => "InvalidRange",
+            Self::InvalidRequest => "InvalidRequest",
+            Self::InvalidURI => "InvalidURI",
+            Self::KeyTooLongError => "KeyTooLongError",
+            Self::MalformedXML => "MalformedXML",
+            Self::MetadataTooLarge => "MetadataTooLarge",
+            Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::NoSuchBucket => "NoSuchBucket",
+            Self::NoSuchKey => "NoSuchKey",
+            Self::NotImplemented => "NotImplemented",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::BucketAlreadyOwnedByYou | Self::BucketNotEmpty => StatusCode::CONFLICT,
+            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::NoSuchBucket | Self::NoSuchKey => StatusCode::NOT_FOUND,
+            Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            Self::BadDigest
+            | Self::EntityTooLarge
+            | Self::IncompleteBody
+            | Self::InvalidArgument
+            | Self::InvalidBucketName
+            | Self::InvalidDigest
+            | Self::InvalidRequest
+            | Self::InvalidURI
+            | Self::KeyTooLongError
+            | Self::MalformedXML
+            | Self::MetadataTooLarge => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The message S3 uses when nothing more specific is known.
+    pub fn default_message(self) -> &'static str {
+        match self {
+            Self::BadDigest => "The Content-MD5 or checksum you specified did not match what we received.",
+            Self::BucketAlreadyOwnedByYou => "Your previous request to create the named bucket succeeded and you already own it.",
+            Self::BucketNotEmpty => "The bucket you tried to delete is not empty",
+            Self::EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
+            Self::IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            Self::InternalError => "We encountered an internal error. Please try again.",
+            Self::InvalidArgument => "Invalid Argument",
+            Self::InvalidBucketName => "The specified bucket is not valid.",
+            Self::InvalidDigest => "The Content-MD5 you specified is not valid.",
+            Self::InvalidRange => "The requested range is not satisfiable",
+            Self::InvalidRequest => "Invalid Request",
+            Self::InvalidURI => "Couldn't parse the specified URI.",
+            Self::KeyTooLongError => "Your key is too long",
+            Self::MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema",
+            Self::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
+            Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
+            Self::NoSuchBucket => "The specified bucket does not exist",
+            Self::NoSuchKey => "The specified key does not exist.",
+            Self::NotImplemented => "A header you provided implies functionality that is not implemented",
+        }
+    }
+}
+
+/// An S3 error as it will be sent: code, message, extra XML elements and extra headers.
+#[derive(Debug, Clone)]
+pub struct S3Error {
+    pub code: S3ErrorCode,
+    pub message: String,
+    /// Extra elements inside `<Error>`, in order (e.g. `BucketName`, `Key`, `ActualObjectSize`).
+    pub details: Vec<(&'static str, String)>,
+    /// Extra response headers (e.g. `Content-Range` on 416).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl S3Error {
+    pub fn new(code: S3ErrorCode) -> Self {
+        Self {
+            code,
+            message: code.default_message().to_string(),
+            details: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_message(code: S3ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            ..Self::new(code)
+        }
+    }
+
+    pub fn detail(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn no_such_bucket(bucket: &str) -> Self {
+        Self::new(S3ErrorCode::NoSuchBucket).detail("BucketName", bucket)
+    }
+
+    pub fn internal(context: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {context}");
+        Self::new(S3ErrorCode::InternalError)
+    }
+
+    pub fn not_implemented(what: &str) -> Self {
+        Self::with_message(
+            S3ErrorCode::NotImplemented,
+            format!("{what} is not implemented by this server"),
+        )
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::with_message(S3ErrorCode::InvalidArgument, message)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.code.status()
+    }
+}
+
+impl std::fmt::Display for S3Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for S3Error {}
+
+pub type S3Result<T> = Result<T, S3Error>;
+
+impl From<crate::storage::StorageError> for S3Error {
+    /// The one mapping from storage failures to S3 errors.
+    fn from(e: crate::storage::StorageError) -> Self {
+        use crate::storage::StorageError;
+        match e {
+            StorageError::NoSuchBucket => S3Error::new(S3ErrorCode::NoSuchBucket),
+            StorageError::NoSuchKey => S3Error::new(S3ErrorCode::NoSuchKey),
+            StorageError::BucketAlreadyExists => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
+            StorageError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
+            StorageError::Io(e) => S3Error::internal(format!("storage: {e}")),
+        }
+    }
+}
+
+impl S3Error {
+    /// Adds the `BucketName` / `Key` detail S3 puts into not-found errors.
+    pub fn for_resource(self, bucket: &str, key: Option<&str>) -> Self {
+        match (self.code, key) {
+            (
+                S3ErrorCode::NoSuchBucket
+                | S3ErrorCode::BucketNotEmpty
+                | S3ErrorCode::BucketAlreadyOwnedByYou,
+                _,
+            ) if !self.details.iter().any(|(n, _)| *n == "BucketName") => {
+                self.detail("BucketName", bucket)
+            }
+            (S3ErrorCode::NoSuchKey, Some(key))
+                if !self.details.iter().any(|(n, _)| *n == "Key") =>
+            {
+                self.detail("Key", key)
+            }
+            _ => self,
+        }
+    }
+}

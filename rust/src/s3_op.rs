@@ -1,0 +1,138 @@
+//! The typed S3 operation a request asks for. The router fills it once; handlers consume it and
+//! never re-read the URL.
+
+/// Decoded query parameters, in request order. Names are case-sensitive, as in S3.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(pub Vec<(String, String)>);
+
+impl Query {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// Parameters shared by ListObjects (v1) and ListObjectsV2, raw as sent; handlers validate them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub prefix: Option<String>,
+    pub delimiter: Option<String>,
+    pub max_keys: Option<String>,
+    pub encoding_type: Option<String>,
+    /// v1 only.
+    pub marker: Option<String>,
+    /// v2 only.
+    pub continuation_token: Option<String>,
+    /// v2 only.
+    pub start_after: Option<String>,
+    /// v2 only.
+    pub fetch_owner: Option<String>,
+}
+
+impl ListParams {
+    pub fn from_query(query: &Query) -> Self {
+        let get = |name: &str| query.get(name).map(str::to_string);
+        Self {
+            prefix: get("prefix"),
+            delimiter: get("delimiter"),
+            max_keys: get("max-keys"),
+            encoding_type: get("encoding-type"),
+            marker: get("marker"),
+            continuation_token: get("continuation-token"),
+            start_after: get("start-after"),
+            fetch_owner: get("fetch-owner"),
+        }
+    }
+}
+
+/// Response header overrides of a GET (`response-content-type=…` etc.).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseOverrides(pub Vec<(&'static str, String)>);
+
+impl ResponseOverrides {
+    const PARAMS: [(&'static str, &'static str); 6] = [
+        ("response-content-type", "content-type"),
+        ("response-content-language", "content-language"),
+        ("response-expires", "expires"),
+        ("response-cache-control", "cache-control"),
+        ("response-content-disposition", "content-disposition"),
+        ("response-content-encoding", "content-encoding"),
+    ];
+
+    pub fn from_query(query: &Query) -> Self {
+        Self(
+            Self::PARAMS
+                .iter()
+                .filter_map(|(param, header)| query.get(param).map(|v| (*header, v.to_string())))
+                .collect(),
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum S3Op {
+    ListBuckets,
+    CreateBucket {
+        bucket: String,
+    },
+    HeadBucket {
+        bucket: String,
+    },
+    DeleteBucket {
+        bucket: String,
+    },
+    GetBucketLocation {
+        bucket: String,
+    },
+    ListObjects {
+        bucket: String,
+        params: ListParams,
+    },
+    ListObjectsV2 {
+        bucket: String,
+        params: ListParams,
+    },
+    PutObject {
+        bucket: String,
+        key: String,
+    },
+    GetObject {
+        bucket: String,
+        key: String,
+        overrides: ResponseOverrides,
+    },
+    HeadObject {
+        bucket: String,
+        key: String,
+        overrides: ResponseOverrides,
+    },
+    DeleteObject {
+        bucket: String,
+        key: String,
+    },
+}
+
+impl S3Op {
+    /// The AWS name of the operation, for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ListBuckets => "ListBuckets",
+            Self::CreateBucket { .. } => "CreateBucket",
+            Self::HeadBucket { .. } => "HeadBucket",
+            Self::DeleteBucket { .. } => "DeleteBucket",
+            Self::GetBucketLocation { .. } => "GetBucketLocation",
+            Self::ListObjects { .. } => "ListObjects",
+            Self::ListObjectsV2 { .. } => "ListObjectsV2",
+            Self::PutObject { .. } => "PutObject",
+            Self::GetObject { .. } => "GetObject",
+            Self::HeadObject { .. } => "HeadObject",
+            Self::DeleteObject { .. } => "DeleteObject",
+        }
+    }
+}

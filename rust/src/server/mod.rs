@@ -1,0 +1,139 @@
+//! The HTTP server: bind outside, serve inside, drain with a deadline.
+
+mod pipeline;
+mod response;
+pub mod router;
+
+use crate::config::{Config, Owner};
+use crate::storage::FileStore;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long `stop` lets in-flight requests finish before cutting them off.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+pub struct ServerState {
+    pub store: FileStore,
+    pub config: Config,
+    pub owner: Owner,
+}
+
+/// A server accepting connections in the background.
+pub struct RunningServer {
+    pub local_addr: SocketAddr,
+    pub directory: std::path::PathBuf,
+    state: Arc<ServerState>,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Opens the storage, binds the listener and starts serving. Errors are written for users.
+    pub async fn start(config: Config) -> Result<Self, String> {
+        config.validate()?;
+        let store = FileStore::open(&config.storage.directory, config.storage.clean_slate)
+            .await
+            .map_err(|e| {
+                format!(
+                    "storage directory {} is not usable: {e}",
+                    config.storage.directory.display()
+                )
+            })?;
+        let addr = format!("{}:{}", config.server.address, config.server.port);
+        let listener = TcpListener::bind(&addr).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                format!(
+                    "port {} on {} is already in use",
+                    config.server.port, config.server.address
+                )
+            } else {
+                format!("cannot listen on {addr}: {e}")
+            }
+        })?;
+        let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let directory = store.root().to_path_buf();
+        let owner = config.default_owner();
+        let header_timeout = Duration::from_millis(config.limits.request_timeout_ms.max(1));
+        let state = Arc::new(ServerState {
+            store,
+            config,
+            owner,
+        });
+        let (shutdown, shutdown_rx) = oneshot::channel();
+        let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, header_timeout));
+        tracing::info!(
+            "listening on http://{local_addr}, storage in {}",
+            directory.display()
+        );
+        Ok(Self {
+            local_addr,
+            directory,
+            state,
+            shutdown,
+            task,
+        })
+    }
+
+    pub fn store(&self) -> &FileStore {
+        &self.state.store
+    }
+
+    /// Stops accepting, lets in-flight requests finish (within the deadline), then returns.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    state: Arc<ServerState>,
+    mut shutdown: oneshot::Receiver<()>,
+    header_timeout: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Typically EMFILE: back off instead of spinning; never fatal.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let service = service_fn(move |req| pipeline::handle(req, state.clone()));
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!("connection ended with an error: {e}");
+                    }
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("all connections closed"),
+        _ = tokio::time::sleep(SHUTDOWN_DEADLINE) => {
+            tracing::warn!("shutdown deadline passed; cutting off remaining connections")
+        }
+    }
+}

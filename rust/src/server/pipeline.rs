@@ -1,0 +1,92 @@
+//! The per-request pipeline: request id → route → handler → error mapping → common headers.
+
+use super::response::{add_common_headers, error_response, new_host_id, new_request_id};
+use super::{router, ServerState};
+use crate::body::{RequestBody, ResponseBody};
+use crate::handlers::{self, Context};
+use crate::s3_error::S3Result;
+use http::request::Parts;
+use http::{HeaderValue, Method, Request, Response};
+use hyper::body::Incoming;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How much of an unread request body is read and dropped so the client sees the error
+/// (instead of a reset connection) before the connection is closed.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn handle(
+    request: Request<Incoming>,
+    state: Arc<ServerState>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let started = Instant::now();
+    let request_id = new_request_id();
+    let host_id = new_host_id();
+    let (parts, incoming) = request.into_parts();
+    let mut body = RequestBody::new(incoming);
+    let ctx = Context {
+        store: &state.store,
+        config: &state.config,
+        owner: state.owner.clone(),
+    };
+
+    let result = route_and_run(&parts, &mut body, &ctx).await;
+    let mut response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::debug!(request_id, code = err.code.as_str(), message = %err.message, "request failed");
+            let head = parts.method == Method::HEAD;
+            let mut response = error_response(&err, parts.uri.path(), &request_id, &host_id, head);
+            if !drain_unread_body(&parts, &mut body).await {
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
+    };
+    add_common_headers(response.headers_mut(), &request_id, &host_id);
+    tracing::debug!(
+        request_id,
+        method = %parts.method,
+        uri = %parts.uri,
+        status = response.status().as_u16(),
+        elapsed_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    Ok(response)
+}
+
+async fn route_and_run(
+    parts: &Parts,
+    body: &mut RequestBody,
+    ctx: &Context<'_>,
+) -> S3Result<Response<ResponseBody>> {
+    let query = router::parse_query(parts.uri.query())?;
+    let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
+    let op = router::route(&parts.method, parts.uri.path(), &query, has_copy_source)?;
+    tracing::trace!(operation = op.name(), "routed");
+    handlers::dispatch(op, parts, body, ctx).await
+}
+
+/// Reads what is left of a request body after an early error, within bounds. Returns whether the
+/// connection can stay open. A client that waits for `100 Continue` has sent nothing: leave it.
+async fn drain_unread_body(parts: &Parts, body: &mut RequestBody) -> bool {
+    use http_body::Body;
+    if body.is_end_stream() {
+        return true;
+    }
+    let expects_continue = parts
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if expects_continue && !body.was_read() {
+        return false;
+    }
+    matches!(
+        tokio::time::timeout(DRAIN_TIMEOUT, body.drain(DRAIN_LIMIT)).await,
+        Ok(true)
+    )
+}

@@ -1,0 +1,299 @@
+//! Turns method + path + query (+ the copy-source header) into one typed [`S3Op`]. Pure: no I/O.
+
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3_op::{ListParams, Query, ResponseOverrides, S3Op};
+use http::Method;
+use percent_encoding::percent_decode_str;
+
+/// Sub-resources of a bucket that name real S3 operations not implemented here.
+const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
+    ("accelerate", "BucketAccelerateConfiguration"),
+    ("acl", "BucketAcl"),
+    ("analytics", "BucketAnalyticsConfiguration"),
+    ("cors", "BucketCors"),
+    ("delete", "DeleteObjects"),
+    ("encryption", "BucketEncryption"),
+    (
+        "intelligent-tiering",
+        "BucketIntelligentTieringConfiguration",
+    ),
+    ("inventory", "BucketInventoryConfiguration"),
+    ("lifecycle", "BucketLifecycleConfiguration"),
+    ("logging", "BucketLogging"),
+    ("metrics", "BucketMetricsConfiguration"),
+    ("notification", "BucketNotificationConfiguration"),
+    ("object-lock", "ObjectLockConfiguration"),
+    ("ownershipControls", "BucketOwnershipControls"),
+    ("policy", "BucketPolicy"),
+    ("policyStatus", "BucketPolicyStatus"),
+    ("publicAccessBlock", "PublicAccessBlock"),
+    ("replication", "BucketReplication"),
+    ("requestPayment", "BucketRequestPayment"),
+    ("tagging", "BucketTagging"),
+    ("uploads", "ListMultipartUploads"),
+    ("versioning", "BucketVersioning"),
+    ("versions", "ListObjectVersions"),
+    ("website", "BucketWebsite"),
+];
+
+/// Sub-resources of an object that name real S3 operations not implemented here.
+const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
+    ("acl", "ObjectAcl"),
+    ("attributes", "GetObjectAttributes"),
+    ("legal-hold", "ObjectLegalHold"),
+    ("restore", "RestoreObject"),
+    ("retention", "ObjectRetention"),
+    ("select", "SelectObjectContent"),
+    ("tagging", "ObjectTagging"),
+    ("torrent", "GetObjectTorrent"),
+    ("uploadId", "multipart upload operations"),
+    ("uploads", "CreateMultipartUpload"),
+];
+
+/// Parses a raw query string: `a=1&b&c=x%20y`; `+` means space, as in form encoding.
+pub fn parse_query(raw: Option<&str>) -> S3Result<Query> {
+    let mut pairs = Vec::new();
+    for part in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        pairs.push((
+            decode_query_component(name)?,
+            decode_query_component(value)?,
+        ));
+    }
+    Ok(Query(pairs))
+}
+
+fn decode_query_component(text: &str) -> S3Result<String> {
+    let text = text.replace('+', " ");
+    percent_decode_str(&text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))
+}
+
+/// Decodes the path once (UTF-8); `+` stays a literal plus.
+fn decode_path_component(text: &str) -> S3Result<String> {
+    percent_decode_str(text)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| S3Error::new(S3ErrorCode::InvalidURI))
+}
+
+fn not_implemented(method: &Method, what: &str) -> S3Error {
+    S3Error::not_implemented(&format!("{what} ({method})"))
+}
+
+fn method_not_allowed(method: &Method, resource: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::MethodNotAllowed,
+        format!(
+            "The specified method is not allowed against this resource: {method} on {resource}"
+        ),
+    )
+    .detail("Method", method.as_str())
+    .detail("ResourceType", resource)
+}
+
+/// Routes a path-style request (`/`, `/{bucket}`, `/{bucket}/{key}`).
+pub fn route(
+    method: &Method,
+    raw_path: &str,
+    query: &Query,
+    has_copy_source: bool,
+) -> S3Result<S3Op> {
+    let path = raw_path.strip_prefix('/').unwrap_or(raw_path);
+    let (raw_bucket, raw_key) = match path.split_once('/') {
+        Some((b, k)) => (b, Some(k)),
+        None => (path, None),
+    };
+    if raw_bucket.is_empty() {
+        return match *method {
+            Method::GET => Ok(S3Op::ListBuckets),
+            _ => Err(method_not_allowed(method, "SERVICE")),
+        };
+    }
+    let bucket = decode_path_component(raw_bucket)?;
+    match raw_key.filter(|k| !k.is_empty()) {
+        None => route_bucket(method, bucket, query),
+        Some(raw_key) => {
+            let key = decode_path_component(raw_key)?;
+            route_object(method, bucket, key, query, has_copy_source)
+        }
+    }
+}
+
+fn route_bucket(method: &Method, bucket: String, query: &Query) -> S3Result<S3Op> {
+    if query.has("location") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetBucketLocation { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    if let Some((_, name)) = BUCKET_SUBRESOURCES.iter().find(|(sub, _)| query.has(sub)) {
+        return Err(not_implemented(method, name));
+    }
+    match *method {
+        Method::PUT => Ok(S3Op::CreateBucket { bucket }),
+        Method::HEAD => Ok(S3Op::HeadBucket { bucket }),
+        Method::DELETE => Ok(S3Op::DeleteBucket { bucket }),
+        Method::GET => {
+            let params = ListParams::from_query(query);
+            if query.get("list-type") == Some("2") {
+                Ok(S3Op::ListObjectsV2 { bucket, params })
+            } else {
+                Ok(S3Op::ListObjects { bucket, params })
+            }
+        }
+        Method::POST => Err(not_implemented(method, "PostObject (browser form upload)")),
+        _ => Err(method_not_allowed(method, "BUCKET")),
+    }
+}
+
+fn route_object(
+    method: &Method,
+    bucket: String,
+    key: String,
+    query: &Query,
+    has_copy_source: bool,
+) -> S3Result<S3Op> {
+    if let Some((_, name)) = OBJECT_SUBRESOURCES.iter().find(|(sub, _)| query.has(sub)) {
+        return Err(not_implemented(method, name));
+    }
+    match *method {
+        Method::PUT if has_copy_source => Err(not_implemented(method, "CopyObject")),
+        Method::PUT => Ok(S3Op::PutObject { bucket, key }),
+        Method::GET => Ok(S3Op::GetObject {
+            bucket,
+            key,
+            overrides: ResponseOverrides::from_query(query),
+        }),
+        Method::HEAD => Ok(S3Op::HeadObject {
+            bucket,
+            key,
+            overrides: ResponseOverrides::from_query(query),
+        }),
+        Method::DELETE => Ok(S3Op::DeleteObject { bucket, key }),
+        _ => Err(method_not_allowed(method, "OBJECT")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(method: Method, target: &str) -> S3Result<S3Op> {
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        route(&method, path, &parse_query(query)?, false)
+    }
+
+    fn obj(bucket: &str, key: &str) -> (String, String) {
+        (bucket.to_string(), key.to_string())
+    }
+
+    #[test]
+    fn routing_table() {
+        assert_eq!(op(Method::GET, "/").unwrap(), S3Op::ListBuckets);
+        assert_eq!(
+            op(Method::GET, "/?x-id=ListBuckets").unwrap(),
+            S3Op::ListBuckets
+        );
+        for target in ["/b", "/b/"] {
+            assert_eq!(
+                op(Method::PUT, target).unwrap(),
+                S3Op::CreateBucket { bucket: "b".into() }
+            );
+            assert_eq!(
+                op(Method::HEAD, target).unwrap(),
+                S3Op::HeadBucket { bucket: "b".into() }
+            );
+            assert_eq!(
+                op(Method::DELETE, target).unwrap(),
+                S3Op::DeleteBucket { bucket: "b".into() }
+            );
+        }
+        assert_eq!(
+            op(Method::GET, "/b?location").unwrap(),
+            S3Op::GetBucketLocation { bucket: "b".into() }
+        );
+        assert!(
+            matches!(op(Method::GET, "/b/?delimiter=%2F&list-type=2&prefix=").unwrap(),
+            S3Op::ListObjectsV2 { params, .. } if params.delimiter.as_deref() == Some("/") && params.prefix.as_deref() == Some(""))
+        );
+        assert!(
+            matches!(op(Method::GET, "/b?marker=x").unwrap(), S3Op::ListObjects { params, .. } if params.marker.as_deref() == Some("x"))
+        );
+        let (b, k) = obj("b", "dir/a b+c%d ü.txt");
+        assert_eq!(
+            op(
+                Method::PUT,
+                "/b/dir/a%20b+c%25d%20%C3%BC.txt?x-id=PutObject"
+            )
+            .unwrap(),
+            S3Op::PutObject { bucket: b, key: k }
+        );
+        assert_eq!(
+            op(Method::DELETE, "/b/x//y/").unwrap(),
+            S3Op::DeleteObject {
+                bucket: "b".into(),
+                key: "x//y/".into()
+            }
+        );
+        assert!(
+            matches!(op(Method::GET, "/b/k?response-content-type=text%2Fplain").unwrap(),
+            S3Op::GetObject { overrides, .. } if overrides.0 == vec![("content-type", "text/plain".to_string())])
+        );
+        assert_eq!(
+            op(Method::HEAD, "/b/..%2F..%2Fescape").unwrap(),
+            S3Op::HeadObject {
+                bucket: "b".into(),
+                key: "../../escape".into(),
+                overrides: Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn unsupported_and_invalid() {
+        assert_eq!(
+            op(Method::POST, "/b?delete").unwrap_err().code,
+            S3ErrorCode::NotImplemented
+        );
+        assert_eq!(
+            op(Method::POST, "/b/k?uploads=").unwrap_err().code,
+            S3ErrorCode::NotImplemented
+        );
+        assert_eq!(
+            op(Method::PUT, "/b/k?tagging").unwrap_err().code,
+            S3ErrorCode::NotImplemented
+        );
+        assert_eq!(
+            op(Method::PATCH, "/b/k").unwrap_err().code,
+            S3ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            op(Method::DELETE, "/").unwrap_err().code,
+            S3ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            op(Method::GET, "/b/%FF").unwrap_err().code,
+            S3ErrorCode::InvalidURI
+        );
+        assert_eq!(
+            route(&Method::PUT, "/b/k", &Query::default(), true)
+                .unwrap_err()
+                .code,
+            S3ErrorCode::NotImplemented
+        );
+    }
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query(Some("prefix=a+b%2Bc&uploads&x=")).unwrap();
+        assert_eq!(q.get("prefix"), Some("a b+c"));
+        assert!(q.has("uploads"));
+        assert_eq!(q.get("x"), Some(""));
+    }
+}

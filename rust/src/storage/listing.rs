@@ -1,0 +1,444 @@
+//! Listing keys in S3 order (UTF-8 byte order) straight from the directory tree.
+//!
+//! Every directory entry stands for one whole key segment, so visiting a directory's entries sorted
+//! by the key text they stand for (`a` < `a.b` < `a/` subtree < `b`) yields keys in global order.
+//! That lets a page start at the listing's prefix directory, skip subtrees that lie entirely before
+//! the marker, and fold a subtree into one common prefix without walking it.
+
+use super::keypath::{
+    self, decode_segment, SegmentName, METADATA_SUFFIX, OBJECT_SUFFIX, SEGMENT_NAME_FILE,
+};
+use super::{read_etag_blocking, ObjectMetadata};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Exclusive start: a key or a common prefix returned earlier, or `start-after`.
+    pub marker: Option<String>,
+    pub max_keys: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum ListEntry {
+    Object {
+        key: String,
+        size: u64,
+        last_modified: SystemTime,
+        etag: String,
+    },
+    CommonPrefix(String),
+}
+
+impl ListEntry {
+    /// The text a continuation resumes after.
+    pub fn marker(&self) -> &str {
+        match self {
+            ListEntry::Object { key, .. } => key,
+            ListEntry::CommonPrefix(p) => p,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub entries: Vec<ListEntry>,
+    pub is_truncated: bool,
+}
+
+/// One directory entry, named by the key text it stands for.
+struct Child {
+    /// For an object: its key. For a directory: the prefix all keys below it share (ends in `/`).
+    text: String,
+    is_dir: bool,
+    path: PathBuf,
+}
+
+enum Step {
+    Descend,
+    Skip,
+    Stop,
+}
+
+/// Reads a directory's entries as key texts, sorted. A missing directory has no entries.
+fn read_children(dir: &Path, base: &str) -> io::Result<Vec<Child>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory =>
+        {
+            return Ok(Vec::new())
+        }
+        Err(e) => return Err(e),
+    };
+    let mut children = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let is_dir = entry.file_type()?.is_dir();
+        let path = entry.path();
+        let segment = if is_dir {
+            match decode_segment(&name) {
+                Some(SegmentName::Decoded(s)) => Some(s),
+                Some(SegmentName::Hashed) => {
+                    std::fs::read_to_string(path.join(SEGMENT_NAME_FILE)).ok()
+                }
+                None => None,
+            }
+        } else {
+            match name.strip_suffix(OBJECT_SUFFIX).and_then(decode_segment) {
+                Some(SegmentName::Decoded(s)) => Some(s),
+                Some(SegmentName::Hashed) => hashed_object_segment(&path),
+                None => None,
+            }
+        };
+        let Some(segment) = segment.filter(|s| !s.contains('/')) else {
+            continue;
+        };
+        let text = if is_dir {
+            format!("{base}{segment}/")
+        } else {
+            format!("{base}{segment}")
+        };
+        children.push(Child { text, is_dir, path });
+    }
+    children.sort_by(|a, b| a.text.cmp(&b.text));
+    Ok(children)
+}
+
+/// The last segment of an object stored under a hashed name, from its metadata.
+fn hashed_object_segment(data_path: &Path) -> Option<String> {
+    let mut meta_path = data_path.as_os_str().to_os_string();
+    meta_path.push(&METADATA_SUFFIX[OBJECT_SUFFIX.len()..]);
+    let bytes = std::fs::read(meta_path).ok()?;
+    let meta: ObjectMetadata = serde_json::from_slice(&bytes).ok()?;
+    meta.key.rsplit('/').next().map(str::to_string)
+}
+
+/// Depth-first walk in key order; `visit` decides per entry whether to descend, skip or stop.
+fn walk(
+    start: &Path,
+    base: &str,
+    mut visit: impl FnMut(&Child) -> io::Result<Step>,
+) -> io::Result<()> {
+    let mut stack = vec![read_children(start, base)?.into_iter()];
+    while let Some(frame) = stack.last_mut() {
+        let Some(child) = frame.next() else {
+            stack.pop();
+            continue;
+        };
+        match visit(&child)? {
+            Step::Stop => return Ok(()),
+            Step::Descend if child.is_dir => {
+                stack.push(read_children(&child.path, &child.text)?.into_iter())
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// True when every key below the directory prefix `dir_text` sorts at or before `marker`.
+fn subtree_before(dir_text: &str, marker: &str) -> bool {
+    dir_text < marker && !marker.starts_with(dir_text)
+}
+
+/// Whether any object below `dir` has a key after `marker`.
+fn has_key_after(dir: &Path, base: &str, marker: &str) -> io::Result<bool> {
+    let mut found = false;
+    walk(dir, base, |child| {
+        Ok(if child.is_dir {
+            if subtree_before(&child.text, marker) {
+                Step::Skip
+            } else {
+                Step::Descend
+            }
+        } else if child.text.as_str() > marker {
+            found = true;
+            Step::Stop
+        } else {
+            Step::Skip
+        })
+    })?;
+    Ok(found)
+}
+
+/// Whether the bucket directory holds any object at all.
+pub fn contains_object(bucket_dir: &Path) -> io::Result<bool> {
+    has_key_after(bucket_dir, "", "")
+}
+
+/// The common prefix `text` rolls up into, if the delimiter occurs after the listing prefix.
+fn fold<'a>(prefix: &str, text: &'a str, delimiter: &str) -> Option<&'a str> {
+    let rest = text.strip_prefix(prefix)?;
+    let at = rest.find(delimiter)?;
+    Some(&text[..prefix.len() + at + delimiter.len()])
+}
+
+pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
+    let mut page = ListPage::default();
+    if query.max_keys == 0 {
+        return Ok(page);
+    }
+    let prefix = query.prefix.as_str();
+    let marker = query.marker.as_deref().unwrap_or("");
+    let delimiter = query.delimiter.as_deref().filter(|d| !d.is_empty());
+    let dir_prefix = &prefix[..prefix.rfind('/').map_or(0, |i| i + 1)];
+    let start = keypath::dir_for_prefix(bucket_dir, dir_prefix);
+
+    let mut last_prefix: Option<String> = None;
+    // Collected first, stat'ed after: the walk only needs names.
+    let mut found: Vec<(String, Option<PathBuf>)> = Vec::new();
+    walk(&start, dir_prefix, |child| {
+        let text = child.text.as_str();
+        if child.is_dir {
+            let on_path = text.starts_with(prefix) || prefix.starts_with(text);
+            let already_rolled_up = last_prefix.as_deref().is_some_and(|p| text.starts_with(p));
+            if !on_path || subtree_before(text, marker) || already_rolled_up {
+                return Ok(Step::Skip);
+            }
+            let Some(common) = delimiter.and_then(|d| fold(prefix, text, d)) else {
+                return Ok(Step::Descend);
+            };
+            if common == marker || !has_key_after(&child.path, text, marker)? {
+                return Ok(Step::Skip);
+            }
+            if found.len() == query.max_keys {
+                page.is_truncated = true;
+                return Ok(Step::Stop);
+            }
+            last_prefix = Some(common.to_string());
+            found.push((common.to_string(), None));
+            return Ok(Step::Skip);
+        }
+        if !text.starts_with(prefix) || text <= marker {
+            return Ok(Step::Skip);
+        }
+        let common = delimiter.and_then(|d| fold(prefix, text, d));
+        if let Some(common) = common {
+            if common == marker || last_prefix.as_deref() == Some(common) {
+                return Ok(Step::Skip);
+            }
+        }
+        if found.len() == query.max_keys {
+            page.is_truncated = true;
+            return Ok(Step::Stop);
+        }
+        match common {
+            Some(common) => {
+                last_prefix = Some(common.to_string());
+                found.push((common.to_string(), None));
+            }
+            None => found.push((text.to_string(), Some(child.path.clone()))),
+        }
+        Ok(Step::Skip)
+    })?;
+
+    for (text, data_path) in found {
+        let Some(data_path) = data_path else {
+            page.entries.push(ListEntry::CommonPrefix(text));
+            continue;
+        };
+        // An object deleted since the walk saw it is simply left out.
+        let Ok(stat) = std::fs::metadata(&data_path) else {
+            continue;
+        };
+        let mut md5_path = data_path.into_os_string();
+        md5_path.push(".md5");
+        let etag = read_etag_blocking(Path::new(&md5_path)).unwrap_or_default();
+        page.entries.push(ListEntry::Object {
+            key: text,
+            size: stat.len(),
+            last_modified: stat.modified()?,
+            etag,
+        });
+    }
+    Ok(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::keypath::ObjectPaths;
+
+    fn put(bucket: &Path, key: &str) {
+        let paths = ObjectPaths::for_key(bucket, key);
+        for (dir, hashed) in &paths.dirs {
+            if std::fs::create_dir(dir).is_ok() {
+                if let Some(seg) = hashed {
+                    std::fs::write(dir.join(SEGMENT_NAME_FILE), seg).unwrap();
+                }
+            }
+        }
+        std::fs::write(paths.data(), key).unwrap();
+        std::fs::write(paths.md5(), "d41d8cd98f00b204e9800998ecf8427e").unwrap();
+        let meta = ObjectMetadata {
+            key: key.to_string(),
+            ..Default::default()
+        };
+        std::fs::write(paths.metadata(), serde_json::to_vec(&meta).unwrap()).unwrap();
+    }
+
+    fn texts(page: &ListPage) -> Vec<String> {
+        page.entries
+            .iter()
+            .map(|e| e.marker().to_string())
+            .collect()
+    }
+
+    fn list(
+        bucket: &Path,
+        prefix: &str,
+        delimiter: Option<&str>,
+        marker: Option<&str>,
+        max: usize,
+    ) -> ListPage {
+        list_page(
+            bucket,
+            &ListQuery {
+                prefix: prefix.into(),
+                delimiter: delimiter.map(Into::into),
+                marker: marker.map(Into::into),
+                max_keys: max,
+            },
+        )
+        .unwrap()
+    }
+
+    /// Pages through everything, resuming after each page's last entry, as clients do.
+    fn list_all(bucket: &Path, prefix: &str, delimiter: Option<&str>, max: usize) -> Vec<String> {
+        let mut all = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = list(bucket, prefix, delimiter, marker.as_deref(), max);
+            all.extend(texts(&page));
+            if !page.is_truncated {
+                return all;
+            }
+            marker = page.entries.last().map(|e| e.marker().to_string());
+        }
+    }
+
+    fn keys() -> Vec<String> {
+        let long = "L".repeat(300);
+        [
+            "a",
+            "a.b",
+            "a/b",
+            "a/c/d",
+            "a-b",
+            "b",
+            "dir/",
+            "dir/x",
+            "x//y",
+            "..",
+            "ü",
+            "z z+%",
+            "photos/2024/jan/1.jpg",
+            "photos/2024/feb/2.jpg",
+            "photos/2025/x.jpg",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("{long}/end"), format!("long/{long}")])
+        .collect()
+    }
+
+    #[test]
+    fn lists_everything_in_byte_order_at_any_page_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut expected = keys();
+        for k in &expected {
+            put(tmp.path(), k);
+        }
+        expected.sort();
+        for max in [1, 2, 3, 7, 1000] {
+            assert_eq!(
+                list_all(tmp.path(), "", None, max),
+                expected,
+                "page size {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn delimiter_rolls_up_and_pages_count_prefixes() {
+        let tmp = tempfile::tempdir().unwrap();
+        for k in keys() {
+            put(tmp.path(), &k);
+        }
+        let mut expected: Vec<String> = Vec::new();
+        for k in keys() {
+            let e = match k.find('/') {
+                Some(i) => k[..=i].to_string(),
+                None => k,
+            };
+            if !expected.contains(&e) {
+                expected.push(e);
+            }
+        }
+        expected.sort();
+        for max in [1, 2, 5, 1000] {
+            assert_eq!(
+                list_all(tmp.path(), "", Some("/"), max),
+                expected,
+                "page size {max}"
+            );
+        }
+        assert_eq!(
+            list_all(tmp.path(), "photos/", Some("/"), 1),
+            vec!["photos/2024/", "photos/2025/"]
+        );
+        assert_eq!(
+            list_all(tmp.path(), "photos/2024/", Some("/"), 1000),
+            vec!["photos/2024/feb/", "photos/2024/jan/"]
+        );
+        assert_eq!(
+            list_all(tmp.path(), "a", Some("/"), 1000),
+            vec!["a", "a-b", "a.b", "a/"]
+        );
+        assert_eq!(list_all(tmp.path(), "a/", None, 1000), vec!["a/b", "a/c/d"]);
+        assert_eq!(
+            list_all(tmp.path(), "nothing/", Some("/"), 1000),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn other_delimiters_and_start_after() {
+        let tmp = tempfile::tempdir().unwrap();
+        for k in ["a-1", "a-2", "a-x/y", "b-1", "c"] {
+            put(tmp.path(), k);
+        }
+        assert_eq!(
+            list_all(tmp.path(), "", Some("-"), 1),
+            vec!["a-", "b-", "c"]
+        );
+        assert_eq!(
+            list_all(tmp.path(), "", Some("-x/"), 1000),
+            vec!["a-1", "a-2", "a-x/", "b-1", "c"]
+        );
+        let page = list(tmp.path(), "", None, Some("a-2"), 1000);
+        assert_eq!(texts(&page), vec!["a-x/y", "b-1", "c"]);
+        // A marker inside a rolled-up prefix still shows the prefix while later keys remain.
+        let page = list(tmp.path(), "", Some("/"), Some("a-x/a"), 1000);
+        assert_eq!(texts(&page), vec!["a-x/", "b-1", "c"]);
+    }
+
+    #[test]
+    fn empty_directories_are_invisible() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("ghost/inner")).unwrap();
+        put(tmp.path(), "real");
+        assert_eq!(list_all(tmp.path(), "", Some("/"), 1000), vec!["real"]);
+        assert_eq!(list_all(tmp.path(), "", None, 1000), vec!["real"]);
+        assert!(contains_object(tmp.path()).unwrap());
+        std::fs::remove_file(ObjectPaths::for_key(tmp.path(), "real").data()).unwrap();
+        assert!(!contains_object(tmp.path()).unwrap());
+    }
+}

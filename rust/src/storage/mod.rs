@@ -1,0 +1,490 @@
+//! `FileStore`: buckets, keys and byte streams on disk. It never sees HTTP.
+//!
+//! Layout under the root directory:
+//! * `{bucket}/` — one directory per bucket, keys mapped by [`keypath`];
+//! * `{bucket}/._S3_bucket.json` — bucket settings (creation date);
+//! * `.tmp/` — uploads being written; swept at start-up;
+//! * `.multipart/{upload_id}/` — multipart parts in flight.
+//!
+//! Names starting with `.` are never buckets, so internal directories cannot collide with one.
+
+pub mod keypath;
+mod listing;
+mod locks;
+mod temp;
+
+pub use listing::{ListEntry, ListPage, ListQuery};
+
+use crate::checksum::{BodyDigests, ChecksumAlgorithm, FinishedDigests};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
+use locks::KeyLocks;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use temp::TempPath;
+use tokio::io::AsyncWriteExt;
+
+#[derive(Debug)]
+pub enum StorageError {
+    NoSuchBucket,
+    NoSuchKey,
+    BucketAlreadyExists,
+    BucketNotEmpty,
+    Io(io::Error),
+}
+
+impl From<io::Error> for StorageError {
+    fn from(e: io::Error) -> Self {
+        StorageError::Io(e)
+    }
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoSuchBucket => write!(f, "no such bucket"),
+            Self::NoSuchKey => write!(f, "no such key"),
+            Self::BucketAlreadyExists => write!(f, "bucket already exists"),
+            Self::BucketNotEmpty => write!(f, "bucket not empty"),
+            Self::Io(e) => write!(f, "I/O error: {e}"),
+        }
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// What is stored beside an object's bytes (`{key}._S3_object.metadata.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ObjectMetadata {
+    /// The full key; needed to list objects whose on-disk name is a hash.
+    #[serde(default)]
+    pub key: String,
+    /// Stored response headers by lower-case name: content-type, cache-control, content-*,
+    /// expires, x-amz-meta-*. Values are the header bytes read as Latin-1, so any byte
+    /// sequence a client sent comes back unchanged.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The flexible checksum sent with the upload, verified and kept: (algorithm, base64 value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<StoredChecksum>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredChecksum {
+    pub algorithm: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BucketSettings {
+    /// Milliseconds since the Unix epoch.
+    created_ms: u64,
+}
+
+/// An object's stat-like facts, as needed by HEAD, GET and listings.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub size: u64,
+    pub last_modified: SystemTime,
+    /// The ETag without quotes (`hex` or `hex-N`).
+    pub etag: String,
+    pub metadata: ObjectMetadata,
+}
+
+/// An object opened for reading: the facts plus a handle whose contents cannot change under us
+/// (a later overwrite renames a new file into place; this handle keeps the old one).
+pub struct OpenObject {
+    pub info: ObjectInfo,
+    pub file: tokio::fs::File,
+}
+
+pub struct BucketInfo {
+    pub name: String,
+    pub created: SystemTime,
+}
+
+/// The result of a successful PUT.
+#[derive(Debug, Clone)]
+pub struct PutOutcome {
+    pub etag: String,
+    pub digests: FinishedDigests,
+}
+
+pub struct FileStore {
+    root: PathBuf,
+    tmp: PathBuf,
+    locks: KeyLocks,
+}
+
+impl FileStore {
+    /// Opens (creating if needed) a store at `root`, sweeping leftovers of interrupted uploads.
+    pub async fn open(root: &Path, clean_slate: bool) -> io::Result<Self> {
+        if clean_slate && tokio::fs::try_exists(root).await? {
+            let mut entries = tokio::fs::read_dir(root).await?;
+            while let Some(entry) = entries.next_entry().await? {
+                let path = entry.path();
+                if entry.file_type().await?.is_dir() {
+                    tokio::fs::remove_dir_all(&path).await?;
+                } else {
+                    tokio::fs::remove_file(&path).await?;
+                }
+            }
+        }
+        tokio::fs::create_dir_all(root).await?;
+        let root = tokio::fs::canonicalize(root).await?;
+        let tmp = root.join(".tmp");
+        if tokio::fs::try_exists(&tmp).await? {
+            tokio::fs::remove_dir_all(&tmp).await?;
+        }
+        tokio::fs::create_dir_all(&tmp).await?;
+        // Prove the directory is writable now, not at the first upload.
+        let probe = tmp.join("write-probe");
+        tokio::fs::write(&probe, b"").await?;
+        tokio::fs::remove_file(&probe).await?;
+        Ok(Self {
+            root,
+            tmp,
+            locks: KeyLocks::new(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The bucket's directory, if the name could be one (callers validate names fully).
+    fn bucket_dir(&self, bucket: &str) -> StorageResult<PathBuf> {
+        if bucket.is_empty() || bucket.starts_with('.') || bucket.contains(['/', '\\', '\0']) {
+            return Err(StorageError::NoSuchBucket);
+        }
+        Ok(self.root.join(bucket))
+    }
+
+    async fn existing_bucket_dir(&self, bucket: &str) -> StorageResult<PathBuf> {
+        let dir = self.bucket_dir(bucket)?;
+        match tokio::fs::metadata(&dir).await {
+            Ok(m) if m.is_dir() => Ok(dir),
+            Ok(_) => Err(StorageError::NoSuchBucket),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::NoSuchBucket),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn bucket_exists(&self, bucket: &str) -> StorageResult<bool> {
+        match self.existing_bucket_dir(bucket).await {
+            Ok(_) => Ok(true),
+            Err(StorageError::NoSuchBucket) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn list_buckets(&self) -> StorageResult<Vec<BucketInfo>> {
+        let mut buckets = Vec::new();
+        let mut entries = tokio::fs::read_dir(&self.root).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') || !entry.file_type().await?.is_dir() {
+                continue;
+            }
+            let created = self.bucket_created(&entry.path()).await;
+            buckets.push(BucketInfo { name, created });
+        }
+        buckets.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(buckets)
+    }
+
+    async fn bucket_created(&self, dir: &Path) -> SystemTime {
+        if let Ok(text) = tokio::fs::read(dir.join(BUCKET_SETTINGS_FILE)).await {
+            if let Ok(settings) = serde_json::from_slice::<BucketSettings>(&text) {
+                return SystemTime::UNIX_EPOCH
+                    + std::time::Duration::from_millis(settings.created_ms);
+            }
+        }
+        // A directory made by hand or by an older layout: its own timestamps are the best guess.
+        match tokio::fs::metadata(dir).await {
+            Ok(m) => m
+                .created()
+                .or_else(|_| m.modified())
+                .unwrap_or(SystemTime::now()),
+            Err(_) => SystemTime::now(),
+        }
+    }
+
+    pub async fn create_bucket(&self, bucket: &str) -> StorageResult<()> {
+        let dir = self.bucket_dir(bucket)?;
+        match tokio::fs::create_dir(&dir).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(StorageError::BucketAlreadyExists)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let created_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let settings = serde_json::to_vec(&BucketSettings { created_ms })
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &settings)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_bucket(&self, bucket: &str) -> StorageResult<()> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        let probe_dir = dir.clone();
+        let has_objects = tokio::task::spawn_blocking(move || listing::contains_object(&probe_dir))
+            .await
+            .map_err(|e| io::Error::other(e.to_string()))??;
+        if has_objects {
+            return Err(StorageError::BucketNotEmpty);
+        }
+        tokio::fs::remove_dir_all(&dir).await?;
+        Ok(())
+    }
+
+    /// Streams `body` into a new version of `bucket/key`.
+    ///
+    /// Bytes go to a temp file while MD5 (and `checksum`, if asked) are computed. When the body
+    /// ends, `verify` sees the digests; only if it accepts them do the data, metadata and MD5
+    /// files replace the old ones, under the key's lock. Any error leaves the old object as it was.
+    pub async fn put_object<S, E, V>(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut metadata: ObjectMetadata,
+        checksum: Option<ChecksumAlgorithm>,
+        body: S,
+        verify: V,
+    ) -> Result<PutOutcome, E>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: From<StorageError>,
+        V: FnOnce(&FinishedDigests) -> Result<Option<StoredChecksum>, E>,
+    {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        let paths = ObjectPaths::for_key(&bucket_dir, key);
+
+        let data_tmp = self.temp_path("data");
+        let mut file = tokio::fs::File::create(data_tmp.path())
+            .await
+            .map_err(StorageError::from)?;
+        let mut digests = BodyDigests::new(checksum);
+        futures_util::pin_mut!(body);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            digests.update(&chunk);
+            file.write_all(&chunk).await.map_err(StorageError::from)?;
+        }
+        file.flush().await.map_err(StorageError::from)?;
+        drop(file);
+
+        let digests = digests.finish();
+        metadata.checksum = verify(&digests)?;
+        metadata.key = key.to_string();
+        let etag = hex::encode(digests.md5);
+
+        let meta_json = serde_json::to_vec_pretty(&metadata)
+            .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?;
+        let meta_tmp = self.temp_path("meta");
+        tokio::fs::write(meta_tmp.path(), &meta_json)
+            .await
+            .map_err(StorageError::from)?;
+        let md5_tmp = self.temp_path("md5");
+        tokio::fs::write(md5_tmp.path(), etag.as_bytes())
+            .await
+            .map_err(StorageError::from)?;
+
+        {
+            let _guard = self.locks.write(bucket, key).await;
+            self.commit(
+                &bucket_dir,
+                &paths,
+                [
+                    (data_tmp, paths.data()),
+                    (meta_tmp, paths.metadata()),
+                    (md5_tmp, paths.md5()),
+                ],
+            )
+            .await?;
+        }
+        Ok(PutOutcome { etag, digests })
+    }
+
+    /// Renames finished temp files into the key's directory, creating directories as needed.
+    /// A concurrent delete may prune a directory we just created, so retry a few times.
+    async fn commit(
+        &self,
+        bucket_dir: &Path,
+        paths: &ObjectPaths,
+        files: [(TempPath, PathBuf); 3],
+    ) -> StorageResult<()> {
+        let mut attempts = 0;
+        loop {
+            self.ensure_dirs(bucket_dir, paths).await?;
+            let mut result = Ok(());
+            for (tmp, target) in &files {
+                if let Err(e) = tokio::fs::rename(tmp.path(), target).await {
+                    result = Err(e);
+                    break;
+                }
+            }
+            match result {
+                Ok(()) => {
+                    for (tmp, _) in files {
+                        tmp.disarm();
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 5 => attempts += 1,
+                Err(e) if is_not_a_directory(&e) => {
+                    return Err(StorageError::Io(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "a path component of this key is not a directory",
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Creates the key's directories below the bucket (never the bucket itself: a deleted bucket
+    /// must stay deleted).
+    async fn ensure_dirs(&self, bucket_dir: &Path, paths: &ObjectPaths) -> StorageResult<()> {
+        if !tokio::fs::try_exists(bucket_dir).await? {
+            return Err(StorageError::NoSuchBucket);
+        }
+        for (dir, hashed_segment) in &paths.dirs {
+            match tokio::fs::create_dir(dir).await {
+                Ok(()) => {
+                    if let Some(segment) = hashed_segment {
+                        self.write_atomically(&dir.join(SEGMENT_NAME_FILE), segment.as_bytes())
+                            .await?;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_atomically(&self, target: &Path, bytes: &[u8]) -> io::Result<()> {
+        let tmp = self.temp_path("file");
+        tokio::fs::write(tmp.path(), bytes).await?;
+        tokio::fs::rename(tmp.path(), target).await?;
+        tmp.disarm();
+        Ok(())
+    }
+
+    fn temp_path(&self, kind: &str) -> TempPath {
+        TempPath::new(
+            self.tmp
+                .join(format!("{kind}-{:032x}", rand::random::<u128>())),
+        )
+    }
+
+    /// Opens an object for reading: metadata and file handle are taken together under the key's
+    /// lock, so they always belong to the same version.
+    pub async fn open_object(&self, bucket: &str, key: &str) -> StorageResult<OpenObject> {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        let paths = ObjectPaths::for_key(&bucket_dir, key);
+        let _guard = self.locks.read(bucket, key).await;
+        let file = match tokio::fs::File::open(paths.data()).await {
+            Ok(f) => f,
+            Err(e) if is_missing(&e) => return Err(StorageError::NoSuchKey),
+            Err(e) => return Err(e.into()),
+        };
+        let stat = file.metadata().await?;
+        if !stat.is_file() {
+            return Err(StorageError::NoSuchKey);
+        }
+        let metadata = read_metadata(&paths.metadata()).await?;
+        let etag = read_etag(&paths.md5()).await?;
+        Ok(OpenObject {
+            info: ObjectInfo {
+                size: stat.len(),
+                last_modified: stat.modified()?,
+                etag,
+                metadata,
+            },
+            file,
+        })
+    }
+
+    /// Deletes an object; a missing one is not an error (S3 answers 204 either way).
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        let paths = ObjectPaths::for_key(&bucket_dir, key);
+        {
+            let _guard = self.locks.write(bucket, key).await;
+            for path in [paths.data(), paths.metadata(), paths.md5()] {
+                match tokio::fs::remove_file(&path).await {
+                    Ok(()) => {}
+                    Err(e) if is_missing(&e) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        prune_empty_dirs(&bucket_dir, &paths.dir).await;
+        Ok(())
+    }
+
+    /// One page of a listing, in UTF-8 byte order of keys.
+    pub async fn list_objects(&self, bucket: &str, query: ListQuery) -> StorageResult<ListPage> {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        tokio::task::spawn_blocking(move || listing::list_page(&bucket_dir, &query))
+            .await
+            .map_err(|e| io::Error::other(e.to_string()))?
+            .map_err(StorageError::from)
+    }
+}
+
+async fn read_metadata(path: &Path) -> StorageResult<ObjectMetadata> {
+    match tokio::fs::read(path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| StorageError::Io(io::Error::new(io::ErrorKind::InvalidData, e))),
+        Err(e) if is_missing(&e) => Ok(ObjectMetadata::default()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn read_etag(path: &Path) -> StorageResult<String> {
+    Ok(tokio::fs::read_to_string(path).await?.trim().to_string())
+}
+
+pub(crate) fn read_etag_blocking(path: &Path) -> io::Result<String> {
+    Ok(std::fs::read_to_string(path)?.trim().to_string())
+}
+
+/// Removes now-empty directories from `dir` up to (not including) the bucket directory.
+/// Races with concurrent PUTs are harmless: a non-empty or vanished directory just stops the walk.
+async fn prune_empty_dirs(bucket_dir: &Path, dir: &Path) {
+    let mut current = dir.to_path_buf();
+    while current != bucket_dir && current.starts_with(bucket_dir) {
+        let hashed = current
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(keypath::is_hashed_dir_name);
+        if hashed || tokio::fs::remove_dir(&current).await.is_err() {
+            return;
+        }
+        if !current.pop() {
+            return;
+        }
+    }
+}
+
+fn is_missing(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || is_not_a_directory(e)
+}
+
+fn is_not_a_directory(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotADirectory
+}
