@@ -1,0 +1,261 @@
+// The management (IPC) protocol of the rusts3 binary, spoken directly, and the Smarts3 wrapper's
+// life cycle: start/stop, errors that say what went wrong, several instances side by side.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { Smarts3 } from '../ts/index.js';
+import { tempDir } from './helpers.js';
+
+const binary = path.join(import.meta.dirname, '..', 'dist_rust', `rusts3_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
+
+/** The binary in --management mode, with a line reader on its stdout. */
+class ManagedProcess {
+  readonly child: childProcess.ChildProcessWithoutNullStreams;
+  private lines: string[] = [];
+  private waiters: ((line: string) => void)[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor() {
+    this.child = childProcess.spawn(binary, ['--management'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.resume();
+    readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const waiter = this.waiters.shift();
+      if (waiter) waiter(line);
+      else this.lines.push(line);
+    });
+    this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+  }
+
+  /** The next stdout line as JSON; fails after a bound instead of hanging. */
+  next(timeoutMs = 10_000): Promise<any> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(JSON.parse(queued));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no line from rusts3 in time')), timeoutMs);
+      this.waiters.push((line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      });
+    });
+  }
+
+  send(raw: string) {
+    this.child.stdin.write(`${raw}\n`);
+  }
+
+  async command(id: string, method: string, params: unknown) {
+    this.send(JSON.stringify({ id, method, params }));
+    return this.next();
+  }
+
+  kill() {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('rusts3 --management', () => {
+  const processes: ManagedProcess[] = [];
+  const dirs: string[] = [];
+  after(() => {
+    processes.forEach((p) => p.kill());
+    dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+  });
+
+  it('speaks the JSON-lines protocol: ready, start, createBucket, errors, stop, exit on stdin close', async () => {
+    const proc = new ManagedProcess();
+    processes.push(proc);
+    const directory = tempDir('mgmt');
+    dirs.push(directory);
+
+    const ready = await proc.next();
+    assert.equal(ready.event, 'ready');
+    assert.equal(ready.id, undefined);
+
+    const started = await proc.command('req_1', 'start', {
+      config: { server: { port: 0, silent: true }, storage: { directory } },
+    });
+    assert.equal(started.id, 'req_1');
+    assert.equal(started.success, true, JSON.stringify(started));
+    assert.ok(started.result.port > 0);
+    assert.equal(started.result.address, '127.0.0.1');
+    assert.equal(started.result.region, 'us-east-1');
+    assert.equal(started.result.directory, fs.realpathSync(directory));
+    assert.ok(await canConnect(started.result.port));
+
+    const created = await proc.command('req_2', 'createBucket', { name: 'ipc-bucket' });
+    assert.deepEqual(created, { id: 'req_2', success: true, result: { name: 'ipc-bucket', created: true } });
+    assert.ok(fs.statSync(path.join(directory, 'ipc-bucket')).isDirectory());
+    const invalid = await proc.command('req_3', 'createBucket', { name: 'Not_Valid' });
+    assert.equal(invalid.success, false);
+    assert.match(invalid.error, /invalid bucket name/);
+    const noName = await proc.command('req_4', 'createBucket', {});
+    assert.equal(noName.success, false);
+
+    proc.send('this is not json');
+    const garbage = await proc.next();
+    assert.equal(garbage.success, false);
+    assert.match(garbage.error, /not JSON/);
+
+    const unknown = await proc.command('req_5', 'frobnicate', {});
+    assert.deepEqual(unknown, { id: 'req_5', success: false, error: "unknown method 'frobnicate'" });
+
+    const twice = await proc.command('req_6', 'start', { config: {} });
+    assert.equal(twice.success, false);
+    assert.match(twice.error, /already running/);
+
+    // The server still works after all of that.
+    const client = new S3Client({
+      endpoint: `http://127.0.0.1:${started.result.port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'any', secretAccessKey: 'any' },
+      forcePathStyle: true,
+    });
+    const buckets = await client.send(new ListBucketsCommand({}));
+    assert.deepEqual(buckets.Buckets!.map((b) => b.Name), ['ipc-bucket']);
+    client.destroy();
+
+    const stopped = await proc.command('req_7', 'stop', {});
+    assert.equal(stopped.success, true);
+    assert.equal(await canConnect(started.result.port), false, 'the port is closed once stop answered');
+
+    const restarted = await proc.command('req_8', 'start', { config: { server: { port: 0, silent: true }, storage: { directory } } });
+    assert.equal(restarted.success, true);
+
+    proc.child.stdin.end();
+    const code = await withTimeout(proc.exited, 10_000, 'exit after stdin closed');
+    assert.equal(code, 0);
+    assert.equal(await canConnect(restarted.result.port), false);
+  });
+
+  it('rejects a bad config with an error response', async () => {
+    const proc = new ManagedProcess();
+    processes.push(proc);
+    await proc.next();
+    const bad = await proc.command('req_1', 'start', { config: { server: { port: 'eighty' } } });
+    assert.equal(bad.success, false);
+    assert.match(bad.error, /invalid config/);
+    proc.child.stdin.end();
+    assert.equal(await withTimeout(proc.exited, 10_000, 'exit'), 0);
+  });
+});
+
+describe('Smarts3 life cycle', () => {
+  const dirs: string[] = [];
+  after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+  it('runs two instances side by side and stops each idempotently', async () => {
+    const one = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory: tempDir('one') } });
+    const two = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory: tempDir('two') } });
+    dirs.push(one.config.storage.directory, two.config.storage.directory);
+    const d1 = await one.getS3Descriptor();
+    const d2 = await two.getS3Descriptor();
+    try {
+      assert.notEqual(d1.port, d2.port);
+      assert.equal(d1.endpoint, '127.0.0.1');
+      assert.equal(d1.accessKey, 'S3RVER');
+      assert.equal(d1.useSsl, false);
+      assert.equal((await one.getS3Descriptor({ bucketName: 'x' })).bucketName, 'x');
+      await one.createBucket('only-in-one');
+      const client = (port: number | string | undefined) =>
+        new S3Client({
+          endpoint: `http://127.0.0.1:${port}`,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          forcePathStyle: true,
+        });
+      const c1 = client(d1.port);
+      const c2 = client(d2.port);
+      assert.deepEqual((await c1.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name), ['only-in-one']);
+      assert.deepEqual((await c2.send(new ListBucketsCommand({}))).Buckets, []);
+      c1.destroy();
+      c2.destroy();
+    } finally {
+      await one.stop();
+      await one.stop();
+      await two.stop();
+    }
+    assert.equal(await canConnect(Number(d1.port)), false);
+    assert.equal(await canConnect(Number(d2.port)), false);
+    await assert.rejects(one.getS3Descriptor(), /not running/);
+  });
+
+  it('keeps the v2 options { port, cleanSlate } working and frees the port on stop', async () => {
+    const directory = tempDir('v2');
+    dirs.push(directory);
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+
+    fs.mkdirSync(path.join(directory, 'stale-bucket'), { recursive: true });
+    const first = new Smarts3({ port, cleanSlate: true, storage: { directory }, server: { silent: true } });
+    await first.start();
+    assert.equal((await first.getS3Descriptor()).port, port);
+    assert.ok(!fs.existsSync(path.join(directory, 'stale-bucket')), 'cleanSlate emptied the directory');
+    await first.stop();
+    assert.equal(await canConnect(port), false);
+    // The same port is immediately reusable.
+    const second = await Smarts3.createAndStart({ port, storage: { directory }, server: { silent: true } });
+    assert.equal((await second.getS3Descriptor()).port, port);
+    await second.stop();
+  });
+
+  it('rejects start() with an Error that names the cause', async () => {
+    const directory = tempDir('errors');
+    dirs.push(directory);
+    const holder = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory } });
+    try {
+      const busyPort = (await holder.getS3Descriptor()).port as number;
+      const clash = new Smarts3({ server: { port: busyPort, silent: true }, storage: { directory: tempDir('clash') } });
+      dirs.push(clash.config.storage.directory);
+      await assert.rejects(clash.start(), /already in use/);
+    } finally {
+      await holder.stop();
+    }
+
+    const aFile = path.join(directory, 'a-file');
+    fs.writeFileSync(aFile, 'not a directory');
+    const unwritable = new Smarts3({ server: { port: 0, silent: true }, storage: { directory: path.join(aFile, 'sub') } });
+    await assert.rejects(unwritable.start(), /storage directory .* is not usable/);
+
+    const previous = process.env.SMARTS3_RUST_BINARY;
+    process.env.SMARTS3_RUST_BINARY = path.join(directory, 'no-such-binary');
+    try {
+      await assert.rejects(
+        new Smarts3({ server: { port: 0, silent: true } }).start(),
+        /SMARTS3_RUST_BINARY=.*no-such-binary is not an executable rusts3 binary/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.SMARTS3_RUST_BINARY;
+      else process.env.SMARTS3_RUST_BINARY = previous;
+    }
+  });
+});

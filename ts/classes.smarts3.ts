@@ -1,0 +1,220 @@
+import * as plugins from './plugins.js';
+import * as paths from './paths.js';
+import type {
+  ISmarts3Config,
+  IStartResult,
+  TRusts3Commands,
+  TSmarts3Options,
+} from './interfaces.js';
+
+const BINARY_NAME = 'rusts3';
+const BINARY_ENV_VAR = 'SMARTS3_RUST_BINARY';
+/** process.platform/process.arch pairs we ship binaries for. */
+const SUPPORTED_PLATFORMS = ['linux/x64', 'linux/arm64'];
+const STDERR_LINES_KEPT = 20;
+
+/** A fully resolved config: every section present, the directory absolute. */
+type TResolvedConfig = ISmarts3Config & {
+  server: Required<Pick<NonNullable<ISmarts3Config['server']>, 'port' | 'address' | 'region'>> &
+    ISmarts3Config['server'];
+  storage: { directory: string; cleanSlate: boolean };
+  auth: { enabled: boolean; credentials: { accessKeyId: string; secretAccessKey: string }[] };
+};
+
+function resolveConfig(options: TSmarts3Options): TResolvedConfig {
+  const { port: v2Port, cleanSlate: v2CleanSlate, ...config } = options;
+  const credentials = config.auth?.credentials?.length
+    ? config.auth.credentials
+    : [{ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }];
+  return {
+    ...config,
+    server: {
+      ...config.server,
+      port: config.server?.port ?? v2Port ?? 3000,
+      address: config.server?.address ?? '127.0.0.1',
+      region: config.server?.region ?? 'us-east-1',
+    },
+    storage: {
+      directory: plugins.path.resolve(config.storage?.directory ?? paths.defaultBucketsDir()),
+      cleanSlate: config.storage?.cleanSlate ?? v2CleanSlate ?? false,
+    },
+    auth: { enabled: config.auth?.enabled ?? false, credentials },
+  };
+}
+
+/** The child's process id; smartrust keeps it private, and stop() must see the process gone. */
+function childPid(bridge: plugins.smartrust.RustBridge<TRusts3Commands>): number | undefined {
+  return (bridge as any).transport?.childProcess?.pid;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number | undefined, timeoutMs: number): Promise<void> {
+  if (pid === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * A local S3 server: a `rusts3` child process driven over smartrust's JSON-lines IPC.
+ */
+export class Smarts3 {
+  public static async createAndStart(options: TSmarts3Options = {}): Promise<Smarts3> {
+    const instance = new Smarts3(options);
+    await instance.start();
+    return instance;
+  }
+
+  public readonly config: TResolvedConfig;
+  private bridge: plugins.smartrust.RustBridge<TRusts3Commands> | null = null;
+  private started: IStartResult | null = null;
+  private stderrTail: string[] = [];
+
+  constructor(options: TSmarts3Options = {}) {
+    this.config = resolveConfig(options);
+  }
+
+  /** Starts the server; rejects with an Error that says what went wrong. */
+  public async start(): Promise<void> {
+    if (this.bridge) return;
+    const binaryPath = await this.findBinary();
+    const bridge = new plugins.smartrust.RustBridge<TRusts3Commands>({
+      binaryName: BINARY_NAME,
+      binaryPath,
+      searchSystemPath: false,
+      readyTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      logger: { log: () => {} },
+    });
+    this.stderrTail = [];
+    bridge.on('stderr', (line: string) => {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > STDERR_LINES_KEPT) this.stderrTail.shift();
+      if (!this.config.server.silent) console.error(`[smarts3] ${line}`);
+    });
+    // A crash before `ready` would otherwise cost the whole ready timeout.
+    const exited = new Promise<false>((resolve) => bridge.once('exit', () => resolve(false)));
+    const spawned = await Promise.race([bridge.spawn(), exited]);
+    if (!spawned) {
+      bridge.kill();
+      throw new Error(`smarts3: ${binaryPath} did not start${this.stderrSummary()}`);
+    }
+    try {
+      this.started = await Promise.race([
+        bridge.sendCommand('start', { config: this.config }),
+        exited.then(() => {
+          throw new Error(`the server process exited${this.stderrSummary()}`);
+        }),
+      ]);
+    } catch (error) {
+      const pid = childPid(bridge);
+      bridge.kill();
+      await waitForExit(pid, 3_000);
+      throw new Error(`smarts3 could not start: ${(error as Error).message}`);
+    }
+    this.bridge = bridge;
+  }
+
+  /** Stops the server: in-flight requests finish, the port is free, the process is gone. */
+  public async stop(): Promise<void> {
+    const bridge = this.bridge;
+    if (!bridge) return;
+    this.bridge = null;
+    this.started = null;
+    const pid = childPid(bridge);
+    try {
+      if (bridge.running) await bridge.sendCommand('stop', {});
+    } catch {
+      // The process is gone or not answering: killing it below is all that is left to do.
+    }
+    bridge.kill();
+    await waitForExit(pid, 5_000);
+  }
+
+  /** Creates a bucket (if missing) and returns it as a SmartBucket `Bucket`. */
+  public async createBucket(bucketName: string) {
+    const bridge = this.requireRunning();
+    await bridge.sendCommand('createBucket', { name: bucketName });
+    const smartbucket = new plugins.smartbucket.SmartBucket(await this.getS3Descriptor());
+    return smartbucket.getBucketByName(bucketName);
+  }
+
+  /** Connection details for the AWS SDK, SmartBucket and friends, with the port actually bound. */
+  public async getS3Descriptor(
+    overrides?: Partial<plugins.tsclass.storage.IS3Descriptor>,
+  ): Promise<plugins.tsclass.storage.IS3Descriptor> {
+    this.requireRunning();
+    const started = this.started!;
+    const credential = this.config.auth.credentials[0];
+    const wildcard = started.address === '0.0.0.0' || started.address === '::';
+    return {
+      endpoint: wildcard ? '127.0.0.1' : started.address,
+      port: started.port,
+      useSsl: false,
+      accessKey: credential.accessKeyId,
+      accessSecret: credential.secretAccessKey,
+      region: started.region,
+      ...overrides,
+    };
+  }
+
+  private requireRunning(): plugins.smartrust.RustBridge<TRusts3Commands> {
+    if (!this.bridge || !this.started) {
+      throw new Error('smarts3 is not running: call start() first');
+    }
+    return this.bridge;
+  }
+
+  private stderrSummary(): string {
+    return this.stderrTail.length ? `; its last output:\n${this.stderrTail.join('\n')}` : '';
+  }
+
+  /** The env override, else the shipped binary for this platform, else a local cargo build. */
+  private async findBinary(): Promise<string> {
+    const fromEnv = process.env[BINARY_ENV_VAR];
+    if (fromEnv) {
+      // An explicit choice: use it or say why not, never silently fall back to another binary.
+      try {
+        plugins.fs.accessSync(fromEnv, plugins.fs.constants.X_OK);
+        if (plugins.fs.statSync(fromEnv).isFile()) return fromEnv;
+      } catch {
+        // reported below
+      }
+      throw new Error(`smarts3: ${BINARY_ENV_VAR}=${fromEnv} is not an executable rusts3 binary`);
+    }
+    const platform = `${process.platform}/${process.arch}`;
+    if (!SUPPORTED_PLATFORMS.includes(platform)) {
+      throw new Error(
+        `smarts3 has no server binary for ${platform}; supported platforms: ${SUPPORTED_PLATFORMS.join(', ')}. ` +
+          `Set ${BINARY_ENV_VAR} to a rusts3 binary built for this machine.`,
+      );
+    }
+    const localPaths = [
+      plugins.path.join(paths.distRustDir, BINARY_NAME),
+      plugins.path.join(paths.rustTargetDir, 'release', BINARY_NAME),
+      plugins.path.join(paths.rustTargetDir, 'debug', BINARY_NAME),
+    ];
+    const locator = new plugins.smartrust.RustBinaryLocator(
+      { binaryName: BINARY_NAME, localPaths, searchSystemPath: false },
+      { log: () => {} },
+    );
+    const found = await locator.findBinary();
+    if (!found) {
+      const where = localPaths.map((p) => `${p}[_<os>_<arch>]`).join(', ');
+      throw new Error(
+        `smarts3: the rusts3 binary for ${platform} was not found (looked at ${where}). ` +
+          `Reinstall the package, run \`npm run build\` in a checkout, or set ${BINARY_ENV_VAR}.`,
+      );
+    }
+    return found;
+  }
+}

@@ -1,0 +1,82 @@
+/** One access key pair. With auth off (the default) any credentials are accepted. */
+export interface ISmarts3Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** The configuration of a Smarts3 server. Every field is optional. */
+export interface ISmarts3Config {
+  server?: {
+    /** Port to listen on; 0 picks a free port (read it from getS3Descriptor()). Default 3000. */
+    port?: number;
+    /** Address to listen on. Default '127.0.0.1'. */
+    address?: string;
+    /** Region reported to clients. Default 'us-east-1'. */
+    region?: string;
+    /** No logging from the server process. */
+    silent?: boolean;
+  };
+  storage?: {
+    /** Storage directory. Default `<cwd>/.nogit/bucketsDir`. */
+    directory?: string;
+    /** Empty the storage directory before starting. Default false. */
+    cleanSlate?: boolean;
+  };
+  auth?: {
+    /** Verify request signatures. Default false (any credentials are accepted). */
+    enabled?: boolean;
+    /** Credential pairs; the first is handed out by getS3Descriptor(). Default S3RVER/S3RVER. */
+    credentials?: ISmarts3Credential[];
+  };
+  cors?: {
+    enabled?: boolean;
+    allowedOrigins?: string[];
+    allowedMethods?: string[];
+    allowedHeaders?: string[];
+    exposedHeaders?: string[];
+    maxAge?: number;
+    allowCredentials?: boolean;
+  };
+  logging?: {
+    /** error | warn | info | debug | trace. Default 'info'. */
+    level?: string;
+    /** 'text' or 'json'. Default 'text'. */
+    format?: 'text' | 'json';
+  };
+  limits?: {
+    /** Largest single PUT body in bytes. Default 5 GiB. */
+    maxObjectSize?: number;
+    /** Largest total of user metadata in bytes. Default 2048. */
+    maxMetadataSize?: number;
+    /** Time a client may take to send its request headers, in ms. Default 300000. */
+    requestTimeoutMs?: number;
+  };
+  multipart?: {
+    expirationDays?: number;
+    cleanupIntervalMinutes?: number;
+  };
+}
+
+/** smarts3 v2's options; still accepted (sic: the v2 name had the typo). */
+export interface ISmarts3ContructorOptions {
+  port?: number;
+  cleanSlate?: boolean;
+}
+
+/** What the constructor takes: the v6 config, optionally with the v2 top-level fields. */
+export type TSmarts3Options = ISmarts3Config & ISmarts3ContructorOptions;
+
+/** Result of the `start` command: what the server actually bound. */
+export interface IStartResult {
+  port: number;
+  address: string;
+  directory: string;
+  region: string;
+}
+
+/** The IPC commands rusts3 understands in --management mode. */
+export type TRusts3Commands = {
+  start: { params: { config: ISmarts3Config }; result: IStartResult };
+  stop: { params: Record<string, never>; result: Record<string, never> };
+  createBucket: { params: { name: string }; result: { name: string; created: boolean } };
+};

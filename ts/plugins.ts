@@ -1,0 +1,20 @@
+// The one place that imports dependencies (push.rocks convention).
+
+// node native
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as url from 'node:url';
+
+export { childProcess, fs, path, url };
+
+// @push.rocks scope
+import * as smartbucket from '@push.rocks/smartbucket';
+import * as smartrust from '@push.rocks/smartrust';
+
+export { smartbucket, smartrust };
+
+// @tsclass scope
+import * as tsclass from '@tsclass/tsclass';
+
+export { tsclass };
