@@ -226,6 +226,34 @@ describe('objects', () => {
     assert.deepEqual(response.Metadata, {});
   });
 
+  it('never pairs one version\'s metadata with another\'s data under concurrent overwrites', async () => {
+    const versions = [
+      { body: 'a'.repeat(1_000), tag: 'a' },
+      { body: 'b'.repeat(300_000), tag: 'b' },
+    ];
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'racy', Body: versions[0].body, Metadata: { tag: 'a' } }));
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; i < 60; i++) {
+        const v = versions[i % 2];
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'racy', Body: v.body, Metadata: { tag: v.tag } }));
+      }
+      writing = false;
+    })();
+    let reads = 0;
+    const reader = async () => {
+      while (writing && reads < 2_000) {
+        const { response, text } = await getText(bucket, 'racy');
+        reads++;
+        assert.equal(response.ETag, `"${md5(text)}"`);
+        assert.equal(response.Metadata!.tag, text[0]);
+        assert.equal(response.ContentLength, text.length);
+      }
+    };
+    await Promise.all([writer, reader(), reader(), reader()]);
+    assert.ok(reads > 0);
+  });
+
   it('reports missing keys as NoSuchKey (GET) and NotFound (HEAD)', async () => {
     const get = await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'missing' })));
     assert.equal(get.name, 'NoSuchKey');

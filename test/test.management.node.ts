@@ -4,6 +4,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
@@ -153,6 +154,38 @@ describe('rusts3 --management', () => {
     const code = await withTimeout(proc.exited, 10_000, 'exit after stdin closed');
     assert.equal(code, 0);
     assert.equal(await canConnect(restarted.result.port), false);
+  });
+
+  it('lets an in-flight request finish before stop answers', async () => {
+    const proc = new ManagedProcess();
+    processes.push(proc);
+    const directory = tempDir('drain');
+    dirs.push(directory);
+    await proc.next();
+    const started = await proc.command('s', 'start', { config: { server: { port: 0, silent: true }, storage: { directory } } });
+    await proc.command('b', 'createBucket', { name: 'drain' });
+    const response = new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: started.result.port, method: 'PUT', path: '/drain/slow', headers: { 'content-length': 10 } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', reject);
+      req.write('01234', () => {
+        // The upload is under way: ask the server to stop, then finish the body.
+        proc.send(JSON.stringify({ id: 'stop', method: 'stop', params: {} }));
+        setTimeout(() => req.end('56789'), 200);
+      });
+    });
+    assert.equal(await response, 200);
+    const stopped = await proc.next();
+    assert.deepEqual(stopped, { id: 'stop', success: true, result: {} });
+    assert.equal(fs.readFileSync(path.join(directory, 'drain', 'slow._S3_object'), 'utf8'), '0123456789');
+    assert.equal(await canConnect(started.result.port), false);
+    proc.child.stdin.end();
+    assert.equal(await withTimeout(proc.exited, 10_000, 'exit'), 0);
   });
 
   it('rejects a bad config with an error response', async () => {
