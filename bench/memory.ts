@@ -1,13 +1,17 @@
-// Memory benchmark: a large PUT and GET through the AWS SDK v3 while sampling the server
-// process's resident memory from /proc. Run: npx tsx bench/memory.ts [sizeMiB=1024]
+// Memory benchmark: a large upload and a GET of the whole object through the AWS SDK v3 while
+// sampling the server process's resident memory from /proc. Run:
+//   npx tsx bench/memory.ts [sizeMiB=1024] [put|multipart]
+// `multipart` uploads with @aws-sdk/lib-storage, 64 MiB parts, 8 parts in flight.
 // Prints peak RSS (sampled every 20 ms) and the kernel's high-water mark (VmHWM).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { startTestServer } from '../test/helpers.js';
 
 const sizeMiB = Number(process.argv[2] ?? 1024);
+const mode = process.argv[3] ?? 'put';
 const size = sizeMiB * 1024 * 1024;
 
 function serverPid(): number {
@@ -44,7 +48,17 @@ try {
     })(),
   );
   let started = Date.now();
-  await server.client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'big', Body: body, ContentLength: size }));
+  if (mode === 'multipart') {
+    const upload = new Upload({
+      client: server.client,
+      params: { Bucket: 'bench', Key: 'big', Body: body },
+      partSize: 64 * 1024 * 1024,
+      queueSize: 8,
+    });
+    await upload.done();
+  } else {
+    await server.client.send(new PutObjectCommand({ Bucket: 'bench', Key: 'big', Body: body, ContentLength: size }));
+  }
   const putSeconds = (Date.now() - started) / 1000;
   const putPeak = peakRss;
 
@@ -55,9 +69,9 @@ try {
   const getSeconds = (Date.now() - started) / 1000;
   if (downHash.digest('hex') !== upHash.digest('hex')) throw new Error('downloaded bytes differ');
 
-  console.log(`object size:         ${sizeMiB} MiB`);
+  console.log(`object size:         ${sizeMiB} MiB (${mode})`);
   console.log(`server RSS idle:      ${idleRss.toFixed(1)} MiB`);
-  console.log(`server RSS peak PUT:  ${putPeak.toFixed(1)} MiB   (${(sizeMiB / putSeconds).toFixed(0)} MiB/s)`);
+  console.log(`server RSS peak up:    ${putPeak.toFixed(1)} MiB   (${(sizeMiB / putSeconds).toFixed(0)} MiB/s)`);
   console.log(`server RSS peak all:  ${peakRss.toFixed(1)} MiB   (GET ${(sizeMiB / getSeconds).toFixed(0)} MiB/s)`);
   console.log(`server VmHWM:         ${status(pid, 'VmHWM').toFixed(1)} MiB`);
 } finally {

@@ -52,8 +52,12 @@ export interface ISmarts3Config {
     requestTimeoutMs?: number;
   };
   multipart?: {
+    /** Unfinished uploads older than this are removed. Default 7. */
     expirationDays?: number;
+    /** How often expired uploads are swept. Default 60. */
     cleanupIntervalMinutes?: number;
+    /** Smallest size of every part but the last, in bytes (S3: 5 MiB). Lower it for fast tests. */
+    minPartSize?: number;
   };
 }
 

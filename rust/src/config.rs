@@ -157,15 +157,20 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct MultipartConfig {
-    pub expiration_days: u64,
-    pub cleanup_interval_minutes: u64,
+    /// Uploads initiated longer ago are removed by the background sweep.
+    pub expiration_days: f64,
+    /// How often the sweep runs.
+    pub cleanup_interval_minutes: f64,
+    /// Smallest size of every part but the last (S3: 5 MiB); test suites may lower it.
+    pub min_part_size: u64,
 }
 
 impl Default for MultipartConfig {
     fn default() -> Self {
         Self {
-            expiration_days: 7,
-            cleanup_interval_minutes: 60,
+            expiration_days: 7.0,
+            cleanup_interval_minutes: 60.0,
+            min_part_size: 5 * 1024 * 1024,
         }
     }
 }
@@ -192,6 +197,14 @@ impl Config {
             .any(|c| c.access_key_id.is_empty())
         {
             return Err("auth.credentials: accessKeyId must not be empty".into());
+        }
+        let days = self.multipart.expiration_days;
+        let minutes = self.multipart.cleanup_interval_minutes;
+        if !days.is_finite() || days < 0.0 || !minutes.is_finite() || minutes <= 0.0 {
+            return Err(
+                "multipart.expirationDays must be >= 0 and multipart.cleanupIntervalMinutes > 0"
+                    .into(),
+            );
         }
         if !matches!(self.logging.format.as_str(), "text" | "json") {
             return Err(format!(

@@ -10,11 +10,14 @@ pub enum S3ErrorCode {
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     EntityTooLarge,
+    EntityTooSmall,
     IncompleteBody,
     InternalError,
     InvalidArgument,
     InvalidBucketName,
     InvalidDigest,
+    InvalidPart,
+    InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
     InvalidURI,
@@ -24,7 +27,9 @@ pub enum S3ErrorCode {
     MethodNotAllowed,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchUpload,
     NotImplemented,
+    PreconditionFailed,
 }
 
 impl S3ErrorCode {
@@ -34,11 +39,14 @@ impl S3ErrorCode {
             Self::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
             Self::BucketNotEmpty => "BucketNotEmpty",
             Self::EntityTooLarge => "EntityTooLarge",
+            Self::EntityTooSmall => "EntityTooSmall",
             Self::IncompleteBody => "IncompleteBody",
             Self::InternalError => "InternalError",
             Self::InvalidArgument => "InvalidArgument",
             Self::InvalidBucketName => "InvalidBucketName",
             Self::InvalidDigest => "InvalidDigest",
+            Self::InvalidPart => "InvalidPart",
+            Self::InvalidPartOrder => "InvalidPartOrder",
             Self::InvalidRange => "InvalidRange",
             Self::InvalidRequest => "InvalidRequest",
             Self::InvalidURI => "InvalidURI",
@@ -48,7 +56,9 @@ impl S3ErrorCode {
             Self::MethodNotAllowed => "MethodNotAllowed",
             Self::NoSuchBucket => "NoSuchBucket",
             Self::NoSuchKey => "NoSuchKey",
+            Self::NoSuchUpload => "NoSuchUpload",
             Self::NotImplemented => "NotImplemented",
+            Self::PreconditionFailed => "PreconditionFailed",
         }
     }
 
@@ -58,14 +68,18 @@ impl S3ErrorCode {
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NoSuchBucket | Self::NoSuchKey => StatusCode::NOT_FOUND,
+            Self::NoSuchBucket | Self::NoSuchKey | Self::NoSuchUpload => StatusCode::NOT_FOUND,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Self::BadDigest
             | Self::EntityTooLarge
+            | Self::EntityTooSmall
             | Self::IncompleteBody
             | Self::InvalidArgument
             | Self::InvalidBucketName
             | Self::InvalidDigest
+            | Self::InvalidPart
+            | Self::InvalidPartOrder
             | Self::InvalidRequest
             | Self::InvalidURI
             | Self::KeyTooLongError
@@ -81,11 +95,14 @@ impl S3ErrorCode {
             Self::BucketAlreadyOwnedByYou => "Your previous request to create the named bucket succeeded and you already own it.",
             Self::BucketNotEmpty => "The bucket you tried to delete is not empty",
             Self::EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
+            Self::EntityTooSmall => "Your proposed upload is smaller than the minimum allowed object size.",
             Self::IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header.",
             Self::InternalError => "We encountered an internal error. Please try again.",
             Self::InvalidArgument => "Invalid Argument",
             Self::InvalidBucketName => "The specified bucket is not valid.",
             Self::InvalidDigest => "The Content-MD5 you specified is not valid.",
+            Self::InvalidPart => "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+            Self::InvalidPartOrder => "The list of parts was not in ascending order. Parts must be ordered by part number.",
             Self::InvalidRange => "The requested range is not satisfiable",
             Self::InvalidRequest => "Invalid Request",
             Self::InvalidURI => "Couldn't parse the specified URI.",
@@ -95,7 +112,9 @@ impl S3ErrorCode {
             Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
             Self::NoSuchBucket => "The specified bucket does not exist",
             Self::NoSuchKey => "The specified key does not exist.",
+            Self::NoSuchUpload => "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
             Self::NotImplemented => "A header you provided implies functionality that is not implemented",
+            Self::PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
         }
     }
 }
@@ -182,6 +201,18 @@ impl From<crate::storage::StorageError> for S3Error {
             StorageError::NoSuchKey => S3Error::new(S3ErrorCode::NoSuchKey),
             StorageError::BucketAlreadyExists => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
             StorageError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
+            StorageError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),
+            StorageError::PreconditionFailed => S3Error::new(S3ErrorCode::PreconditionFailed),
+            StorageError::InvalidPart(n) => {
+                S3Error::new(S3ErrorCode::InvalidPart).detail("PartNumber", n.to_string())
+            }
+            StorageError::InvalidPartOrder => S3Error::new(S3ErrorCode::InvalidPartOrder),
+            StorageError::PartTooSmall { part, size, min } => {
+                S3Error::new(S3ErrorCode::EntityTooSmall)
+                    .detail("ProposedSize", size.to_string())
+                    .detail("MinSizeAllowed", min.to_string())
+                    .detail("PartNumber", part.to_string())
+            }
             StorageError::Io(e) => S3Error::internal(format!("storage: {e}")),
         }
     }

@@ -51,6 +51,39 @@ impl ListParams {
     }
 }
 
+/// Parameters of ListMultipartUploads, raw as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadListParams {
+    pub prefix: Option<String>,
+    pub delimiter: Option<String>,
+    pub key_marker: Option<String>,
+    pub upload_id_marker: Option<String>,
+    pub max_uploads: Option<String>,
+    pub encoding_type: Option<String>,
+}
+
+impl UploadListParams {
+    pub fn from_query(query: &Query) -> Self {
+        let get = |name: &str| query.get(name).map(str::to_string);
+        Self {
+            prefix: get("prefix"),
+            delimiter: get("delimiter"),
+            key_marker: get("key-marker"),
+            upload_id_marker: get("upload-id-marker"),
+            max_uploads: get("max-uploads"),
+            encoding_type: get("encoding-type"),
+        }
+    }
+}
+
+/// Identifies one multipart upload of one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadTarget {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+}
+
 /// Response header overrides of a GET (`response-content-type=…` etc.).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResponseOverrides(pub Vec<(&'static str, String)>);
@@ -116,6 +149,34 @@ pub enum S3Op {
         bucket: String,
         key: String,
     },
+    CreateMultipartUpload {
+        bucket: String,
+        key: String,
+    },
+    /// `part_number` raw as sent; validated by the handler.
+    UploadPart {
+        target: UploadTarget,
+        part_number: String,
+    },
+    UploadPartCopy {
+        target: UploadTarget,
+        part_number: String,
+    },
+    CompleteMultipartUpload {
+        target: UploadTarget,
+    },
+    AbortMultipartUpload {
+        target: UploadTarget,
+    },
+    ListParts {
+        target: UploadTarget,
+        max_parts: Option<String>,
+        part_number_marker: Option<String>,
+    },
+    ListMultipartUploads {
+        bucket: String,
+        params: UploadListParams,
+    },
 }
 
 impl S3Op {
@@ -133,6 +194,13 @@ impl S3Op {
             Self::GetObject { .. } => "GetObject",
             Self::HeadObject { .. } => "HeadObject",
             Self::DeleteObject { .. } => "DeleteObject",
+            Self::CreateMultipartUpload { .. } => "CreateMultipartUpload",
+            Self::UploadPart { .. } => "UploadPart",
+            Self::UploadPartCopy { .. } => "UploadPartCopy",
+            Self::CompleteMultipartUpload { .. } => "CompleteMultipartUpload",
+            Self::AbortMultipartUpload { .. } => "AbortMultipartUpload",
+            Self::ListParts { .. } => "ListParts",
+            Self::ListMultipartUploads { .. } => "ListMultipartUploads",
         }
     }
 }

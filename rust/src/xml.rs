@@ -89,49 +89,103 @@ pub fn iso8601(time: SystemTime) -> String {
     dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// The `LocationConstraint` of a `CreateBucketConfiguration` body; `Ok(None)` for an empty body.
-pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, ()> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
+/// A parsed request document: element names without namespace prefixes, text unescaped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
     }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The text of a direct child, if present.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_str())
+    }
+}
+
+/// Deepest nesting accepted in a request document; S3's are at most a few levels deep.
+const MAX_DEPTH: usize = 32;
+
+/// Parses a request body into an element tree; `Err` for anything not well-formed.
+pub fn parse_document(body: &[u8]) -> Result<Element, ()> {
     let mut reader = quick_xml::Reader::from_reader(body);
-    let mut path: Vec<String> = Vec::new();
-    let mut location = None;
-    let mut saw_root = false;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let named = |name: &[u8]| String::from_utf8(name.to_vec()).map_err(|_| ());
     loop {
         match reader.read_event().map_err(|_| ())? {
             Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
-                if path.is_empty() {
-                    if name != "CreateBucketConfiguration" {
-                        return Err(());
-                    }
-                    saw_root = true;
+                if root.is_some() || stack.len() >= MAX_DEPTH {
+                    return Err(());
                 }
-                path.push(name);
+                stack.push(Element {
+                    name: named(e.local_name().as_ref())?,
+                    ..Default::default()
+                });
             }
-            Event::Empty(e) if path.is_empty() => {
-                return if e.local_name().as_ref() == b"CreateBucketConfiguration" {
-                    Ok(None)
-                } else {
-                    Err(())
+            Event::Empty(e) => {
+                let element = Element {
+                    name: named(e.local_name().as_ref())?,
+                    ..Default::default()
                 };
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None if root.is_none() => root = Some(element),
+                    None => return Err(()),
+                }
             }
             Event::End(_) => {
-                path.pop();
+                let element = stack.pop().ok_or(())?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(element),
+                    None => root = Some(element),
+                }
             }
-            Event::Text(t) if path.len() == 2 && path[1] == "LocationConstraint" => {
+            Event::Text(t) => {
                 let text = t.unescape().map_err(|_| ())?;
-                location = Some(text.trim().to_string());
+                match stack.last_mut() {
+                    Some(current) => current.text.push_str(&text),
+                    None if text.trim().is_empty() => {}
+                    None => return Err(()),
+                }
+            }
+            Event::CData(c) => {
+                let text = String::from_utf8(c.into_inner().to_vec()).map_err(|_| ())?;
+                stack.last_mut().ok_or(())?.text.push_str(&text);
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if !saw_root || !path.is_empty() {
+    if !stack.is_empty() {
         return Err(());
     }
-    Ok(location.filter(|l| !l.is_empty()))
+    root.ok_or(())
+}
+
+/// The `LocationConstraint` of a `CreateBucketConfiguration` body; `Ok(None)` for an empty body.
+pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, ()> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let root = parse_document(body)?;
+    if root.name != "CreateBucketConfiguration" {
+        return Err(());
+    }
+    Ok(root
+        .child_text("LocationConstraint")
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string))
 }
 
 #[cfg(test)]
@@ -170,5 +224,22 @@ mod tests {
         assert!(parse_create_bucket_configuration(b"<Nope/>").is_err());
         assert!(parse_create_bucket_configuration(b"<CreateBucketConfiguration>").is_err());
         assert!(parse_create_bucket_configuration(b"garbage").is_err());
+    }
+
+    #[test]
+    fn documents() {
+        let doc = parse_document(
+            br#"<?xml version="1.0"?><CompleteMultipartUpload xmlns="x"><Part><PartNumber>1</PartNumber><ETag>&quot;abc&quot;</ETag></Part><Part><PartNumber>2</PartNumber><ETag><![CDATA["d"]]></ETag></Part></CompleteMultipartUpload>"#,
+        )
+        .unwrap();
+        assert_eq!(doc.name, "CompleteMultipartUpload");
+        let parts: Vec<_> = doc.children_named("Part").collect();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].child_text("ETag"), Some("\"abc\""));
+        assert_eq!(parts[1].child_text("ETag"), Some("\"d\""));
+        assert!(parse_document(b"<a></b>").is_err());
+        assert!(parse_document(b"<a/><b/>").is_err());
+        assert!(parse_document(b"").is_err());
+        assert!(parse_document(&b"<a>".repeat(100)).is_err());
     }
 }

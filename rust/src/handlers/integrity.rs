@@ -141,6 +141,7 @@ impl UploadIntegrity {
         Ok(Some(StoredChecksum {
             algorithm: algorithm.name().to_string(),
             value: base64_encode(computed),
+            checksum_type: "FULL_OBJECT".to_string(),
         }))
     }
 }

@@ -13,12 +13,34 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 const MAX_KEYS_CAP: usize = 1000;
 
 /// What `encoding-type=url` leaves unencoded: RFC 3986 unreserved characters and `/`.
-const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
+pub(super) const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~')
     .remove(b'/');
+
+/// `encoding-type`: absent, or `url`.
+pub(super) fn parse_encoding_type(raw: Option<&str>) -> S3Result<bool> {
+    match raw {
+        None | Some("") => Ok(false),
+        Some(e) if e.eq_ignore_ascii_case("url") => Ok(true),
+        Some(other) => Err(S3Error::invalid_argument(
+            "Invalid Encoding Method specified in Request",
+        )
+        .detail("ArgumentName", "encoding-type")
+        .detail("ArgumentValue", other)),
+    }
+}
+
+/// A key or prefix as it goes into listing XML: URL-encoded when the client asked for it.
+pub(super) fn encode_if(url_encoding: bool, value: &str) -> String {
+    if url_encoding {
+        utf8_percent_encode(value, URL_ENCODE_SET).to_string()
+    } else {
+        value.to_string()
+    }
+}
 
 /// Validated listing parameters common to both versions.
 struct Common {
@@ -45,17 +67,7 @@ fn parse_common(params: &ListParams) -> S3Result<Common> {
             })?
             .min(MAX_KEYS_CAP as i64) as usize,
     };
-    let url_encoding = match params.encoding_type.as_deref() {
-        None | Some("") => false,
-        Some(e) if e.eq_ignore_ascii_case("url") => true,
-        Some(other) => {
-            return Err(
-                S3Error::invalid_argument("Invalid Encoding Method specified in Request")
-                    .detail("ArgumentName", "encoding-type")
-                    .detail("ArgumentValue", other),
-            )
-        }
-    };
+    let url_encoding = parse_encoding_type(params.encoding_type.as_deref())?;
     Ok(Common {
         prefix: params.prefix.clone().unwrap_or_default(),
         delimiter: params.delimiter.clone().filter(|d| !d.is_empty()),
@@ -67,11 +79,7 @@ fn parse_common(params: &ListParams) -> S3Result<Common> {
 impl Common {
     /// A key or prefix as it goes into the XML: URL-encoded when the client asked for it.
     fn text(&self, value: &str) -> String {
-        if self.url_encoding {
-            utf8_percent_encode(value, URL_ENCODE_SET).to_string()
-        } else {
-            value.to_string()
-        }
+        encode_if(self.url_encoding, value)
     }
 
     async fn page(

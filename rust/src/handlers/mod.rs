@@ -2,9 +2,11 @@
 //! paths and never read the URL (the router already turned it into an [`S3Op`]).
 
 mod bucket;
+mod copy_source;
 mod headers;
 mod integrity;
 mod list;
+mod multipart;
 mod object;
 pub mod range;
 mod service;
@@ -50,6 +52,37 @@ pub async fn dispatch(
             overrides,
         } => object::get(ctx, &bucket, &key, parts, &overrides, true).await,
         S3Op::DeleteObject { bucket, key } => object::delete(ctx, &bucket, &key).await,
+        S3Op::CreateMultipartUpload { bucket, key } => {
+            multipart::create(ctx, &bucket, &key, parts).await
+        }
+        S3Op::UploadPart {
+            target,
+            part_number,
+        } => multipart::upload_part(ctx, &target, &part_number, parts, body).await,
+        S3Op::UploadPartCopy {
+            target,
+            part_number,
+        } => multipart::upload_part_copy(ctx, &target, &part_number, parts).await,
+        S3Op::CompleteMultipartUpload { target } => {
+            multipart::complete(ctx, &target, parts, body).await
+        }
+        S3Op::AbortMultipartUpload { target } => multipart::abort(ctx, &target).await,
+        S3Op::ListParts {
+            target,
+            max_parts,
+            part_number_marker,
+        } => {
+            multipart::list_parts(
+                ctx,
+                &target,
+                max_parts.as_deref(),
+                part_number_marker.as_deref(),
+            )
+            .await
+        }
+        S3Op::ListMultipartUploads { bucket, params } => {
+            multipart::list_uploads(ctx, &bucket, &params).await
+        }
     }
 }
 

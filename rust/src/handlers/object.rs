@@ -9,7 +9,7 @@ use crate::body::{RequestBody, ResponseBody};
 use crate::checksum::ChecksumAlgorithm;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_op::ResponseOverrides;
-use crate::storage::{ObjectInfo, ObjectMetadata};
+use crate::storage::{ObjectInfo, ObjectMetadata, WriteCondition};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use http::request::Parts;
@@ -20,7 +20,7 @@ use tokio::io::AsyncSeekExt;
 /// S3's limit on key length, in UTF-8 bytes.
 const MAX_KEY_BYTES: usize = 1024;
 
-fn validate_key(key: &str) -> S3Result<()> {
+pub(super) fn validate_key(key: &str) -> S3Result<()> {
     if key.len() > MAX_KEY_BYTES {
         return Err(S3Error::new(S3ErrorCode::KeyTooLongError)
             .detail("Size", key.len().to_string())
@@ -51,6 +51,57 @@ fn limit_size<'a>(
     })
 }
 
+pub(super) type Payload<'a> = Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send + 'a>>;
+
+/// The payload of an upload (PutObject, UploadPart): aws-chunked framing decoded, at most `max`
+/// bytes. Trailers of a chunked body land in the returned slot when the body has ended.
+pub(super) fn upload_payload<'a>(
+    parts: &Parts,
+    body: &'a mut RequestBody,
+    integrity: &UploadIntegrity,
+    max: u64,
+) -> S3Result<(Payload<'a>, Trailers)> {
+    let declared = if integrity.aws_chunked {
+        integrity.decoded_length
+    } else {
+        headers::get(parts, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    if let Some(size) = declared.filter(|s| *s > max) {
+        return Err(entity_too_large(size, max));
+    }
+    let trailers: Trailers = Default::default();
+    let raw = body.stream();
+    let payload: Payload<'a> = if integrity.aws_chunked {
+        Box::pin(limit_size(chunked::decode(raw, trailers.clone()), max))
+    } else {
+        Box::pin(limit_size(raw, max))
+    };
+    Ok((payload, trailers))
+}
+
+/// The trailer fields of a finished chunked body.
+pub(super) fn trailer_fields(trailers: &Trailers) -> Vec<(String, String)> {
+    trailers.lock().map(|t| t.clone()).unwrap_or_default()
+}
+
+/// `If-None-Match: *` / `If-Match: <etag>` on a write. Other If-None-Match values are not
+/// something S3 supports on writes.
+pub(super) fn write_condition(parts: &Parts) -> S3Result<WriteCondition> {
+    if let Some(value) = headers::get(parts, "if-none-match") {
+        return if value.trim() == "*" {
+            Ok(WriteCondition::IfAbsent)
+        } else {
+            Err(S3Error::not_implemented(
+                "If-None-Match with a value other than '*' on a write",
+            ))
+        };
+    }
+    match headers::get(parts, "if-match") {
+        Some(value) => Ok(WriteCondition::IfMatch(value.trim().replace('"', ""))),
+        None => Ok(WriteCondition::Always),
+    }
+}
+
 pub async fn put(
     ctx: &Context<'_>,
     bucket: &str,
@@ -61,28 +112,13 @@ pub async fn put(
     validate_key(key)?;
     let integrity = UploadIntegrity::from_headers(parts)?;
     let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
-    let max = ctx.config.limits.max_object_size;
-    let declared = if integrity.aws_chunked {
-        integrity.decoded_length
-    } else {
-        headers::get(parts, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    if let Some(size) = declared.filter(|s| *s > max) {
-        return Err(entity_too_large(size, max));
-    }
+    let condition = write_condition(parts)?;
     // Fail before the client sends a byte (and before `100 Continue`) when the bucket is missing.
     if !ctx.store.bucket_exists(bucket).await? {
         return Err(S3Error::no_such_bucket(bucket));
     }
-
-    let trailers: Trailers = Default::default();
-    let raw = body.stream();
-    let payload: Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send + '_>> = if integrity.aws_chunked
-    {
-        Box::pin(chunked::decode(raw, trailers.clone()))
-    } else {
-        Box::pin(raw)
-    };
+    let (payload, trailers) =
+        upload_payload(parts, body, &integrity, ctx.config.limits.max_object_size)?;
     let metadata = ObjectMetadata {
         headers: stored,
         ..Default::default()
@@ -94,11 +130,9 @@ pub async fn put(
             key,
             metadata,
             integrity.algorithm(),
-            limit_size(payload, max),
-            |digests| {
-                let trailers = trailers.lock().map(|t| t.clone()).unwrap_or_default();
-                integrity.verify(digests, &trailers)
-            },
+            &condition,
+            payload,
+            |digests| integrity.verify(digests, &trailer_fields(&trailers)),
         )
         .await
         .map_err(|e| e.for_resource(bucket, Some(key)))?;
@@ -116,7 +150,7 @@ pub async fn put(
     Ok(response)
 }
 
-fn insert_etag(h: &mut HeaderMap, etag: &str) {
+pub(super) fn insert_etag(h: &mut HeaderMap, etag: &str) {
     headers::insert(h, "etag", &format!("\"{etag}\""));
 }
 
@@ -206,10 +240,7 @@ pub async fn get(
         if let Some(stored) = &object.info.metadata.checksum {
             if let Some(algorithm) = ChecksumAlgorithm::from_name(&stored.algorithm) {
                 headers::insert(h, algorithm.header_name(), &stored.value);
-                h.insert(
-                    "x-amz-checksum-type",
-                    HeaderValue::from_static("FULL_OBJECT"),
-                );
+                headers::insert(h, "x-amz-checksum-type", &stored.checksum_type);
             }
         }
     }

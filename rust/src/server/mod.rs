@@ -32,6 +32,7 @@ pub struct RunningServer {
     state: Arc<ServerState>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -68,6 +69,7 @@ impl RunningServer {
         });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, header_timeout));
+        let sweeper = tokio::spawn(sweep_expired_uploads(state.clone()));
         tracing::info!(
             "listening on http://{local_addr}, storage in {}",
             directory.display()
@@ -78,6 +80,7 @@ impl RunningServer {
             state,
             shutdown,
             task,
+            sweeper,
         })
     }
 
@@ -87,8 +90,25 @@ impl RunningServer {
 
     /// Stops accepting, lets in-flight requests finish (within the deadline), then returns.
     pub async fn stop(self) {
+        self.sweeper.abort();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+    }
+}
+
+/// Removes multipart uploads older than `multipart.expirationDays`, at start and then every
+/// `multipart.cleanupIntervalMinutes`.
+async fn sweep_expired_uploads(state: Arc<ServerState>) {
+    let settings = &state.config.multipart;
+    let max_age = Duration::from_secs_f64(settings.expiration_days * 86_400.0);
+    let interval = Duration::from_secs_f64(settings.cleanup_interval_minutes * 60.0);
+    loop {
+        match state.store.sweep_expired_uploads(max_age).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} expired multipart upload(s)"),
+            Err(e) => tracing::warn!("multipart sweep failed: {e}"),
+        }
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -1,7 +1,7 @@
 //! Turns method + path + query (+ the copy-source header) into one typed [`S3Op`]. Pure: no I/O.
 
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3_op::{ListParams, Query, ResponseOverrides, S3Op};
+use crate::s3_op::{ListParams, Query, ResponseOverrides, S3Op, UploadListParams, UploadTarget};
 use http::Method;
 use percent_encoding::percent_decode_str;
 
@@ -30,7 +30,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("replication", "BucketReplication"),
     ("requestPayment", "BucketRequestPayment"),
     ("tagging", "BucketTagging"),
-    ("uploads", "ListMultipartUploads"),
     ("versioning", "BucketVersioning"),
     ("versions", "ListObjectVersions"),
     ("website", "BucketWebsite"),
@@ -46,8 +45,6 @@ const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
     ("select", "SelectObjectContent"),
     ("tagging", "ObjectTagging"),
     ("torrent", "GetObjectTorrent"),
-    ("uploadId", "multipart upload operations"),
-    ("uploads", "CreateMultipartUpload"),
 ];
 
 /// Parses a raw query string: `a=1&b&c=x%20y`; `+` means space, as in form encoding.
@@ -129,6 +126,15 @@ fn route_bucket(method: &Method, bucket: String, query: &Query) -> S3Result<S3Op
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }
+    if query.has("uploads") {
+        return match *method {
+            Method::GET => Ok(S3Op::ListMultipartUploads {
+                bucket,
+                params: UploadListParams::from_query(query),
+            }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
     if let Some((_, name)) = BUCKET_SUBRESOURCES.iter().find(|(sub, _)| query.has(sub)) {
         return Err(not_implemented(method, name));
     }
@@ -158,6 +164,39 @@ fn route_object(
 ) -> S3Result<S3Op> {
     if let Some((_, name)) = OBJECT_SUBRESOURCES.iter().find(|(sub, _)| query.has(sub)) {
         return Err(not_implemented(method, name));
+    }
+    if query.has("uploads") {
+        return match *method {
+            Method::POST => Ok(S3Op::CreateMultipartUpload { bucket, key }),
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
+    }
+    if let Some(upload_id) = query.get("uploadId") {
+        let target = UploadTarget {
+            bucket,
+            key,
+            upload_id: upload_id.to_string(),
+        };
+        return match (method.clone(), query.get("partNumber")) {
+            (Method::PUT, Some(part)) if has_copy_source => Ok(S3Op::UploadPartCopy {
+                target,
+                part_number: part.to_string(),
+            }),
+            (Method::PUT, Some(part)) => Ok(S3Op::UploadPart {
+                target,
+                part_number: part.to_string(),
+            }),
+            (Method::PUT, None) => Err(S3Error::invalid_argument("UploadPart needs a partNumber")
+                .detail("ArgumentName", "partNumber")),
+            (Method::POST, _) => Ok(S3Op::CompleteMultipartUpload { target }),
+            (Method::DELETE, _) => Ok(S3Op::AbortMultipartUpload { target }),
+            (Method::GET, _) => Ok(S3Op::ListParts {
+                target,
+                max_parts: query.get("max-parts").map(str::to_string),
+                part_number_marker: query.get("part-number-marker").map(str::to_string),
+            }),
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
     }
     match *method {
         Method::PUT if has_copy_source => Err(not_implemented(method, "CopyObject")),
@@ -256,14 +295,68 @@ mod tests {
     }
 
     #[test]
+    fn multipart_routes() {
+        let target = UploadTarget {
+            bucket: "b".into(),
+            key: "k".into(),
+            upload_id: "U1".into(),
+        };
+        assert_eq!(
+            op(Method::POST, "/b/k?uploads=").unwrap(),
+            S3Op::CreateMultipartUpload {
+                bucket: "b".into(),
+                key: "k".into()
+            }
+        );
+        assert_eq!(
+            op(Method::PUT, "/b/k?partNumber=1&uploadId=U1&x-id=UploadPart").unwrap(),
+            S3Op::UploadPart {
+                target: target.clone(),
+                part_number: "1".into()
+            }
+        );
+        assert_eq!(
+            route(
+                &Method::PUT,
+                "/b/k",
+                &parse_query(Some("partNumber=2&uploadId=U1")).unwrap(),
+                true
+            )
+            .unwrap(),
+            S3Op::UploadPartCopy {
+                target: target.clone(),
+                part_number: "2".into()
+            }
+        );
+        assert_eq!(
+            op(Method::POST, "/b/k?uploadId=U1").unwrap(),
+            S3Op::CompleteMultipartUpload {
+                target: target.clone()
+            }
+        );
+        assert_eq!(
+            op(Method::DELETE, "/b/k?uploadId=U1").unwrap(),
+            S3Op::AbortMultipartUpload {
+                target: target.clone()
+            }
+        );
+        assert!(
+            matches!(op(Method::GET, "/b/k?uploadId=U1&max-parts=2").unwrap(), S3Op::ListParts { max_parts: Some(m), .. } if m == "2")
+        );
+        assert!(
+            matches!(op(Method::GET, "/b?uploads&prefix=p").unwrap(), S3Op::ListMultipartUploads { params, .. } if params.prefix.as_deref() == Some("p"))
+        );
+    }
+
+    #[test]
     fn unsupported_and_invalid() {
         assert_eq!(
             op(Method::POST, "/b?delete").unwrap_err().code,
             S3ErrorCode::NotImplemented
         );
         assert_eq!(
-            op(Method::POST, "/b/k?uploads=").unwrap_err().code,
-            S3ErrorCode::NotImplemented
+            op(Method::GET, "/b/k?uploads").unwrap_err().code,
+            S3ErrorCode::MethodNotAllowed
         );
         assert_eq!(
             op(Method::PUT, "/b/k?tagging").unwrap_err().code,

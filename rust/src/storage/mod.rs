@@ -11,9 +11,11 @@
 pub mod keypath;
 mod listing;
 mod locks;
+mod multipart;
 mod temp;
 
 pub use listing::{ListEntry, ListPage, ListQuery};
+pub use multipart::{CompletedPart, UploadInfo};
 
 use crate::checksum::{BodyDigests, ChecksumAlgorithm, FinishedDigests};
 use bytes::Bytes;
@@ -32,8 +34,21 @@ use tokio::io::AsyncWriteExt;
 pub enum StorageError {
     NoSuchBucket,
     NoSuchKey,
+    NoSuchUpload,
     BucketAlreadyExists,
     BucketNotEmpty,
+    /// A conditional write found the current version not as required.
+    PreconditionFailed,
+    /// CompleteMultipartUpload named a part that was not uploaded or has another ETag/checksum.
+    InvalidPart(u32),
+    /// CompleteMultipartUpload listed parts out of ascending order.
+    InvalidPartOrder,
+    /// A part other than the last is smaller than the minimum part size.
+    PartTooSmall {
+        part: u32,
+        size: u64,
+        min: u64,
+    },
     Io(io::Error),
 }
 
@@ -50,12 +65,32 @@ impl std::fmt::Display for StorageError {
             Self::NoSuchKey => write!(f, "no such key"),
             Self::BucketAlreadyExists => write!(f, "bucket already exists"),
             Self::BucketNotEmpty => write!(f, "bucket not empty"),
+            Self::NoSuchUpload => write!(f, "no such multipart upload"),
+            Self::PreconditionFailed => write!(f, "precondition failed"),
+            Self::InvalidPart(n) => write!(f, "invalid part {n}"),
+            Self::InvalidPartOrder => write!(f, "parts not in ascending order"),
+            Self::PartTooSmall { part, size, min } => {
+                write!(
+                    f,
+                    "part {part} has {size} bytes, less than the minimum {min}"
+                )
+            }
             Self::Io(e) => write!(f, "I/O error: {e}"),
         }
     }
 }
 
 pub type StorageResult<T> = Result<T, StorageError>;
+
+/// When a write may replace the current version of a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteCondition {
+    Always,
+    /// Only if no version exists (`If-None-Match: *`).
+    IfAbsent,
+    /// Only if the current version has this ETag (without quotes); a missing key fails.
+    IfMatch(String),
+}
 
 /// What is stored beside an object's bytes (`{key}._S3_object.metadata.json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -71,12 +106,23 @@ pub struct ObjectMetadata {
     /// The flexible checksum sent with the upload, verified and kept: (algorithm, base64 value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<StoredChecksum>,
+    /// Sizes of the parts of an object made by a multipart upload, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredChecksum {
     pub algorithm: String,
+    /// Base64 digest; for a composite multipart checksum, `<base64>-<parts>`.
     pub value: String,
+    /// `FULL_OBJECT` or `COMPOSITE`.
+    #[serde(default = "full_object")]
+    pub checksum_type: String,
+}
+
+fn full_object() -> String {
+    "FULL_OBJECT".to_string()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -245,6 +291,8 @@ impl FileStore {
         if has_objects {
             return Err(StorageError::BucketNotEmpty);
         }
+        // Unfinished uploads do not keep a bucket alive; they go with it.
+        self.abort_bucket_uploads(bucket).await?;
         tokio::fs::remove_dir_all(&dir).await?;
         Ok(())
     }
@@ -252,14 +300,16 @@ impl FileStore {
     /// Streams `body` into a new version of `bucket/key`.
     ///
     /// Bytes go to a temp file while MD5 (and `checksum`, if asked) are computed. When the body
-    /// ends, `verify` sees the digests; only if it accepts them do the data, metadata and MD5
-    /// files replace the old ones, under the key's lock. Any error leaves the old object as it was.
+    /// ends, `verify` sees the digests; only if it accepts them, and `condition` holds, do the
+    /// data, metadata and MD5 files replace the old ones. Any error leaves the old object as it was.
+    #[allow(clippy::too_many_arguments)]
     pub async fn put_object<S, E, V>(
         &self,
         bucket: &str,
         key: &str,
         mut metadata: ObjectMetadata,
         checksum: Option<ChecksumAlgorithm>,
+        condition: &WriteCondition,
         body: S,
         verify: V,
     ) -> Result<PutOutcome, E>
@@ -268,11 +318,27 @@ impl FileStore {
         E: From<StorageError>,
         V: FnOnce(&FinishedDigests) -> Result<Option<StoredChecksum>, E>,
     {
-        let bucket_dir = self.existing_bucket_dir(bucket).await?;
-        let paths = ObjectPaths::for_key(&bucket_dir, key);
+        self.existing_bucket_dir(bucket).await?;
+        let (data_tmp, digests) = self.receive(body, checksum).await?;
+        metadata.checksum = verify(&digests)?;
+        let etag = hex::encode(digests.md5);
+        self.install_object(bucket, key, data_tmp, metadata, &etag, condition)
+            .await?;
+        Ok(PutOutcome { etag, digests })
+    }
 
-        let data_tmp = self.temp_path("data");
-        let mut file = tokio::fs::File::create(data_tmp.path())
+    /// Streams a body into a new temp file, computing its digests on the way.
+    async fn receive<S, E>(
+        &self,
+        body: S,
+        checksum: Option<ChecksumAlgorithm>,
+    ) -> Result<(TempPath, FinishedDigests), E>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: From<StorageError>,
+    {
+        let tmp = self.temp_path("data");
+        let mut file = tokio::fs::File::create(tmp.path())
             .await
             .map_err(StorageError::from)?;
         let mut digests = BodyDigests::new(checksum);
@@ -283,38 +349,42 @@ impl FileStore {
             file.write_all(&chunk).await.map_err(StorageError::from)?;
         }
         file.flush().await.map_err(StorageError::from)?;
-        drop(file);
+        Ok((tmp, digests.finish()))
+    }
 
-        let digests = digests.finish();
-        metadata.checksum = verify(&digests)?;
+    /// Makes a finished temp file the new version of `bucket/key`, with its metadata and ETag,
+    /// if `condition` holds for the version it replaces.
+    async fn install_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        data_tmp: TempPath,
+        mut metadata: ObjectMetadata,
+        etag: &str,
+        condition: &WriteCondition,
+    ) -> StorageResult<()> {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        let paths = ObjectPaths::for_key(&bucket_dir, key);
         metadata.key = key.to_string();
-        let etag = hex::encode(digests.md5);
-
         let meta_json = serde_json::to_vec_pretty(&metadata)
             .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?;
         let meta_tmp = self.temp_path("meta");
-        tokio::fs::write(meta_tmp.path(), &meta_json)
-            .await
-            .map_err(StorageError::from)?;
+        tokio::fs::write(meta_tmp.path(), &meta_json).await?;
         let md5_tmp = self.temp_path("md5");
-        tokio::fs::write(md5_tmp.path(), etag.as_bytes())
-            .await
-            .map_err(StorageError::from)?;
+        tokio::fs::write(md5_tmp.path(), etag.as_bytes()).await?;
 
-        {
-            let _guard = self.locks.write(bucket, key).await;
-            self.commit(
-                &bucket_dir,
-                &paths,
-                [
-                    (data_tmp, paths.data()),
-                    (meta_tmp, paths.metadata()),
-                    (md5_tmp, paths.md5()),
-                ],
-            )
-            .await?;
-        }
-        Ok(PutOutcome { etag, digests })
+        let _guard = self.locks.write(bucket, key).await;
+        check_condition(condition, &paths).await?;
+        self.commit(
+            &bucket_dir,
+            &paths,
+            [
+                (data_tmp, paths.data()),
+                (meta_tmp, paths.metadata()),
+                (md5_tmp, paths.md5()),
+            ],
+        )
+        .await
     }
 
     /// Renames finished temp files into the key's directory, creating directories as needed.
@@ -443,6 +513,23 @@ impl FileStore {
             .await
             .map_err(|e| io::Error::other(e.to_string()))?
             .map_err(StorageError::from)
+    }
+}
+
+/// Evaluates a conditional write against the current version (the caller holds the key's lock).
+async fn check_condition(condition: &WriteCondition, paths: &ObjectPaths) -> StorageResult<()> {
+    let current = match tokio::fs::read_to_string(paths.md5()).await {
+        Ok(etag) => Some(etag.trim().to_string()),
+        Err(e) if is_missing(&e) => None,
+        Err(e) => return Err(e.into()),
+    };
+    match (condition, current) {
+        (WriteCondition::Always, _) => Ok(()),
+        (WriteCondition::IfAbsent, None) => Ok(()),
+        (WriteCondition::IfAbsent, Some(_)) => Err(StorageError::PreconditionFailed),
+        (WriteCondition::IfMatch(_), None) => Err(StorageError::NoSuchKey),
+        (WriteCondition::IfMatch(expected), Some(etag)) if *expected == etag => Ok(()),
+        (WriteCondition::IfMatch(_), Some(_)) => Err(StorageError::PreconditionFailed),
     }
 }
 

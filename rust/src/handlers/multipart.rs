@@ -1,0 +1,477 @@
+//! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
+//! ListMultipartUploads.
+
+use super::copy_source;
+use super::headers;
+use super::integrity::UploadIntegrity;
+use super::object::{insert_etag, trailer_fields, upload_payload, validate_key, write_condition};
+use super::{empty_response, xml_response, Context};
+use crate::body::{RequestBody, ResponseBody};
+use crate::checksum::{base64_encode, ChecksumAlgorithm};
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::s3_op::{UploadListParams, UploadTarget};
+use crate::storage::{CompletedPart, ObjectMetadata, StoredChecksum, UploadInfo};
+use crate::xml::{iso8601, parse_document, XmlWriter};
+use futures_util::TryStreamExt;
+use http::request::Parts;
+use http::{Response, StatusCode};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+/// S3's largest part, and the most parts an upload may have.
+const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+const MAX_PART_NUMBER: u32 = 10_000;
+/// A Complete document lists at most 10,000 parts of ~200 bytes each.
+const MAX_COMPLETE_BODY: usize = 4 * 1024 * 1024;
+const MAX_LISTED: usize = 1000;
+
+fn no_such_upload(upload_id: &str) -> S3Error {
+    S3Error::new(S3ErrorCode::NoSuchUpload).detail("UploadId", upload_id)
+}
+
+async fn find_upload(ctx: &Context<'_>, target: &UploadTarget) -> S3Result<UploadInfo> {
+    ctx.store
+        .get_upload(&target.bucket, &target.key, &target.upload_id)
+        .await
+        .map_err(|e| match S3Error::from(e) {
+            e if e.code == S3ErrorCode::NoSuchUpload => no_such_upload(&target.upload_id),
+            e => e.for_resource(&target.bucket, Some(&target.key)),
+        })
+}
+
+fn parse_part_number(raw: &str) -> S3Result<u32> {
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
+        .ok_or_else(|| {
+            S3Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+            )
+            .detail("ArgumentName", "partNumber")
+            .detail("ArgumentValue", raw)
+        })
+}
+
+/// Parses an optional non-negative integer query parameter, capped at `cap`.
+fn parse_limit(raw: Option<&str>, name: &str, default: usize, cap: usize) -> S3Result<usize> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(cap))
+            .ok_or_else(|| {
+                S3Error::invalid_argument(format!(
+                    "Provided {name} not an integer or within integer range"
+                ))
+                .detail("ArgumentName", name)
+                .detail("ArgumentValue", raw)
+            }),
+    }
+}
+
+pub async fn create(
+    ctx: &Context<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &Parts,
+) -> S3Result<Response<ResponseBody>> {
+    validate_key(key)?;
+    let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
+    let algorithm = match headers::get(parts, "x-amz-checksum-algorithm") {
+        Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Checksum algorithm provided is unsupported.",
+            )
+        })?),
+        None => None,
+    };
+    let checksum_type =
+        match headers::get(parts, "x-amz-checksum-type").map(str::to_ascii_uppercase) {
+            None => None,
+            Some(t) if t == "COMPOSITE" || t == "FULL_OBJECT" => Some(t),
+            Some(_) => {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    "Value for x-amz-checksum-type header is invalid.",
+                ))
+            }
+        };
+    if checksum_type.as_deref() == Some("FULL_OBJECT")
+        && matches!(
+            algorithm,
+            Some(ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256)
+        )
+    {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "The FULL_OBJECT checksum type cannot be used with the SHA1 or SHA256 checksum algorithm.",
+        ));
+    }
+    let metadata = ObjectMetadata {
+        headers: stored,
+        ..Default::default()
+    };
+    let upload = ctx
+        .store
+        .create_upload(bucket, key, metadata, algorithm, checksum_type)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+
+    let mut w = XmlWriter::new();
+    w.root("InitiateMultipartUploadResult")
+        .element("Bucket", bucket)
+        .element("Key", key)
+        .element("UploadId", &upload.upload_id)
+        .close("InitiateMultipartUploadResult");
+    let mut response = xml_response(w.finish());
+    if let (Some(algorithm), Some(kind)) = (&upload.checksum_algorithm, &upload.checksum_type) {
+        headers::insert(
+            response.headers_mut(),
+            "x-amz-checksum-algorithm",
+            algorithm,
+        );
+        headers::insert(response.headers_mut(), "x-amz-checksum-type", kind);
+    }
+    Ok(response)
+}
+
+pub async fn upload_part(
+    ctx: &Context<'_>,
+    target: &UploadTarget,
+    part_number: &str,
+    parts: &Parts,
+    body: &mut RequestBody,
+) -> S3Result<Response<ResponseBody>> {
+    let number = parse_part_number(part_number)?;
+    let integrity = UploadIntegrity::from_headers(parts)?;
+    let upload = find_upload(ctx, target).await?;
+    let max = MAX_PART_SIZE.min(ctx.config.limits.max_object_size);
+    let (payload, trailers) = upload_payload(parts, body, &integrity, max)?;
+    // Parts carry the upload's checksum even when the client sends none, so Complete can build
+    // the composite checksum.
+    let algorithm = integrity.algorithm().or(upload.algorithm());
+    let part = ctx
+        .store
+        .put_part(&upload, number, algorithm, payload, |digests| {
+            integrity.verify(digests, &trailer_fields(&trailers))
+        })
+        .await
+        .map_err(|e| e.for_resource(&target.bucket, Some(&target.key)))?;
+
+    let mut response = empty_response(StatusCode::OK);
+    insert_etag(response.headers_mut(), &part.etag);
+    if let (Some(algorithm), Some(value)) = (algorithm, &part.checksum) {
+        headers::insert(response.headers_mut(), algorithm.header_name(), value);
+    }
+    Ok(response)
+}
+
+pub async fn upload_part_copy(
+    ctx: &Context<'_>,
+    target: &UploadTarget,
+    part_number: &str,
+    parts: &Parts,
+) -> S3Result<Response<ResponseBody>> {
+    let number = parse_part_number(part_number)?;
+    let source = copy_source::parse(parts)?;
+    let upload = find_upload(ctx, target).await?;
+    let object = ctx
+        .store
+        .open_object(&source.bucket, &source.key)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(&source.bucket, Some(&source.key)))?;
+    let (start, len) = copy_source::range(parts, object.info.size)?;
+    if len > MAX_PART_SIZE {
+        return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
+    }
+    let mut file = object.file;
+    file.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| S3Error::internal(format!("seek: {e}")))?;
+    let bytes = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024)
+        .map_err(|e| S3Error::internal(format!("reading the copy source: {e}")));
+    let algorithm = upload.algorithm();
+    let part = ctx
+        .store
+        .put_part(&upload, number, algorithm, bytes, |digests| {
+            Ok(digests.checksum.as_ref().map(|(a, value)| StoredChecksum {
+                algorithm: a.name().to_string(),
+                value: base64_encode(value),
+                checksum_type: "FULL_OBJECT".to_string(),
+            }))
+        })
+        .await
+        .map_err(|e| e.for_resource(&target.bucket, Some(&target.key)))?;
+
+    let mut w = XmlWriter::new();
+    w.root("CopyPartResult")
+        .element("ETag", &format!("\"{}\"", part.etag))
+        .element("LastModified", &iso8601(part.last_modified()));
+    if let (Some(algorithm), Some(value)) = (algorithm, &part.checksum) {
+        w.element(&format!("Checksum{}", algorithm.name()), value);
+    }
+    w.close("CopyPartResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// The part list of a CompleteMultipartUpload document.
+fn parse_complete(body: &[u8]) -> S3Result<Vec<CompletedPart>> {
+    let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
+    let root = parse_document(body).map_err(|()| malformed())?;
+    if root.name != "CompleteMultipartUpload" {
+        return Err(malformed());
+    }
+    let mut parts = Vec::new();
+    for part in root.children_named("Part") {
+        let number = part
+            .child_text("PartNumber")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .ok_or_else(malformed)?;
+        let etag = part.child_text("ETag").ok_or_else(malformed)?;
+        let checksum = ChecksumAlgorithm::ALL
+            .iter()
+            .find_map(|a| part.child_text(&format!("Checksum{}", a.name())))
+            .map(str::to_string);
+        parts.push(CompletedPart {
+            number,
+            etag: etag.trim().replace('"', ""),
+            checksum,
+        });
+    }
+    if parts.is_empty() {
+        return Err(malformed());
+    }
+    Ok(parts)
+}
+
+pub async fn complete(
+    ctx: &Context<'_>,
+    target: &UploadTarget,
+    parts: &Parts,
+    body: &mut RequestBody,
+) -> S3Result<Response<ResponseBody>> {
+    let condition = write_condition(parts)?;
+    let upload = find_upload(ctx, target).await?;
+    let document = body.read_small(MAX_COMPLETE_BODY).await?;
+    let requested = parse_complete(&document)?;
+    let outcome = ctx
+        .store
+        .complete_upload(
+            &upload,
+            &requested,
+            ctx.config.multipart.min_part_size,
+            &condition,
+        )
+        .await
+        .map_err(|e| match S3Error::from(e) {
+            e if e.code == S3ErrorCode::NoSuchUpload => no_such_upload(&target.upload_id),
+            e => e.for_resource(&target.bucket, Some(&target.key)),
+        })?;
+
+    let host = headers::get(parts, "host").unwrap_or("localhost");
+    let location = format!(
+        "http://{host}/{}/{}",
+        target.bucket,
+        percent_encoding::utf8_percent_encode(&target.key, super::list::URL_ENCODE_SET)
+    );
+    let mut w = XmlWriter::new();
+    w.root("CompleteMultipartUploadResult")
+        .element("Location", &location)
+        .element("Bucket", &target.bucket)
+        .element("Key", &target.key)
+        .element("ETag", &format!("\"{}\"", outcome.etag));
+    if let Some(checksum) = &outcome.checksum {
+        w.element(&format!("Checksum{}", checksum.algorithm), &checksum.value)
+            .element("ChecksumType", &checksum.checksum_type);
+    }
+    w.close("CompleteMultipartUploadResult");
+    Ok(xml_response(w.finish()))
+}
+
+pub async fn abort(ctx: &Context<'_>, target: &UploadTarget) -> S3Result<Response<ResponseBody>> {
+    let upload = find_upload(ctx, target).await?;
+    ctx.store
+        .abort_upload(&upload)
+        .await
+        .map_err(|_| no_such_upload(&target.upload_id))?;
+    Ok(empty_response(StatusCode::NO_CONTENT))
+}
+
+fn write_owner(w: &mut XmlWriter, tag: &str, ctx: &Context<'_>) {
+    w.open(tag)
+        .element("ID", &ctx.owner.id)
+        .element("DisplayName", &ctx.owner.display_name)
+        .close(tag);
+}
+
+pub async fn list_parts(
+    ctx: &Context<'_>,
+    target: &UploadTarget,
+    max_parts: Option<&str>,
+    part_number_marker: Option<&str>,
+) -> S3Result<Response<ResponseBody>> {
+    let max = parse_limit(max_parts, "max-parts", MAX_LISTED, MAX_LISTED)?;
+    let marker = parse_limit(part_number_marker, "part-number-marker", 0, usize::MAX)? as u64;
+    let upload = find_upload(ctx, target).await?;
+    let all = ctx
+        .store
+        .list_parts(&upload)
+        .await
+        .map_err(|_| no_such_upload(&target.upload_id))?;
+    let after: Vec<_> = all.iter().filter(|p| p.number as u64 > marker).collect();
+    let page = &after[..after.len().min(max)];
+    let truncated = after.len() > page.len();
+
+    let mut w = XmlWriter::new();
+    w.root("ListPartsResult")
+        .element("Bucket", &target.bucket)
+        .element("Key", &target.key)
+        .element("UploadId", &target.upload_id)
+        .element("PartNumberMarker", &marker.to_string());
+    if let Some(last) = page.last() {
+        w.element("NextPartNumberMarker", &last.number.to_string());
+    }
+    w.element("MaxParts", &max.to_string())
+        .element("IsTruncated", &truncated.to_string());
+    for part in page {
+        w.open("Part")
+            .element("PartNumber", &part.number.to_string())
+            .element("LastModified", &iso8601(part.last_modified()))
+            .element("ETag", &format!("\"{}\"", part.etag))
+            .element("Size", &part.size.to_string());
+        if let (Some(algorithm), Some(value)) = (&upload.checksum_algorithm, &part.checksum) {
+            w.element(&format!("Checksum{algorithm}"), value);
+        }
+        w.close("Part");
+    }
+    write_owner(&mut w, "Initiator", ctx);
+    write_owner(&mut w, "Owner", ctx);
+    w.element("StorageClass", "STANDARD")
+        .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())
+        .optional("ChecksumType", upload.checksum_type.as_deref())
+        .close("ListPartsResult");
+    Ok(xml_response(w.finish()))
+}
+
+pub async fn list_uploads(
+    ctx: &Context<'_>,
+    bucket: &str,
+    params: &UploadListParams,
+) -> S3Result<Response<ResponseBody>> {
+    let max = parse_limit(
+        params.max_uploads.as_deref(),
+        "max-uploads",
+        MAX_LISTED,
+        MAX_LISTED,
+    )?;
+    let url_encoding = super::list::parse_encoding_type(params.encoding_type.as_deref())?;
+    let text = |value: &str| super::list::encode_if(url_encoding, value);
+    if !ctx.store.bucket_exists(bucket).await? {
+        return Err(S3Error::no_such_bucket(bucket));
+    }
+    let prefix = params.prefix.clone().unwrap_or_default();
+    let delimiter = params.delimiter.clone().filter(|d| !d.is_empty());
+    let key_marker = params.key_marker.clone().unwrap_or_default();
+    let id_marker = params
+        .upload_id_marker
+        .clone()
+        .filter(|_| !key_marker.is_empty());
+
+    let uploads = ctx
+        .store
+        .list_uploads(Some(bucket))
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+    // Resume after the marker: later keys, or the same key with a later upload.
+    let start = match &id_marker {
+        Some(id) => match uploads
+            .iter()
+            .position(|u| u.key == key_marker && &u.upload_id == id)
+        {
+            Some(i) => i + 1,
+            None => uploads.partition_point(|u| u.key <= key_marker),
+        },
+        None => uploads.partition_point(|u| u.key <= key_marker),
+    };
+
+    enum Entry<'a> {
+        Upload(&'a UploadInfo),
+        Prefix(String),
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut truncated = false;
+    for upload in uploads[start..]
+        .iter()
+        .filter(|u| u.key.starts_with(&prefix))
+    {
+        let common = delimiter.as_deref().and_then(|d| {
+            let rest = &upload.key[prefix.len()..];
+            rest.find(d)
+                .map(|i| upload.key[..prefix.len() + i + d.len()].to_string())
+        });
+        if let Some(common) = &common {
+            let seen = matches!(entries.last(), Some(Entry::Prefix(p)) if p == common);
+            if seen || *common == key_marker {
+                continue;
+            }
+        }
+        if entries.len() == max {
+            truncated = true;
+            break;
+        }
+        entries.push(match common {
+            Some(common) => Entry::Prefix(common),
+            None => Entry::Upload(upload),
+        });
+    }
+
+    let mut w = XmlWriter::new();
+    w.root("ListMultipartUploadsResult")
+        .element("Bucket", bucket)
+        .element("KeyMarker", &text(&key_marker))
+        .element("UploadIdMarker", id_marker.as_deref().unwrap_or(""));
+    if truncated {
+        match entries.last() {
+            Some(Entry::Upload(u)) => {
+                w.element("NextKeyMarker", &text(&u.key))
+                    .element("NextUploadIdMarker", &u.upload_id);
+            }
+            Some(Entry::Prefix(p)) => {
+                w.element("NextKeyMarker", &text(p));
+            }
+            None => {}
+        }
+    }
+    w.optional("Delimiter", delimiter.as_deref().map(text).as_deref())
+        .element("Prefix", &text(&prefix))
+        .element("MaxUploads", &max.to_string())
+        .optional("EncodingType", url_encoding.then_some("url"))
+        .element("IsTruncated", &truncated.to_string());
+    for entry in &entries {
+        if let Entry::Upload(upload) = entry {
+            w.open("Upload")
+                .element("Key", &text(&upload.key))
+                .element("UploadId", &upload.upload_id);
+            write_owner(&mut w, "Initiator", ctx);
+            write_owner(&mut w, "Owner", ctx);
+            w.element("StorageClass", "STANDARD")
+                .element("Initiated", &iso8601(upload.initiated()))
+                .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())
+                .optional("ChecksumType", upload.checksum_type.as_deref())
+                .close("Upload");
+        }
+    }
+    for entry in &entries {
+        if let Entry::Prefix(prefix) = entry {
+            w.open("CommonPrefixes")
+                .element("Prefix", &text(prefix))
+                .close("CommonPrefixes");
+        }
+    }
+    w.close("ListMultipartUploadsResult");
+    Ok(xml_response(w.finish()))
+}
