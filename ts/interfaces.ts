@@ -15,6 +15,11 @@ export interface ISmarts3Config {
     region?: string;
     /** No logging from the server process. */
     silent?: boolean;
+    /**
+     * Virtual-hosted-style requests (`Host: <bucket>.<baseDomain>`) are understood for this domain
+     * as well as for `localhost`.
+     */
+    baseDomain?: string;
   };
   storage?: {
     /** Storage directory. Default `<cwd>/.nogit/bucketsDir`. */

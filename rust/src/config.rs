@@ -24,6 +24,9 @@ pub struct ServerConfig {
     pub address: String,
     pub region: String,
     pub silent: bool,
+    /// Virtual-hosted-style requests (`Host: {bucket}.{baseDomain}`) are recognised for this
+    /// domain, besides `localhost`.
+    pub base_domain: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -33,6 +36,7 @@ impl Default for ServerConfig {
             address: "127.0.0.1".into(),
             region: "us-east-1".into(),
             silent: false,
+            base_domain: None,
         }
     }
 }

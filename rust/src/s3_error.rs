@@ -17,16 +17,21 @@ pub enum S3ErrorCode {
     InvalidBucketName,
     InvalidDigest,
     InvalidPart,
+    InvalidPartNumber,
     InvalidPartOrder,
     InvalidRange,
     InvalidRequest,
+    InvalidStorageClass,
+    InvalidTag,
     InvalidURI,
     KeyTooLongError,
     MalformedXML,
     MetadataTooLarge,
     MethodNotAllowed,
+    MissingContentLength,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchTagSet,
     NoSuchUpload,
     NotImplemented,
     PreconditionFailed,
@@ -46,16 +51,21 @@ impl S3ErrorCode {
             Self::InvalidBucketName => "InvalidBucketName",
             Self::InvalidDigest => "InvalidDigest",
             Self::InvalidPart => "InvalidPart",
+            Self::InvalidPartNumber => "InvalidPartNumber",
             Self::InvalidPartOrder => "InvalidPartOrder",
             Self::InvalidRange => "InvalidRange",
             Self::InvalidRequest => "InvalidRequest",
+            Self::InvalidStorageClass => "InvalidStorageClass",
+            Self::InvalidTag => "InvalidTag",
             Self::InvalidURI => "InvalidURI",
             Self::KeyTooLongError => "KeyTooLongError",
             Self::MalformedXML => "MalformedXML",
             Self::MetadataTooLarge => "MetadataTooLarge",
             Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::MissingContentLength => "MissingContentLength",
             Self::NoSuchBucket => "NoSuchBucket",
             Self::NoSuchKey => "NoSuchKey",
+            Self::NoSuchTagSet => "NoSuchTagSet",
             Self::NoSuchUpload => "NoSuchUpload",
             Self::NotImplemented => "NotImplemented",
             Self::PreconditionFailed => "PreconditionFailed",
@@ -66,9 +76,12 @@ impl S3ErrorCode {
         match self {
             Self::BucketAlreadyOwnedByYou | Self::BucketNotEmpty => StatusCode::CONFLICT,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::NoSuchBucket | Self::NoSuchKey | Self::NoSuchUpload => StatusCode::NOT_FOUND,
+            Self::MissingContentLength => StatusCode::LENGTH_REQUIRED,
+            Self::NoSuchBucket | Self::NoSuchKey | Self::NoSuchTagSet | Self::NoSuchUpload => {
+                StatusCode::NOT_FOUND
+            }
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Self::BadDigest
@@ -81,6 +94,8 @@ impl S3ErrorCode {
             | Self::InvalidPart
             | Self::InvalidPartOrder
             | Self::InvalidRequest
+            | Self::InvalidStorageClass
+            | Self::InvalidTag
             | Self::InvalidURI
             | Self::KeyTooLongError
             | Self::MalformedXML
@@ -102,16 +117,21 @@ impl S3ErrorCode {
             Self::InvalidBucketName => "The specified bucket is not valid.",
             Self::InvalidDigest => "The Content-MD5 you specified is not valid.",
             Self::InvalidPart => "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+            Self::InvalidPartNumber => "The requested partnumber is not satisfiable",
             Self::InvalidPartOrder => "The list of parts was not in ascending order. Parts must be ordered by part number.",
             Self::InvalidRange => "The requested range is not satisfiable",
             Self::InvalidRequest => "Invalid Request",
+            Self::InvalidStorageClass => "The storage class you specified is not valid",
+            Self::InvalidTag => "The tag provided was not a valid tag.",
             Self::InvalidURI => "Couldn't parse the specified URI.",
             Self::KeyTooLongError => "Your key is too long",
             Self::MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema",
             Self::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
             Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
+            Self::MissingContentLength => "You must provide the Content-Length HTTP header.",
             Self::NoSuchBucket => "The specified bucket does not exist",
             Self::NoSuchKey => "The specified key does not exist.",
+            Self::NoSuchTagSet => "The TagSet does not exist",
             Self::NoSuchUpload => "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
             Self::NotImplemented => "A header you provided implies functionality that is not implemented",
             Self::PreconditionFailed => "At least one of the pre-conditions you specified did not hold",

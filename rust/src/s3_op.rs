@@ -33,6 +33,10 @@ pub struct ListParams {
     pub start_after: Option<String>,
     /// v2 only.
     pub fetch_owner: Option<String>,
+    /// ListObjectVersions only.
+    pub key_marker: Option<String>,
+    /// ListObjectVersions only.
+    pub version_id_marker: Option<String>,
 }
 
 impl ListParams {
@@ -47,6 +51,29 @@ impl ListParams {
             continuation_token: get("continuation-token"),
             start_after: get("start-after"),
             fetch_owner: get("fetch-owner"),
+            key_marker: get("key-marker"),
+            version_id_marker: get("version-id-marker"),
+        }
+    }
+}
+
+/// Parameters of ListBuckets, raw as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BucketListParams {
+    pub max_buckets: Option<String>,
+    pub continuation_token: Option<String>,
+    pub prefix: Option<String>,
+    pub bucket_region: Option<String>,
+}
+
+impl BucketListParams {
+    pub fn from_query(query: &Query) -> Self {
+        let get = |name: &str| query.get(name).map(str::to_string);
+        Self {
+            max_buckets: get("max-buckets"),
+            continuation_token: get("continuation-token"),
+            prefix: get("prefix"),
+            bucket_region: get("bucket-region"),
         }
     }
 }
@@ -110,7 +137,9 @@ impl ResponseOverrides {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum S3Op {
-    ListBuckets,
+    ListBuckets {
+        params: BucketListParams,
+    },
     CreateBucket {
         bucket: String,
     },
@@ -139,11 +168,55 @@ pub enum S3Op {
         bucket: String,
         key: String,
         overrides: ResponseOverrides,
+        part_number: Option<String>,
     },
     HeadObject {
         bucket: String,
         key: String,
         overrides: ResponseOverrides,
+        part_number: Option<String>,
+    },
+    CopyObject {
+        bucket: String,
+        key: String,
+    },
+    DeleteObjects {
+        bucket: String,
+    },
+    GetObjectAttributes {
+        bucket: String,
+        key: String,
+    },
+    GetObjectTagging {
+        bucket: String,
+        key: String,
+    },
+    PutObjectTagging {
+        bucket: String,
+        key: String,
+    },
+    DeleteObjectTagging {
+        bucket: String,
+        key: String,
+    },
+    GetBucketTagging {
+        bucket: String,
+    },
+    PutBucketTagging {
+        bucket: String,
+    },
+    DeleteBucketTagging {
+        bucket: String,
+    },
+    GetBucketVersioning {
+        bucket: String,
+    },
+    PutBucketVersioning {
+        bucket: String,
+    },
+    ListObjectVersions {
+        bucket: String,
+        params: ListParams,
     },
     DeleteObject {
         bucket: String,
@@ -183,7 +256,7 @@ impl S3Op {
     /// The AWS name of the operation, for logs.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::ListBuckets => "ListBuckets",
+            Self::ListBuckets { .. } => "ListBuckets",
             Self::CreateBucket { .. } => "CreateBucket",
             Self::HeadBucket { .. } => "HeadBucket",
             Self::DeleteBucket { .. } => "DeleteBucket",
@@ -194,6 +267,18 @@ impl S3Op {
             Self::GetObject { .. } => "GetObject",
             Self::HeadObject { .. } => "HeadObject",
             Self::DeleteObject { .. } => "DeleteObject",
+            Self::CopyObject { .. } => "CopyObject",
+            Self::DeleteObjects { .. } => "DeleteObjects",
+            Self::GetObjectAttributes { .. } => "GetObjectAttributes",
+            Self::GetObjectTagging { .. } => "GetObjectTagging",
+            Self::PutObjectTagging { .. } => "PutObjectTagging",
+            Self::DeleteObjectTagging { .. } => "DeleteObjectTagging",
+            Self::GetBucketTagging { .. } => "GetBucketTagging",
+            Self::PutBucketTagging { .. } => "PutBucketTagging",
+            Self::DeleteBucketTagging { .. } => "DeleteBucketTagging",
+            Self::GetBucketVersioning { .. } => "GetBucketVersioning",
+            Self::PutBucketVersioning { .. } => "PutBucketVersioning",
+            Self::ListObjectVersions { .. } => "ListObjectVersions",
             Self::CreateMultipartUpload { .. } => "CreateMultipartUpload",
             Self::UploadPart { .. } => "UploadPart",
             Self::UploadPartCopy { .. } => "UploadPartCopy",

@@ -74,3 +74,19 @@ pub async fn location(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<Resp
     w.close("LocationConstraint");
     Ok(xml_response(w.finish()))
 }
+
+/// A bucket that was never versioned answers with an empty configuration (no Status).
+pub async fn get_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+    require_bucket(ctx, bucket).await?;
+    let mut w = XmlWriter::new();
+    w.root("VersioningConfiguration")
+        .close("VersioningConfiguration");
+    Ok(xml_response(w.finish()))
+}
+
+pub async fn put_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+    require_bucket(ctx, bucket).await?;
+    Err(S3Error::not_implemented(
+        "PutBucketVersioning (buckets on this server are never versioned; every object has the version id 'null')",
+    ))
+}

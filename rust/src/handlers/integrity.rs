@@ -145,3 +145,13 @@ impl UploadIntegrity {
         }))
     }
 }
+
+/// Checks Content-MD5 and a flexible checksum header against a small body read whole (XML
+/// documents of DeleteObjects, tagging, …).
+pub fn verify_small_body(parts: &Parts, body: &[u8]) -> S3Result<()> {
+    let integrity = UploadIntegrity::from_headers(parts)?;
+    let mut digests =
+        crate::checksum::BodyDigests::new(integrity.header_checksum.as_ref().map(|(a, _)| *a));
+    digests.update(body);
+    integrity.verify(&digests.finish(), &[]).map(|_| ())
+}

@@ -141,11 +141,11 @@ impl Common {
 }
 
 /// Continuation tokens are opaque to clients: base64url of where the next page starts after.
-fn encode_token(marker: &str) -> String {
+pub(super) fn encode_token(marker: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(marker.as_bytes())
 }
 
-fn decode_token(token: &str) -> S3Result<String> {
+pub(super) fn decode_token(token: &str) -> S3Result<String> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim())
         .ok()
@@ -235,5 +235,92 @@ pub async fn list_v1(
         .element("IsTruncated", &page.is_truncated.to_string());
     common.write_entries(&mut w, &page, ctx, true);
     w.close("ListBucketResult");
+    Ok(xml_response(w.finish()))
+}
+
+/// ListObjectVersions on a bucket that was never versioned: every object is its one version,
+/// `null`, and the latest.
+pub async fn list_versions(
+    ctx: &Context<'_>,
+    bucket: &str,
+    params: &ListParams,
+) -> S3Result<Response<ResponseBody>> {
+    let common = parse_common(params)?;
+    let key_marker = params.key_marker.clone().unwrap_or_default();
+    let version_marker = params
+        .version_id_marker
+        .as_deref()
+        .filter(|v| !v.is_empty());
+    if let Some(version) = version_marker {
+        if key_marker.is_empty() {
+            return Err(S3Error::invalid_argument(
+                "A version-id marker cannot be specified without a key marker.",
+            )
+            .detail("ArgumentName", "version-id-marker"));
+        }
+        if version != "null" {
+            return Err(S3Error::invalid_argument("Invalid version id specified")
+                .detail("ArgumentName", "version-id-marker")
+                .detail("ArgumentValue", version));
+        }
+    }
+    let page = common.page(ctx, bucket, Some(key_marker.clone())).await?;
+
+    let mut w = XmlWriter::new();
+    w.root("ListVersionsResult")
+        .element("Name", bucket)
+        .element("Prefix", &common.text(&common.prefix))
+        .element("KeyMarker", &common.text(&key_marker))
+        .element("VersionIdMarker", version_marker.unwrap_or(""));
+    if page.is_truncated {
+        if let Some(last) = page.entries.last() {
+            w.element("NextKeyMarker", &common.text(last.marker()));
+            if matches!(last, ListEntry::Object { .. }) {
+                w.element("NextVersionIdMarker", "null");
+            }
+        }
+    }
+    w.element("MaxKeys", &common.max_keys.to_string())
+        .optional(
+            "Delimiter",
+            common
+                .delimiter
+                .as_deref()
+                .map(|d| common.text(d))
+                .as_deref(),
+        )
+        .optional("EncodingType", common.url_encoding.then_some("url"))
+        .element("IsTruncated", &page.is_truncated.to_string());
+    for entry in &page.entries {
+        if let ListEntry::Object {
+            key,
+            size,
+            last_modified,
+            etag,
+        } = entry
+        {
+            w.open("Version")
+                .element("Key", &common.text(key))
+                .element("VersionId", "null")
+                .element("IsLatest", "true")
+                .element("LastModified", &iso8601(*last_modified))
+                .element("ETag", &format!("\"{etag}\""))
+                .element("Size", &size.to_string())
+                .element("StorageClass", "STANDARD")
+                .open("Owner")
+                .element("ID", &ctx.owner.id)
+                .element("DisplayName", &ctx.owner.display_name)
+                .close("Owner")
+                .close("Version");
+        }
+    }
+    for entry in &page.entries {
+        if let ListEntry::CommonPrefix(prefix) = entry {
+            w.open("CommonPrefixes")
+                .element("Prefix", &common.text(prefix))
+                .close("CommonPrefixes");
+        }
+    }
+    w.close("ListVersionsResult");
     Ok(xml_response(w.finish()))
 }

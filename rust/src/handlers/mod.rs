@@ -1,8 +1,12 @@
 //! S3 operations, one file per family. Handlers speak S3 and call `storage`; they never build
 //! paths and never read the URL (the router already turned it into an [`S3Op`]).
 
+mod attributes;
 mod bucket;
+mod conditions;
+mod copy;
 mod copy_source;
+mod delete;
 mod headers;
 mod integrity;
 mod list;
@@ -10,6 +14,7 @@ mod multipart;
 mod object;
 pub mod range;
 mod service;
+mod tagging;
 
 use crate::body::{RequestBody, ResponseBody};
 use crate::config::{Config, Owner};
@@ -33,7 +38,7 @@ pub async fn dispatch(
     ctx: &Context<'_>,
 ) -> S3Result<Response<ResponseBody>> {
     match op {
-        S3Op::ListBuckets => service::list_buckets(ctx).await,
+        S3Op::ListBuckets { params } => service::list_buckets(ctx, &params).await,
         S3Op::CreateBucket { bucket } => bucket::create(ctx, &bucket, body).await,
         S3Op::HeadBucket { bucket } => bucket::head(ctx, &bucket).await,
         S3Op::DeleteBucket { bucket } => bucket::delete(ctx, &bucket).await,
@@ -45,12 +50,56 @@ pub async fn dispatch(
             bucket,
             key,
             overrides,
-        } => object::get(ctx, &bucket, &key, parts, &overrides, false).await,
+            part_number,
+        } => {
+            object::get(
+                ctx,
+                &bucket,
+                &key,
+                parts,
+                &overrides,
+                part_number.as_deref(),
+                false,
+            )
+            .await
+        }
         S3Op::HeadObject {
             bucket,
             key,
             overrides,
-        } => object::get(ctx, &bucket, &key, parts, &overrides, true).await,
+            part_number,
+        } => {
+            object::get(
+                ctx,
+                &bucket,
+                &key,
+                parts,
+                &overrides,
+                part_number.as_deref(),
+                true,
+            )
+            .await
+        }
+        S3Op::CopyObject { bucket, key } => copy::copy_object(ctx, &bucket, &key, parts).await,
+        S3Op::DeleteObjects { bucket } => delete::delete_objects(ctx, &bucket, parts, body).await,
+        S3Op::GetObjectAttributes { bucket, key } => {
+            attributes::get_object_attributes(ctx, &bucket, &key, parts).await
+        }
+        S3Op::GetObjectTagging { bucket, key } => tagging::get_object(ctx, &bucket, &key).await,
+        S3Op::PutObjectTagging { bucket, key } => {
+            tagging::put_object(ctx, &bucket, &key, parts, body).await
+        }
+        S3Op::DeleteObjectTagging { bucket, key } => {
+            tagging::delete_object(ctx, &bucket, &key).await
+        }
+        S3Op::GetBucketTagging { bucket } => tagging::get_bucket(ctx, &bucket).await,
+        S3Op::PutBucketTagging { bucket } => tagging::put_bucket(ctx, &bucket, parts, body).await,
+        S3Op::DeleteBucketTagging { bucket } => tagging::delete_bucket(ctx, &bucket).await,
+        S3Op::GetBucketVersioning { bucket } => bucket::get_versioning(ctx, &bucket).await,
+        S3Op::PutBucketVersioning { bucket } => bucket::put_versioning(ctx, &bucket).await,
+        S3Op::ListObjectVersions { bucket, params } => {
+            list::list_versions(ctx, &bucket, &params).await
+        }
         S3Op::DeleteObject { bucket, key } => object::delete(ctx, &bucket, &key).await,
         S3Op::CreateMultipartUpload { bucket, key } => {
             multipart::create(ctx, &bucket, &key, parts).await

@@ -4,7 +4,11 @@
 use super::copy_source;
 use super::headers;
 use super::integrity::UploadIntegrity;
-use super::object::{insert_etag, trailer_fields, upload_payload, validate_key, write_condition};
+use super::object::{
+    insert_etag, require_length, trailer_fields, upload_payload, validate_key,
+    validate_storage_class, write_condition,
+};
+use super::tagging;
 use super::{empty_response, xml_response, Context};
 use crate::body::{RequestBody, ResponseBody};
 use crate::checksum::{base64_encode, ChecksumAlgorithm};
@@ -79,7 +83,9 @@ pub async fn create(
     parts: &Parts,
 ) -> S3Result<Response<ResponseBody>> {
     validate_key(key)?;
+    validate_storage_class(parts)?;
     let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
+    let tags = tagging::from_header(parts)?;
     let algorithm = match headers::get(parts, "x-amz-checksum-algorithm") {
         Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
             S3Error::with_message(
@@ -113,6 +119,7 @@ pub async fn create(
     }
     let metadata = ObjectMetadata {
         headers: stored,
+        tags,
         ..Default::default()
     };
     let upload = ctx
@@ -147,6 +154,7 @@ pub async fn upload_part(
     body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
     let number = parse_part_number(part_number)?;
+    require_length(parts)?;
     let integrity = UploadIntegrity::from_headers(parts)?;
     let upload = find_upload(ctx, target).await?;
     let max = MAX_PART_SIZE.min(ctx.config.limits.max_object_size);

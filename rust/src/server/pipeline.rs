@@ -66,7 +66,17 @@ async fn route_and_run(
 ) -> S3Result<Response<ResponseBody>> {
     let query = router::parse_query(parts.uri.query())?;
     let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
-    let op = router::route(&parts.method, parts.uri.path(), &query, has_copy_source)?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let base_domain = ctx.config.server.base_domain.as_deref();
+    // A virtual-hosted-style request becomes its path-style twin.
+    let path = match host.and_then(|h| router::bucket_from_host(h, base_domain)) {
+        Some(bucket) => format!("/{bucket}{}", parts.uri.path()),
+        None => parts.uri.path().to_string(),
+    };
+    let op = router::route(&parts.method, &path, &query, has_copy_source)?;
     tracing::trace!(operation = op.name(), "routed");
     handlers::dispatch(op, parts, body, ctx).await
 }

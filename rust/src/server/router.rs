@@ -1,7 +1,9 @@
 //! Turns method + path + query (+ the copy-source header) into one typed [`S3Op`]. Pure: no I/O.
 
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3_op::{ListParams, Query, ResponseOverrides, S3Op, UploadListParams, UploadTarget};
+use crate::s3_op::{
+    BucketListParams, ListParams, Query, ResponseOverrides, S3Op, UploadListParams, UploadTarget,
+};
 use http::Method;
 use percent_encoding::percent_decode_str;
 
@@ -11,7 +13,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("acl", "BucketAcl"),
     ("analytics", "BucketAnalyticsConfiguration"),
     ("cors", "BucketCors"),
-    ("delete", "DeleteObjects"),
     ("encryption", "BucketEncryption"),
     (
         "intelligent-tiering",
@@ -29,21 +30,16 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("publicAccessBlock", "PublicAccessBlock"),
     ("replication", "BucketReplication"),
     ("requestPayment", "BucketRequestPayment"),
-    ("tagging", "BucketTagging"),
-    ("versioning", "BucketVersioning"),
-    ("versions", "ListObjectVersions"),
     ("website", "BucketWebsite"),
 ];
 
 /// Sub-resources of an object that name real S3 operations not implemented here.
 const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
     ("acl", "ObjectAcl"),
-    ("attributes", "GetObjectAttributes"),
     ("legal-hold", "ObjectLegalHold"),
     ("restore", "RestoreObject"),
     ("retention", "ObjectRetention"),
     ("select", "SelectObjectContent"),
-    ("tagging", "ObjectTagging"),
     ("torrent", "GetObjectTorrent"),
 ];
 
@@ -91,6 +87,30 @@ fn method_not_allowed(method: &Method, resource: &str) -> S3Error {
     .detail("ResourceType", resource)
 }
 
+/// The bucket named by a virtual-hosted-style `Host` (`{bucket}.localhost[:port]` or
+/// `{bucket}.{base_domain}`); `None` for path-style hosts such as `localhost` or an IP address.
+pub fn bucket_from_host(host: &str, base_domain: Option<&str>) -> Option<String> {
+    let host = host.trim().to_ascii_lowercase();
+    // Strip the port, but not from a bare IPv6 address.
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            name
+        }
+        _ => host.as_str(),
+    };
+    let name = name.trim_end_matches('.');
+    ["localhost"]
+        .into_iter()
+        .chain(base_domain.map(|d| d.trim().trim_matches('.')))
+        .filter(|base| !base.is_empty())
+        .find_map(|base| {
+            name.strip_suffix(base)
+                .and_then(|rest| rest.strip_suffix('.'))
+                .filter(|bucket| !bucket.is_empty())
+                .map(str::to_string)
+        })
+}
+
 /// Routes a path-style request (`/`, `/{bucket}`, `/{bucket}/{key}`).
 pub fn route(
     method: &Method,
@@ -105,7 +125,9 @@ pub fn route(
     };
     if raw_bucket.is_empty() {
         return match *method {
-            Method::GET => Ok(S3Op::ListBuckets),
+            Method::GET => Ok(S3Op::ListBuckets {
+                params: BucketListParams::from_query(query),
+            }),
             _ => Err(method_not_allowed(method, "SERVICE")),
         };
     }
@@ -123,6 +145,36 @@ fn route_bucket(method: &Method, bucket: String, query: &Query) -> S3Result<S3Op
     if query.has("location") {
         return match *method {
             Method::GET => Ok(S3Op::GetBucketLocation { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    if query.has("delete") {
+        return match *method {
+            Method::POST => Ok(S3Op::DeleteObjects { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    if query.has("tagging") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetBucketTagging { bucket }),
+            Method::PUT => Ok(S3Op::PutBucketTagging { bucket }),
+            Method::DELETE => Ok(S3Op::DeleteBucketTagging { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    if query.has("versioning") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetBucketVersioning { bucket }),
+            Method::PUT => Ok(S3Op::PutBucketVersioning { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    if query.has("versions") {
+        return match *method {
+            Method::GET => Ok(S3Op::ListObjectVersions {
+                bucket,
+                params: ListParams::from_query(query),
+            }),
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }
@@ -165,6 +217,26 @@ fn route_object(
     if let Some((_, name)) = OBJECT_SUBRESOURCES.iter().find(|(sub, _)| query.has(sub)) {
         return Err(not_implemented(method, name));
     }
+    // Buckets are never versioned here: the only version of an object is "null".
+    if query.get("versionId").is_some_and(|v| v != "null") {
+        return Err(S3Error::invalid_argument("Invalid version id specified")
+            .detail("ArgumentName", "versionId")
+            .detail("ArgumentValue", query.get("versionId").unwrap_or_default()));
+    }
+    if query.has("tagging") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetObjectTagging { bucket, key }),
+            Method::PUT => Ok(S3Op::PutObjectTagging { bucket, key }),
+            Method::DELETE => Ok(S3Op::DeleteObjectTagging { bucket, key }),
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
+    }
+    if query.has("attributes") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetObjectAttributes { bucket, key }),
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
+    }
     if query.has("uploads") {
         return match *method {
             Method::POST => Ok(S3Op::CreateMultipartUpload { bucket, key }),
@@ -199,17 +271,19 @@ fn route_object(
         };
     }
     match *method {
-        Method::PUT if has_copy_source => Err(not_implemented(method, "CopyObject")),
+        Method::PUT if has_copy_source => Ok(S3Op::CopyObject { bucket, key }),
         Method::PUT => Ok(S3Op::PutObject { bucket, key }),
         Method::GET => Ok(S3Op::GetObject {
             bucket,
             key,
             overrides: ResponseOverrides::from_query(query),
+            part_number: query.get("partNumber").map(str::to_string),
         }),
         Method::HEAD => Ok(S3Op::HeadObject {
             bucket,
             key,
             overrides: ResponseOverrides::from_query(query),
+            part_number: query.get("partNumber").map(str::to_string),
         }),
         Method::DELETE => Ok(S3Op::DeleteObject { bucket, key }),
         _ => Err(method_not_allowed(method, "OBJECT")),
@@ -234,10 +308,14 @@ mod tests {
 
     #[test]
     fn routing_table() {
-        assert_eq!(op(Method::GET, "/").unwrap(), S3Op::ListBuckets);
-        assert_eq!(
-            op(Method::GET, "/?x-id=ListBuckets").unwrap(),
-            S3Op::ListBuckets
+        let list_buckets = S3Op::ListBuckets {
+            params: Default::default(),
+        };
+        assert_eq!(op(Method::GET, "/").unwrap(), list_buckets);
+        assert_eq!(op(Method::GET, "/?x-id=ListBuckets").unwrap(), list_buckets);
+        assert!(
+            matches!(op(Method::GET, "/?max-buckets=2&prefix=p").unwrap(),
+            S3Op::ListBuckets { params } if params.max_buckets.as_deref() == Some("2"))
         );
         for target in ["/b", "/b/"] {
             assert_eq!(
@@ -289,9 +367,54 @@ mod tests {
             S3Op::HeadObject {
                 bucket: "b".into(),
                 key: "../../escape".into(),
-                overrides: Default::default()
+                overrides: Default::default(),
+                part_number: None,
             }
         );
+        let (b, k) = obj("b", "k");
+        assert_eq!(
+            route(&Method::PUT, "/b/k", &Query::default(), true).unwrap(),
+            S3Op::CopyObject {
+                bucket: b.clone(),
+                key: k.clone()
+            }
+        );
+        assert_eq!(
+            op(Method::POST, "/b?delete=").unwrap(),
+            S3Op::DeleteObjects { bucket: b.clone() }
+        );
+        assert_eq!(
+            op(Method::PUT, "/b/k?tagging").unwrap(),
+            S3Op::PutObjectTagging {
+                bucket: b.clone(),
+                key: k.clone()
+            }
+        );
+        assert_eq!(
+            op(Method::DELETE, "/b?tagging").unwrap(),
+            S3Op::DeleteBucketTagging { bucket: b.clone() }
+        );
+        assert_eq!(
+            op(Method::GET, "/b?versioning").unwrap(),
+            S3Op::GetBucketVersioning { bucket: b.clone() }
+        );
+        assert!(
+            matches!(op(Method::GET, "/b?versions&key-marker=x").unwrap(),
+            S3Op::ListObjectVersions { params, .. } if params.key_marker.as_deref() == Some("x"))
+        );
+        assert_eq!(
+            op(Method::GET, "/b/k?attributes").unwrap(),
+            S3Op::GetObjectAttributes {
+                bucket: b.clone(),
+                key: k.clone()
+            }
+        );
+        assert_eq!(
+            op(Method::DELETE, "/b/k?versionId=null").unwrap(),
+            S3Op::DeleteObject { bucket: b, key: k }
+        );
+        assert!(matches!(op(Method::GET, "/b/k?partNumber=2").unwrap(),
+            S3Op::GetObject { part_number: Some(n), .. } if n == "2"));
     }
 
     #[test]
@@ -351,15 +474,21 @@ mod tests {
     #[test]
     fn unsupported_and_invalid() {
         assert_eq!(
-            op(Method::POST, "/b?delete").unwrap_err().code,
+            op(Method::PUT, "/b?policy").unwrap_err().code,
             S3ErrorCode::NotImplemented
+        );
+        assert_eq!(
+            op(Method::GET, "/b/k?versionId=3HL4kqtJlcpXroDTDmJ")
+                .unwrap_err()
+                .code,
+            S3ErrorCode::InvalidArgument
         );
         assert_eq!(
             op(Method::GET, "/b/k?uploads").unwrap_err().code,
             S3ErrorCode::MethodNotAllowed
         );
         assert_eq!(
-            op(Method::PUT, "/b/k?tagging").unwrap_err().code,
+            op(Method::PUT, "/b/k?acl").unwrap_err().code,
             S3ErrorCode::NotImplemented
         );
         assert_eq!(
@@ -374,11 +503,32 @@ mod tests {
             op(Method::GET, "/b/%FF").unwrap_err().code,
             S3ErrorCode::InvalidURI
         );
+    }
+
+    #[test]
+    fn virtual_hosts() {
         assert_eq!(
-            route(&Method::PUT, "/b/k", &Query::default(), true)
-                .unwrap_err()
-                .code,
-            S3ErrorCode::NotImplemented
+            bucket_from_host("my-bucket.localhost:3000", None).as_deref(),
+            Some("my-bucket")
+        );
+        assert_eq!(
+            bucket_from_host("My.Bucket.LOCALHOST", None).as_deref(),
+            Some("my.bucket")
+        );
+        assert_eq!(bucket_from_host("localhost:3000", None), None);
+        assert_eq!(bucket_from_host("127.0.0.1:3000", None), None);
+        assert_eq!(bucket_from_host("[::1]:3000", None), None);
+        assert_eq!(
+            bucket_from_host("b.s3.example.test", Some("s3.example.test")).as_deref(),
+            Some("b")
+        );
+        assert_eq!(
+            bucket_from_host("s3.example.test", Some("s3.example.test")),
+            None
+        );
+        assert_eq!(
+            bucket_from_host("b.other.test", Some("s3.example.test")),
+            None
         );
     }
 

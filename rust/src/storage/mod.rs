@@ -109,6 +109,16 @@ pub struct ObjectMetadata {
     /// Sizes of the parts of an object made by a multipart upload, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<u64>,
+    /// The object's tag set.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+/// One tag of an object's or a bucket's tag set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,11 +135,17 @@ fn full_object() -> String {
     "FULL_OBJECT".to_string()
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct BucketSettings {
     /// Milliseconds since the Unix epoch.
     created_ms: u64,
+    /// The bucket's tag set; `None` when none was ever set (GetBucketTagging → NoSuchTagSet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tags: Option<Vec<Tag>>,
 }
+
+/// Lock namespace for bucket settings (no bucket name can contain NUL).
+const BUCKET_SETTINGS_LOCK: &str = "\0bucket-settings";
 
 /// An object's stat-like facts, as needed by HEAD, GET and listings.
 #[derive(Debug, Clone)]
@@ -157,6 +173,7 @@ pub struct BucketInfo {
 #[derive(Debug, Clone)]
 pub struct PutOutcome {
     pub etag: String,
+    pub last_modified: SystemTime,
     pub digests: FinishedDigests,
 }
 
@@ -246,8 +263,8 @@ impl FileStore {
     }
 
     async fn bucket_created(&self, dir: &Path) -> SystemTime {
-        if let Ok(text) = tokio::fs::read(dir.join(BUCKET_SETTINGS_FILE)).await {
-            if let Ok(settings) = serde_json::from_slice::<BucketSettings>(&text) {
+        if let Ok(settings) = self.read_bucket_settings(dir).await {
+            if settings.created_ms > 0 {
                 return SystemTime::UNIX_EPOCH
                     + std::time::Duration::from_millis(settings.created_ms);
             }
@@ -275,8 +292,11 @@ impl FileStore {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
-        let settings = serde_json::to_vec(&BucketSettings { created_ms })
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let settings = serde_json::to_vec(&BucketSettings {
+            created_ms,
+            tags: None,
+        })
+        .map_err(|e| io::Error::other(e.to_string()))?;
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &settings)
             .await?;
         Ok(())
@@ -322,9 +342,18 @@ impl FileStore {
         let (data_tmp, digests) = self.receive(body, checksum).await?;
         metadata.checksum = verify(&digests)?;
         let etag = hex::encode(digests.md5);
+        // The rename keeps the temp file's mtime, which is what HEAD and listings report.
+        let last_modified = tokio::fs::metadata(data_tmp.path())
+            .await
+            .and_then(|m| m.modified())
+            .map_err(StorageError::from)?;
         self.install_object(bucket, key, data_tmp, metadata, &etag, condition)
             .await?;
-        Ok(PutOutcome { etag, digests })
+        Ok(PutOutcome {
+            etag,
+            last_modified,
+            digests,
+        })
     }
 
     /// Streams a body into a new temp file, computing its digests on the way.
@@ -458,6 +487,65 @@ impl FileStore {
             self.tmp
                 .join(format!("{kind}-{:032x}", rand::random::<u128>())),
         )
+    }
+
+    async fn read_bucket_settings(&self, dir: &Path) -> StorageResult<BucketSettings> {
+        match tokio::fs::read(dir.join(BUCKET_SETTINGS_FILE)).await {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| StorageError::Io(io::Error::new(io::ErrorKind::InvalidData, e))),
+            Err(e) if is_missing(&e) => Ok(BucketSettings::default()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn bucket_tags(&self, bucket: &str) -> StorageResult<Option<Vec<Tag>>> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        Ok(self.read_bucket_settings(&dir).await?.tags)
+    }
+
+    /// Replaces (or with `None` removes) the bucket's tag set.
+    pub async fn set_bucket_tags(&self, bucket: &str, tags: Option<Vec<Tag>>) -> StorageResult<()> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        let _guard = self.locks.write(BUCKET_SETTINGS_LOCK, bucket).await;
+        let mut settings = self.read_bucket_settings(&dir).await?;
+        if settings.created_ms == 0 {
+            settings.created_ms = self
+                .bucket_created(&dir)
+                .await
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+        }
+        settings.tags = tags;
+        let json = serde_json::to_vec(&settings).map_err(|e| io::Error::other(e.to_string()))?;
+        self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &json)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes an object's stored metadata (e.g. its tags) without touching its data or ETag.
+    pub async fn update_metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: impl FnOnce(&mut ObjectMetadata),
+    ) -> StorageResult<()> {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        let paths = ObjectPaths::for_key(&bucket_dir, key);
+        let _guard = self.locks.write(bucket, key).await;
+        match tokio::fs::metadata(paths.data()).await {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(StorageError::NoSuchKey),
+            Err(e) if is_missing(&e) => return Err(StorageError::NoSuchKey),
+            Err(e) => return Err(e.into()),
+        }
+        let mut metadata = read_metadata(&paths.metadata()).await?;
+        change(&mut metadata);
+        metadata.key = key.to_string();
+        let json = serde_json::to_vec_pretty(&metadata)
+            .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?;
+        self.write_atomically(&paths.metadata(), &json).await?;
+        Ok(())
     }
 
     /// Opens an object for reading: metadata and file handle are taken together under the key's

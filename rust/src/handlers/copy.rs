@@ -1,0 +1,142 @@
+//! CopyObject: a server-side copy streamed from the source file, never held in memory.
+
+use super::conditions::check_copy_source;
+use super::headers;
+use super::object::{validate_key, write_condition};
+use super::{copy_source, tagging, xml_response, Context};
+use crate::body::ResponseBody;
+use crate::checksum::{base64_encode, ChecksumAlgorithm};
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::{ObjectMetadata, StoredChecksum};
+use crate::xml::{iso8601, XmlWriter};
+use futures_util::TryStreamExt;
+use http::request::Parts;
+use http::Response;
+
+/// `x-amz-metadata-directive` / `x-amz-tagging-directive`: COPY (default) or REPLACE.
+fn directive(parts: &Parts, name: &'static str) -> S3Result<bool> {
+    match headers::get(parts, name).map(|v| v.trim().to_ascii_uppercase()) {
+        None => Ok(false),
+        Some(v) if v == "COPY" => Ok(false),
+        Some(v) if v == "REPLACE" => Ok(true),
+        Some(v) => Err(
+            S3Error::invalid_argument(format!("Unknown {name} value: {v}"))
+                .detail("ArgumentName", name)
+                .detail("ArgumentValue", v),
+        ),
+    }
+}
+
+pub async fn copy_object(
+    ctx: &Context<'_>,
+    bucket: &str,
+    key: &str,
+    parts: &Parts,
+) -> S3Result<Response<ResponseBody>> {
+    validate_key(key)?;
+    let source = copy_source::parse(parts)?;
+    let replace_metadata = directive(parts, "x-amz-metadata-directive")?;
+    let replace_tags = directive(parts, "x-amz-tagging-directive")?;
+    let condition = write_condition(parts)?;
+    let requested_algorithm = match headers::get(parts, "x-amz-checksum-algorithm") {
+        Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Checksum algorithm provided is unsupported.",
+            )
+        })?),
+        None => None,
+    };
+    if !ctx.store.bucket_exists(bucket).await? {
+        return Err(S3Error::no_such_bucket(bucket));
+    }
+    let object = ctx
+        .store
+        .open_object(&source.bucket, &source.key)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(&source.bucket, Some(&source.key)))?;
+    let info = &object.info;
+    check_copy_source(parts, &info.etag, info.last_modified)?;
+
+    let same_object = source.bucket == bucket && source.key == key;
+    let changes_something = replace_metadata
+        || replace_tags
+        || requested_algorithm.is_some()
+        || parts.headers.contains_key("x-amz-storage-class")
+        || parts
+            .headers
+            .contains_key("x-amz-website-redirect-location");
+    if same_object && !changes_something {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidRequest,
+            "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+        ));
+    }
+
+    let mut metadata = ObjectMetadata {
+        headers: if replace_metadata {
+            headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?
+        } else {
+            info.metadata.headers.clone()
+        },
+        tags: if replace_tags {
+            tagging::from_header(parts)?
+        } else {
+            info.metadata.tags.clone()
+        },
+        ..Default::default()
+    };
+    metadata.checksum = None;
+    // Keep the source's checksum algorithm unless another one was asked for; the copy is one
+    // part, so its checksum is a full-object one.
+    let algorithm = requested_algorithm.or_else(|| {
+        info.metadata
+            .checksum
+            .as_ref()
+            .and_then(|c| ChecksumAlgorithm::from_name(&c.algorithm))
+    });
+    let size = info.size;
+    let bytes = tokio_util::io::ReaderStream::with_capacity(
+        tokio::io::AsyncReadExt::take(object.file, size),
+        256 * 1024,
+    )
+    .map_err(|e| S3Error::internal(format!("reading the copy source: {e}")));
+    let outcome = ctx
+        .store
+        .put_object(
+            bucket,
+            key,
+            metadata,
+            algorithm,
+            &condition,
+            bytes,
+            |digests| {
+                if digests.len != size {
+                    return Err(S3Error::internal(
+                        "the copy source changed size while being copied",
+                    ));
+                }
+                Ok(digests.checksum.as_ref().map(|(a, value)| StoredChecksum {
+                    algorithm: a.name().to_string(),
+                    value: base64_encode(value),
+                    checksum_type: "FULL_OBJECT".to_string(),
+                }))
+            },
+        )
+        .await
+        .map_err(|e| e.for_resource(bucket, Some(key)))?;
+
+    let mut w = XmlWriter::new();
+    w.root("CopyObjectResult")
+        .element("ETag", &format!("\"{}\"", outcome.etag))
+        .element("LastModified", &iso8601(outcome.last_modified));
+    if let Some((algorithm, value)) = &outcome.digests.checksum {
+        w.element(
+            &format!("Checksum{}", algorithm.name()),
+            &base64_encode(value),
+        )
+        .element("ChecksumType", "FULL_OBJECT");
+    }
+    w.close("CopyObjectResult");
+    Ok(xml_response(w.finish()))
+}

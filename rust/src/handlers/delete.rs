@@ -1,0 +1,91 @@
+//! DeleteObjects: up to 1000 keys in one request, each answered on its own.
+
+use super::integrity::verify_small_body;
+use super::{xml_response, Context};
+use crate::body::{RequestBody, ResponseBody};
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::xml::{parse_document, XmlWriter};
+use http::request::Parts;
+use http::Response;
+
+const MAX_KEYS: usize = 1000;
+/// 1000 keys of up to 1024 bytes, escaped, plus markup.
+const MAX_BODY: usize = 8 * 1024 * 1024;
+
+struct Requested {
+    key: String,
+    version_id: Option<String>,
+}
+
+fn parse(body: &[u8]) -> S3Result<(bool, Vec<Requested>)> {
+    let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
+    let root = parse_document(body).map_err(|()| malformed())?;
+    if root.name != "Delete" {
+        return Err(malformed());
+    }
+    let quiet = root
+        .child_text("Quiet")
+        .is_some_and(|q| q.trim().eq_ignore_ascii_case("true"));
+    let mut objects = Vec::new();
+    for object in root.children_named("Object") {
+        objects.push(Requested {
+            key: object.child_text("Key").ok_or_else(malformed)?.to_string(),
+            version_id: object.child_text("VersionId").map(|v| v.trim().to_string()),
+        });
+    }
+    if objects.is_empty() || objects.len() > MAX_KEYS {
+        return Err(malformed());
+    }
+    Ok((quiet, objects))
+}
+
+pub async fn delete_objects(
+    ctx: &Context<'_>,
+    bucket: &str,
+    parts: &Parts,
+    body: &mut RequestBody,
+) -> S3Result<Response<ResponseBody>> {
+    if !ctx.store.bucket_exists(bucket).await? {
+        return Err(S3Error::no_such_bucket(bucket));
+    }
+    let document = body.read_small(MAX_BODY).await?;
+    verify_small_body(parts, &document)?;
+    let (quiet, objects) = parse(&document)?;
+
+    let mut w = XmlWriter::new();
+    w.root("DeleteResult");
+    for object in &objects {
+        let result = match object.version_id.as_deref() {
+            Some(v) if v != "null" => {
+                Err(S3Error::invalid_argument("Invalid version id specified"))
+            }
+            _ if object.key.is_empty() || object.key.len() > 1024 => {
+                Err(S3Error::new(S3ErrorCode::KeyTooLongError))
+            }
+            _ => ctx
+                .store
+                .delete_object(bucket, &object.key)
+                .await
+                .map_err(S3Error::from),
+        };
+        match result {
+            Ok(()) if quiet => {}
+            Ok(()) => {
+                w.open("Deleted")
+                    .element("Key", &object.key)
+                    .optional("VersionId", object.version_id.as_deref())
+                    .close("Deleted");
+            }
+            Err(e) => {
+                w.open("Error")
+                    .element("Key", &object.key)
+                    .optional("VersionId", object.version_id.as_deref())
+                    .element("Code", e.code.as_str())
+                    .element("Message", &e.message)
+                    .close("Error");
+            }
+        }
+    }
+    w.close("DeleteResult");
+    Ok(xml_response(w.finish()))
+}
