@@ -88,7 +88,7 @@ pub async fn get_object_attributes(
             .collect();
         let truncated = listed.last().is_some_and(|(n, _)| *n < sizes.len());
         w.open("ObjectParts")
-            .element("TotalPartsCount", &sizes.len().to_string())
+            .element("PartsCount", &sizes.len().to_string())
             .element("PartNumberMarker", &marker.to_string());
         if let Some((last, _)) = listed.last() {
             w.element("NextPartNumberMarker", &last.to_string());
