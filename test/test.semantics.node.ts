@@ -531,6 +531,30 @@ describe('virtual-hosted-style addressing', () => {
     const byHeader = await raw('GET', '/dir/vhost.txt', { host: `${bucket}.localhost:${port}` });
     assert.equal(byHeader.body, 'virtual');
   });
+
+  it('serves <bucket>.<baseDomain> when a base domain is configured', async () => {
+    const custom = await startTestServer('basedomain', { server: { baseDomain: 's3.dev.internal' } });
+    try {
+      await custom.client.send(new CreateBucketCommand({ Bucket: 'based' }));
+      const port = new URL(custom.endpoint).port;
+      const put = await new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port, method: 'PUT', path: '/k.txt', headers: { host: `based.s3.dev.internal:${port}`, 'content-length': 4 } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end('base');
+      });
+      assert.equal(put, 200);
+      const get = await custom.client.send(new GetObjectCommand({ Bucket: 'based', Key: 'k.txt' }));
+      assert.equal(await get.Body!.transformToString(), 'base');
+    } finally {
+      await custom.stop();
+    }
+  });
 });
 
 describe('errors', () => {
