@@ -56,8 +56,10 @@ function buildRust(target) {
   run('cargo', cargoArgs);
   const out = path.join(root, 'dist_rust', `${settings.binaryName}_${target}`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.copyFileSync(built, out);
-  fs.chmodSync(out, 0o755);
+  // Copy beside and rename over: replacing a binary that is running (ETXTBSY) still works.
+  fs.copyFileSync(built, `${out}.tmp`);
+  fs.chmodSync(`${out}.tmp`, 0o755);
+  fs.renameSync(`${out}.tmp`, out);
   console.log(`built ${path.relative(root, out)} (${(fs.statSync(out).size / 1024 / 1024).toFixed(1)} MiB)`);
 }
 

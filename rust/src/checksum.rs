@@ -141,6 +141,8 @@ fn crc64nvme_update(mut crc: u64, data: &[u8]) -> u64 {
 pub struct BodyDigests {
     md5: Md5,
     checksum: Option<(ChecksumAlgorithm, ChecksumHasher)>,
+    /// SHA-256 of the payload, when `x-amz-content-sha256` names one to check.
+    sha256: Option<sha2::Sha256>,
     len: u64,
 }
 
@@ -149,6 +151,7 @@ pub struct BodyDigests {
 pub struct FinishedDigests {
     pub md5: [u8; 16],
     pub checksum: Option<(ChecksumAlgorithm, Vec<u8>)>,
+    pub sha256: Option<[u8; 32]>,
     pub len: u64,
 }
 
@@ -157,13 +160,23 @@ impl BodyDigests {
         Self {
             md5: Md5::new(),
             checksum: checksum.map(|a| (a, a.hasher())),
+            sha256: None,
             len: 0,
         }
+    }
+
+    /// Also computes the payload's SHA-256.
+    pub fn with_sha256(mut self, wanted: bool) -> Self {
+        self.sha256 = wanted.then(sha2::Sha256::new);
+        self
     }
 
     pub fn update(&mut self, data: &[u8]) {
         self.md5.update(data);
         if let Some((_, h)) = &mut self.checksum {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.sha256 {
             h.update(data);
         }
         self.len += data.len() as u64;
@@ -173,6 +186,7 @@ impl BodyDigests {
         FinishedDigests {
             md5: self.md5.finalize().into(),
             checksum: self.checksum.map(|(a, h)| (a, h.finish())),
+            sha256: self.sha256.map(|h| h.finalize().into()),
             len: self.len,
         }
     }

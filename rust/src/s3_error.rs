@@ -6,6 +6,13 @@ use http::StatusCode;
 /// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3ErrorCode {
+    XAmzContentSHA256Mismatch,
+    SignatureDoesNotMatch,
+    RequestTimeTooSkewed,
+    InvalidAccessKeyId,
+    AuthorizationQueryParametersError,
+    AuthorizationHeaderMalformed,
+    AccessDenied,
     BadDigest,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
@@ -40,6 +47,13 @@ pub enum S3ErrorCode {
 impl S3ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
+            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            Self::InvalidAccessKeyId => "InvalidAccessKeyId",
+            Self::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
+            Self::AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
+            Self::AccessDenied => "AccessDenied",
             Self::BadDigest => "BadDigest",
             Self::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
             Self::BucketNotEmpty => "BucketNotEmpty",
@@ -75,6 +89,13 @@ impl S3ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             Self::BucketAlreadyOwnedByYou | Self::BucketNotEmpty => StatusCode::CONFLICT,
+            Self::AccessDenied => StatusCode::FORBIDDEN,
+            Self::AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST,
+            Self::AuthorizationQueryParametersError => StatusCode::BAD_REQUEST,
+            Self::InvalidAccessKeyId => StatusCode::FORBIDDEN,
+            Self::RequestTimeTooSkewed => StatusCode::FORBIDDEN,
+            Self::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
+            Self::XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -112,6 +133,13 @@ impl S3ErrorCode {
             Self::EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
             Self::EntityTooSmall => "Your proposed upload is smaller than the minimum allowed object size.",
             Self::IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+            Self::AccessDenied => "Access Denied",
+            Self::AuthorizationHeaderMalformed => "The authorization header is malformed.",
+            Self::AuthorizationQueryParametersError => "Error parsing the X-Amz-Credential parameter.",
+            Self::InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
+            Self::RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
+            Self::SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+            Self::XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",
             Self::InternalError => "We encountered an internal error. Please try again.",
             Self::InvalidArgument => "Invalid Argument",
             Self::InvalidBucketName => "The specified bucket is not valid.",

@@ -3,12 +3,17 @@
 //! Framing: `<hex-size>[;chunk-signature=<sig>]\r\n<data>\r\n` repeated, then a zero-size chunk,
 //! optional trailer lines `name:value\r\n`, and an empty line. Payload bytes are passed on
 //! without copying; trailers (e.g. `x-amz-checksum-crc32`) are collected for the handler to check
-//! once the body has ended. Signature verification of chunks is the auth issue's; here
-//! signatures are parsed and ignored.
+//! once the body has ended. With signing on (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]`
+//! under `auth.enabled`), each chunk's signature is checked against the chain that starts at the
+//! request's seed signature, and so is the trailer's; a mismatch fails the body, so nothing is
+//! stored. Bytes are passed on as they arrive and the check happens when the chunk ends: a bad
+//! chunk fails the upload before anything is committed, without buffering whole chunks.
 
+use super::sigv4;
 use crate::s3_error::{S3Error, S3ErrorCode};
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
@@ -27,10 +32,36 @@ enum State {
     Done,
 }
 
+/// What chunk signatures are checked against.
+#[derive(Debug, Clone)]
+pub struct ChunkSigning {
+    pub key: Vec<u8>,
+    pub amz_date: String,
+    pub scope: String,
+    /// The signature of the request's headers: the first link of the chain.
+    pub seed_signature: String,
+}
+
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 pub struct ChunkedDecoder {
     state: State,
     line: BytesMut,
     trailers: Vec<(String, String)>,
+    signing: Option<ChunkSigning>,
+    /// The signature of the previous chunk (the seed before the first).
+    previous_signature: String,
+    /// The signature the current chunk's header declared.
+    declared_signature: Option<String>,
+    chunk_hash: Sha256,
+    trailer_signature: Option<String>,
+}
+
+fn signature_mismatch(what: &str) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::SignatureDoesNotMatch,
+        format!("The {what} signature we calculated does not match the signature you provided."),
+    )
 }
 
 fn malformed(detail: &str) -> S3Error {
@@ -42,17 +73,76 @@ fn malformed(detail: &str) -> S3Error {
 
 impl Default for ChunkedDecoder {
     fn default() -> Self {
-        Self::new()
+        Self::new(None)
     }
 }
 
 impl ChunkedDecoder {
-    pub fn new() -> Self {
+    pub fn new(signing: Option<ChunkSigning>) -> Self {
         Self {
             state: State::ChunkHeader,
             line: BytesMut::new(),
             trailers: Vec::new(),
+            previous_signature: signing
+                .as_ref()
+                .map(|s| s.seed_signature.clone())
+                .unwrap_or_default(),
+            signing,
+            declared_signature: None,
+            chunk_hash: Sha256::new(),
+            trailer_signature: None,
         }
+    }
+
+    /// Checks the chunk that just ended against its declared signature, and moves the chain on.
+    fn verify_chunk(&mut self) -> Result<(), S3Error> {
+        let Some(signing) = &self.signing else {
+            return Ok(());
+        };
+        let declared = self
+            .declared_signature
+            .take()
+            .ok_or_else(|| signature_mismatch("chunk"))?;
+        let data_hash = hex::encode(std::mem::take(&mut self.chunk_hash).finalize());
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{data_hash}",
+            signing.amz_date, signing.scope, self.previous_signature
+        );
+        if !sigv4::signature_matches(&signing.key, to_sign.as_bytes(), &declared) {
+            return Err(signature_mismatch("chunk"));
+        }
+        self.previous_signature = declared;
+        Ok(())
+    }
+
+    /// Checks the trailer's signature (signed streaming with a trailer).
+    fn verify_trailer(&mut self) -> Result<(), S3Error> {
+        let Some(signing) = &self.signing else {
+            return Ok(());
+        };
+        if self.trailers.is_empty() && self.trailer_signature.is_none() {
+            return Ok(());
+        }
+        let declared = self
+            .trailer_signature
+            .take()
+            .ok_or_else(|| signature_mismatch("trailer"))?;
+        let canonical: String = self
+            .trailers
+            .iter()
+            .map(|(name, value)| format!("{name}:{value}\n"))
+            .collect();
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{}\n{}",
+            signing.amz_date,
+            signing.scope,
+            self.previous_signature,
+            sigv4::sha256_hex(canonical.as_bytes())
+        );
+        if !sigv4::signature_matches(&signing.key, to_sign.as_bytes(), &declared) {
+            return Err(signature_mismatch("trailer"));
+        }
+        Ok(())
     }
 
     /// Consumes framed input, appending decoded payload slices to `out`.
@@ -61,7 +151,11 @@ impl ChunkedDecoder {
             match self.state {
                 State::ChunkData(remaining) => {
                     let n = remaining.min(input.len() as u64) as usize;
-                    out.push(input.split_to(n));
+                    let data = input.split_to(n);
+                    if self.signing.is_some() {
+                        self.chunk_hash.update(&data);
+                    }
+                    out.push(data);
                     let left = remaining - n as u64;
                     self.state = if left == 0 {
                         State::ChunkEnd
@@ -95,24 +189,34 @@ impl ChunkedDecoder {
         let text = std::str::from_utf8(line).map_err(|_| malformed("non-UTF-8 framing"))?;
         match self.state {
             State::ChunkHeader => {
-                let size_text = text.split(';').next().unwrap_or("").trim();
+                let mut fields = text.split(';');
+                let size_text = fields.next().unwrap_or("").trim();
                 let size = u64::from_str_radix(size_text, 16)
                     .map_err(|_| malformed("invalid chunk size"))?;
-                self.state = if size == 0 {
-                    State::Trailer
+                self.declared_signature = fields
+                    .find_map(|f| f.trim().strip_prefix("chunk-signature="))
+                    .map(str::to_string);
+                if size == 0 {
+                    // The final chunk signs the empty data.
+                    self.verify_chunk()?;
+                    self.state = State::Trailer;
                 } else {
-                    State::ChunkData(size)
-                };
+                    self.state = State::ChunkData(size);
+                }
             }
             State::ChunkEnd => {
                 if !text.is_empty() {
                     return Err(malformed("chunk data longer than its declared size"));
                 }
+                self.verify_chunk()?;
                 self.state = State::ChunkHeader;
             }
             State::Trailer => {
                 if text.is_empty() {
+                    self.verify_trailer()?;
                     self.state = State::Done;
+                } else if let Some(signature) = text.strip_prefix("x-amz-trailer-signature:") {
+                    self.trailer_signature = Some(signature.trim().to_string());
                 } else {
                     let (name, value) = text
                         .split_once(':')
@@ -131,7 +235,7 @@ impl ChunkedDecoder {
         match self.state {
             State::Done => Ok(self.trailers),
             // Some clients end right after the zero chunk's line without the closing CRLF.
-            State::Trailer if self.line.is_empty() => Ok(self.trailers),
+            State::Trailer if self.line.is_empty() && self.signing.is_none() => Ok(self.trailers),
             _ => Err(S3Error::with_message(
                 S3ErrorCode::IncompleteBody,
                 "The aws-chunked request body ended before its final chunk.",
@@ -142,7 +246,11 @@ impl ChunkedDecoder {
 
 /// Wraps a framed body stream into a stream of payload bytes. Trailers land in `trailers` when
 /// the body has been read to its end.
-pub fn decode<S, E>(input: S, trailers: Trailers) -> impl Stream<Item = Result<Bytes, S3Error>>
+pub fn decode<S, E>(
+    input: S,
+    trailers: Trailers,
+    signing: Option<ChunkSigning>,
+) -> impl Stream<Item = Result<Bytes, S3Error>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: Into<S3Error>,
@@ -155,7 +263,7 @@ where
     }
     let state = St {
         input,
-        decoder: Some(ChunkedDecoder::new()),
+        decoder: Some(ChunkedDecoder::new(signing)),
         ready: VecDeque::new(),
         trailers,
     };
@@ -200,7 +308,14 @@ mod tests {
     use super::*;
 
     fn decode_all(pieces: &[&[u8]]) -> Result<(Vec<u8>, Vec<(String, String)>), S3Error> {
-        let mut d = ChunkedDecoder::new();
+        decode_signed(pieces, None)
+    }
+
+    fn decode_signed(
+        pieces: &[&[u8]],
+        signing: Option<ChunkSigning>,
+    ) -> Result<(Vec<u8>, Vec<(String, String)>), S3Error> {
+        let mut d = ChunkedDecoder::new(signing);
         let mut out = Vec::new();
         for p in pieces {
             d.feed(Bytes::copy_from_slice(p), &mut out)?;
@@ -244,5 +359,130 @@ mod tests {
         assert!(decode_all(&[b"zz\r\nhello\r\n0\r\n\r\n"]).is_err());
         assert!(decode_all(&[b"3\r\nhello\r\n0\r\n\r\n"]).is_err());
         assert!(decode_all(&[b"0\r\n\r\nextra"]).is_err());
+    }
+
+    fn example_signing() -> ChunkSigning {
+        use crate::auth::sigv4::tests::SECRET;
+        ChunkSigning {
+            key: sigv4::signing_key(SECRET, "20130524", "us-east-1", "s3"),
+            amz_date: "20130524T000000Z".into(),
+            scope: "20130524/us-east-1/s3/aws4_request".into(),
+            seed_signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+                .into(),
+        }
+    }
+
+    /// The chunked PUT example of Amazon's "Transferring Payload in Multiple Chunks" page:
+    /// 65536 + 1024 bytes of 'a', then the final chunk.
+    fn example_body(first_signature: &str) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend_from_slice(format!("10000;chunk-signature={first_signature}\r\n").as_bytes());
+        body.extend_from_slice(&[b'a'; 65536]);
+        body.extend_from_slice(b"\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n");
+        body.extend_from_slice(&[b'a'; 1024]);
+        body.extend_from_slice(b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n");
+        body
+    }
+
+    #[test]
+    fn aws_example_seed_signature() {
+        use crate::auth::sigv4::{canonical_request, string_to_sign, CanonicalInput};
+        let mut h = http::HeaderMap::new();
+        for (n, v) in [
+            ("content-encoding", "aws-chunked"),
+            ("content-length", "66824"),
+            ("host", "s3.amazonaws.com"),
+            ("x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+            ("x-amz-date", "20130524T000000Z"),
+            ("x-amz-decoded-content-length", "66560"),
+            ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
+        ] {
+            h.insert(n, v.parse().unwrap());
+        }
+        let names: Vec<String> = h.keys().map(|k| k.to_string()).collect();
+        let canonical = canonical_request(&CanonicalInput {
+            method: "PUT",
+            raw_path: "/examplebucket/chunkObject.txt",
+            raw_query: None,
+            skip_query: None,
+            headers: &h,
+            signed_headers: &names,
+            payload_hash: "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        });
+        let signing = example_signing();
+        let to_sign = string_to_sign(&signing.amz_date, &signing.scope, &canonical);
+        assert!(sigv4::signature_matches(
+            &signing.key,
+            to_sign.as_bytes(),
+            &signing.seed_signature
+        ));
+    }
+
+    #[test]
+    fn aws_example_chunk_signatures() {
+        let body = example_body("ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+        let (data, _) = decode_signed(&[&body], Some(example_signing())).unwrap();
+        assert_eq!(data, vec![b'a'; 66560]);
+        // Split anywhere, the chain still verifies.
+        let (data, _) = decode_signed(
+            &[&body[..100], &body[100..65600], &body[65600..]],
+            Some(example_signing()),
+        )
+        .unwrap();
+        assert_eq!(data.len(), 66560);
+    }
+
+    #[test]
+    fn a_bad_chunk_signature_fails() {
+        let body = example_body("0000000000000000000000000000000000000000000000000000000000000000");
+        let error = decode_signed(&[&body], Some(example_signing())).unwrap_err();
+        assert_eq!(error.code, S3ErrorCode::SignatureDoesNotMatch);
+        let mut tampered =
+            example_body("ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+        tampered[200] = b'b';
+        let error = decode_signed(&[&tampered], Some(example_signing())).unwrap_err();
+        assert_eq!(error.code, S3ErrorCode::SignatureDoesNotMatch);
+        let unsigned = b"5\r\nhello\r\n0\r\n\r\n";
+        assert!(decode_signed(&[unsigned], Some(example_signing())).is_err());
+    }
+
+    #[test]
+    fn signed_trailer() {
+        let signing = example_signing();
+        // Build a one-chunk body with a trailer and sign it as a client would.
+        let sign = |to_sign: String| hex::encode(sigv4::hmac(&signing.key, to_sign.as_bytes()));
+        let chunk_sig = sign(format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{}\n{EMPTY_SHA256}\n{}",
+            signing.amz_date,
+            signing.scope,
+            signing.seed_signature,
+            sigv4::sha256_hex(b"hello")
+        ));
+        let final_sig = sign(format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{}\n{chunk_sig}\n{EMPTY_SHA256}\n{EMPTY_SHA256}",
+            signing.amz_date, signing.scope
+        ));
+        let trailer_sig = sign(format!(
+            "AWS4-HMAC-SHA256-TRAILER\n{}\n{}\n{final_sig}\n{}",
+            signing.amz_date,
+            signing.scope,
+            sigv4::sha256_hex(b"x-amz-checksum-crc32:NhCmhg==\n")
+        ));
+        let body = format!(
+            "5;chunk-signature={chunk_sig}\r\nhello\r\n0;chunk-signature={final_sig}\r\nx-amz-checksum-crc32:NhCmhg==\r\nx-amz-trailer-signature:{trailer_sig}\r\n\r\n"
+        );
+        let (data, trailers) = decode_signed(&[body.as_bytes()], Some(signing.clone())).unwrap();
+        assert_eq!(data, b"hello");
+        assert_eq!(
+            trailers,
+            vec![("x-amz-checksum-crc32".into(), "NhCmhg==".into())]
+        );
+        let forged = body.replace("NhCmhg==", "AAAAAA==");
+        assert_eq!(
+            decode_signed(&[forged.as_bytes()], Some(signing))
+                .unwrap_err()
+                .code,
+            S3ErrorCode::SignatureDoesNotMatch
+        );
     }
 }

@@ -5,7 +5,7 @@ use super::headers;
 use super::object::{validate_key, write_condition};
 use super::{copy_source, tagging, xml_response, Context};
 use crate::body::ResponseBody;
-use crate::checksum::{base64_encode, ChecksumAlgorithm};
+use crate::checksum::{base64_encode, BodyDigests, ChecksumAlgorithm};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{ObjectMetadata, StoredChecksum};
 use crate::xml::{iso8601, XmlWriter};
@@ -107,7 +107,7 @@ pub async fn copy_object(
             bucket,
             key,
             metadata,
-            algorithm,
+            BodyDigests::new(algorithm),
             &condition,
             bytes,
             |digests| {

@@ -2,7 +2,9 @@
 //! aws-chunked trailer, the decoded length) and the check of those claims once the body ended.
 
 use super::headers;
-use crate::checksum::{base64_decode, base64_encode, ChecksumAlgorithm, FinishedDigests};
+use crate::checksum::{
+    base64_decode, base64_encode, BodyDigests, ChecksumAlgorithm, FinishedDigests,
+};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::StoredChecksum;
 use http::request::Parts;
@@ -17,6 +19,8 @@ pub struct UploadIntegrity {
     pub aws_chunked: bool,
     /// `x-amz-decoded-content-length`: the payload size of an aws-chunked body.
     pub decoded_length: Option<u64>,
+    /// `x-amz-content-sha256` when it is a digest of the payload (not a sentinel).
+    content_sha256: Option<Vec<u8>>,
 }
 
 fn invalid_header(name: &str) -> S3Error {
@@ -69,6 +73,9 @@ impl UploadIntegrity {
             || encoding
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"));
+        integrity.content_sha256 = Some(content_sha256)
+            .filter(|v| v.len() == 64)
+            .and_then(|v| hex::decode(v).ok());
         if let Some(value) = headers::get(parts, "x-amz-decoded-content-length") {
             integrity.decoded_length = Some(
                 value
@@ -89,6 +96,12 @@ impl UploadIntegrity {
             .or(self.sdk_algorithm)
     }
 
+    /// Fresh digests for the payload: MD5, the flexible checksum (`algorithm`), and SHA-256 when
+    /// `x-amz-content-sha256` must be checked.
+    pub fn digests(&self, algorithm: Option<ChecksumAlgorithm>) -> BodyDigests {
+        BodyDigests::new(algorithm).with_sha256(self.content_sha256.is_some())
+    }
+
     /// Checks every claim against what was received; returns the checksum to store.
     pub fn verify(
         &self,
@@ -104,6 +117,13 @@ impl UploadIntegrity {
                         digests.len
                     ),
                 ));
+            }
+        }
+        if let (Some(expected), Some(actual)) = (&self.content_sha256, &digests.sha256) {
+            if expected.as_slice() != actual.as_slice() {
+                return Err(S3Error::new(S3ErrorCode::XAmzContentSHA256Mismatch)
+                    .detail("ClientComputedContentSHA256", hex::encode(expected))
+                    .detail("S3ComputedContentSHA256", hex::encode(actual)));
             }
         }
         if let Some(expected) = &self.content_md5 {
@@ -150,8 +170,7 @@ impl UploadIntegrity {
 /// documents of DeleteObjects, tagging, …).
 pub fn verify_small_body(parts: &Parts, body: &[u8]) -> S3Result<()> {
     let integrity = UploadIntegrity::from_headers(parts)?;
-    let mut digests =
-        crate::checksum::BodyDigests::new(integrity.header_checksum.as_ref().map(|(a, _)| *a));
+    let mut digests = integrity.digests(integrity.header_checksum.as_ref().map(|(a, _)| *a));
     digests.update(body);
     integrity.verify(&digests.finish(), &[]).map(|_| ())
 }

@@ -29,6 +29,7 @@ pub struct Context<'a> {
     pub store: &'a FileStore,
     pub config: &'a Config,
     pub owner: Owner,
+    pub auth: crate::auth::Authenticated,
 }
 
 pub async fn dispatch(

@@ -11,7 +11,7 @@ use super::object::{
 use super::tagging;
 use super::{empty_response, xml_response, Context};
 use crate::body::{RequestBody, ResponseBody};
-use crate::checksum::{base64_encode, ChecksumAlgorithm};
+use crate::checksum::{base64_encode, BodyDigests, ChecksumAlgorithm};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_op::{UploadListParams, UploadTarget};
 use crate::storage::{CompletedPart, ObjectMetadata, StoredChecksum, UploadInfo};
@@ -158,15 +158,19 @@ pub async fn upload_part(
     let integrity = UploadIntegrity::from_headers(parts)?;
     let upload = find_upload(ctx, target).await?;
     let max = MAX_PART_SIZE.min(ctx.config.limits.max_object_size);
-    let (payload, trailers) = upload_payload(parts, body, &integrity, max)?;
+    let (payload, trailers) = upload_payload(ctx, parts, body, &integrity, max)?;
     // Parts carry the upload's checksum even when the client sends none, so Complete can build
     // the composite checksum.
     let algorithm = integrity.algorithm().or(upload.algorithm());
     let part = ctx
         .store
-        .put_part(&upload, number, algorithm, payload, |digests| {
-            integrity.verify(digests, &trailer_fields(&trailers))
-        })
+        .put_part(
+            &upload,
+            number,
+            integrity.digests(algorithm),
+            payload,
+            |digests| integrity.verify(digests, &trailer_fields(&trailers)),
+        )
         .await
         .map_err(|e| e.for_resource(&target.bucket, Some(&target.key)))?;
 
@@ -205,13 +209,19 @@ pub async fn upload_part_copy(
     let algorithm = upload.algorithm();
     let part = ctx
         .store
-        .put_part(&upload, number, algorithm, bytes, |digests| {
-            Ok(digests.checksum.as_ref().map(|(a, value)| StoredChecksum {
-                algorithm: a.name().to_string(),
-                value: base64_encode(value),
-                checksum_type: "FULL_OBJECT".to_string(),
-            }))
-        })
+        .put_part(
+            &upload,
+            number,
+            BodyDigests::new(algorithm),
+            bytes,
+            |digests| {
+                Ok(digests.checksum.as_ref().map(|(a, value)| StoredChecksum {
+                    algorithm: a.name().to_string(),
+                    value: base64_encode(value),
+                    checksum_type: "FULL_OBJECT".to_string(),
+                }))
+            },
+        )
         .await
         .map_err(|e| e.for_resource(&target.bucket, Some(&target.key)))?;
 

@@ -57,6 +57,7 @@ pub(super) type Payload<'a> = Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send 
 /// The payload of an upload (PutObject, UploadPart): aws-chunked framing decoded, at most `max`
 /// bytes. Trailers of a chunked body land in the returned slot when the body has ended.
 pub(super) fn upload_payload<'a>(
+    ctx: &Context<'_>,
     parts: &Parts,
     body: &'a mut RequestBody,
     integrity: &UploadIntegrity,
@@ -73,7 +74,11 @@ pub(super) fn upload_payload<'a>(
     let trailers: Trailers = Default::default();
     let raw = body.stream();
     let payload: Payload<'a> = if integrity.aws_chunked {
-        Box::pin(limit_size(chunked::decode(raw, trailers.clone()), max))
+        let signing = ctx.auth.chunk_signing.clone();
+        Box::pin(limit_size(
+            chunked::decode(raw, trailers.clone(), signing),
+            max,
+        ))
     } else {
         Box::pin(limit_size(raw, max))
     };
@@ -159,8 +164,13 @@ pub async fn put(
     if !ctx.store.bucket_exists(bucket).await? {
         return Err(S3Error::no_such_bucket(bucket));
     }
-    let (payload, trailers) =
-        upload_payload(parts, body, &integrity, ctx.config.limits.max_object_size)?;
+    let (payload, trailers) = upload_payload(
+        ctx,
+        parts,
+        body,
+        &integrity,
+        ctx.config.limits.max_object_size,
+    )?;
     let metadata = ObjectMetadata {
         headers: stored,
         tags,
@@ -172,7 +182,7 @@ pub async fn put(
             bucket,
             key,
             metadata,
-            integrity.algorithm(),
+            integrity.digests(integrity.algorithm()),
             &condition,
             payload,
             |digests| integrity.verify(digests, &trailer_fields(&trailers)),

@@ -26,13 +26,7 @@ pub async fn handle(
     let host_id = new_host_id();
     let (parts, incoming) = request.into_parts();
     let mut body = RequestBody::new(incoming);
-    let ctx = Context {
-        store: &state.store,
-        config: &state.config,
-        owner: state.owner.clone(),
-    };
-
-    let result = route_and_run(&parts, &mut body, &ctx).await;
+    let result = route_and_run(&parts, &mut body, &state).await;
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
@@ -62,7 +56,7 @@ pub async fn handle(
 async fn route_and_run(
     parts: &Parts,
     body: &mut RequestBody,
-    ctx: &Context<'_>,
+    state: &ServerState,
 ) -> S3Result<Response<ResponseBody>> {
     let query = router::parse_query(parts.uri.query())?;
     let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
@@ -70,15 +64,35 @@ async fn route_and_run(
         .headers
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok());
-    let base_domain = ctx.config.server.base_domain.as_deref();
+    let base_domain = state.config.server.base_domain.as_deref();
+    let vhost_bucket = host.and_then(|h| router::bucket_from_host(h, base_domain));
+    let auth = crate::auth::authenticate(
+        &crate::auth::RequestToAuthenticate {
+            method: parts.method.as_str(),
+            raw_path: parts.uri.path(),
+            raw_query: parts.uri.query(),
+            query: &query,
+            headers: &parts.headers,
+            vhost_bucket: vhost_bucket.as_deref(),
+        },
+        &state.config.auth,
+        std::time::SystemTime::now(),
+    )?;
+    tracing::trace!(access_key = ?auth.access_key_id, "authenticated");
+    let ctx = Context {
+        store: &state.store,
+        config: &state.config,
+        owner: state.owner.clone(),
+        auth,
+    };
     // A virtual-hosted-style request becomes its path-style twin.
-    let path = match host.and_then(|h| router::bucket_from_host(h, base_domain)) {
+    let path = match vhost_bucket {
         Some(bucket) => format!("/{bucket}{}", parts.uri.path()),
         None => parts.uri.path().to_string(),
     };
     let op = router::route(&parts.method, &path, &query, has_copy_source)?;
     tracing::trace!(operation = op.name(), "routed");
-    handlers::dispatch(op, parts, body, ctx).await
+    handlers::dispatch(op, parts, body, &ctx).await
 }
 
 /// Reads what is left of a request body after an early error, within bounds. Returns whether the

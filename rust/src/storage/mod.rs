@@ -17,7 +17,7 @@ mod temp;
 pub use listing::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, UploadInfo};
 
-use crate::checksum::{BodyDigests, ChecksumAlgorithm, FinishedDigests};
+use crate::checksum::{BodyDigests, FinishedDigests};
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
@@ -319,7 +319,7 @@ impl FileStore {
 
     /// Streams `body` into a new version of `bucket/key`.
     ///
-    /// Bytes go to a temp file while MD5 (and `checksum`, if asked) are computed. When the body
+    /// Bytes go to a temp file while `digests` (MD5 and whatever else the caller wants) are fed. When the body
     /// ends, `verify` sees the digests; only if it accepts them, and `condition` holds, do the
     /// data, metadata and MD5 files replace the old ones. Any error leaves the old object as it was.
     #[allow(clippy::too_many_arguments)]
@@ -328,7 +328,7 @@ impl FileStore {
         bucket: &str,
         key: &str,
         mut metadata: ObjectMetadata,
-        checksum: Option<ChecksumAlgorithm>,
+        digests: BodyDigests,
         condition: &WriteCondition,
         body: S,
         verify: V,
@@ -339,7 +339,7 @@ impl FileStore {
         V: FnOnce(&FinishedDigests) -> Result<Option<StoredChecksum>, E>,
     {
         self.existing_bucket_dir(bucket).await?;
-        let (data_tmp, digests) = self.receive(body, checksum).await?;
+        let (data_tmp, digests) = self.receive(body, digests).await?;
         metadata.checksum = verify(&digests)?;
         let etag = hex::encode(digests.md5);
         // The rename keeps the temp file's mtime, which is what HEAD and listings report.
@@ -356,11 +356,11 @@ impl FileStore {
         })
     }
 
-    /// Streams a body into a new temp file, computing its digests on the way.
+    /// Streams a body into a new temp file, feeding `digests` on the way.
     async fn receive<S, E>(
         &self,
         body: S,
-        checksum: Option<ChecksumAlgorithm>,
+        mut digests: BodyDigests,
     ) -> Result<(TempPath, FinishedDigests), E>
     where
         S: Stream<Item = Result<Bytes, E>>,
@@ -370,7 +370,6 @@ impl FileStore {
         let mut file = tokio::fs::File::create(tmp.path())
             .await
             .map_err(StorageError::from)?;
-        let mut digests = BodyDigests::new(checksum);
         futures_util::pin_mut!(body);
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;

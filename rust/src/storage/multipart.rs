@@ -6,7 +6,9 @@ use super::{
     is_missing, FileStore, ObjectMetadata, StorageError, StorageResult, StoredChecksum,
     WriteCondition,
 };
-use crate::checksum::{base64_decode, base64_encode, ChecksumAlgorithm, FinishedDigests};
+use crate::checksum::{
+    base64_decode, base64_encode, BodyDigests, ChecksumAlgorithm, FinishedDigests,
+};
 use bytes::Bytes;
 use futures_util::Stream;
 use md5::{Digest, Md5};
@@ -171,7 +173,7 @@ impl FileStore {
         &self,
         upload: &UploadInfo,
         number: u32,
-        checksum: Option<ChecksumAlgorithm>,
+        digests: BodyDigests,
         body: S,
         verify: V,
     ) -> Result<PartInfo, E>
@@ -181,7 +183,7 @@ impl FileStore {
         V: FnOnce(&FinishedDigests) -> Result<Option<StoredChecksum>, E>,
     {
         let dir = self.upload_dir(&upload.upload_id)?;
-        let (data_tmp, digests) = self.receive(body, checksum).await?;
+        let (data_tmp, digests) = self.receive(body, digests).await?;
         let stored_checksum = verify(&digests)?;
         let part = PartInfo {
             number,
