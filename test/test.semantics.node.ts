@@ -557,6 +557,27 @@ describe('virtual-hosted-style addressing', () => {
   });
 });
 
+describe('POST Object with auth off', () => {
+  it('stores an unsigned browser form upload', async () => {
+    const bucket = await newBucket('form');
+    const form = new FormData();
+    form.append('key', 'forms/${filename}');
+    form.append('Content-Type', 'text/csv');
+    form.append('file', new Blob(['a,b\n1,2\n']), 'table.csv');
+    const response = await fetch(`${server.endpoint}/${bucket}`, { method: 'POST', body: form });
+    assert.equal(response.status, 204);
+    assert.match(response.headers.get('etag')!, /^"[0-9a-f]{32}"$/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'forms/table.csv' }));
+    assert.equal(head.ContentType, 'text/csv');
+    assert.equal(await text(bucket, 'forms/table.csv'), 'a,b\n1,2\n');
+    const noFile = new FormData();
+    noFile.append('key', 'nofile');
+    const missing = await fetch(`${server.endpoint}/${bucket}`, { method: 'POST', body: noFile });
+    assert.equal(missing.status, 400);
+    assert.match(await missing.text(), /<Code>InvalidArgument<\/Code>/);
+  });
+});
+
 describe('errors', () => {
   it('answers unsupported operations with NotImplemented and wrong methods with MethodNotAllowed', async () => {
     const bucket = await newBucket('errs');

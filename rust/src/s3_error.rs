@@ -6,6 +6,9 @@ use http::StatusCode;
 /// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3ErrorCode {
+    InvalidPolicyDocument,
+    MaxPostPreDataLengthExceeded,
+    MalformedPOSTRequest,
     XAmzContentSHA256Mismatch,
     SignatureDoesNotMatch,
     RequestTimeTooSkewed,
@@ -47,6 +50,9 @@ pub enum S3ErrorCode {
 impl S3ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::InvalidPolicyDocument => "InvalidPolicyDocument",
+            Self::MaxPostPreDataLengthExceeded => "MaxPostPreDataLengthExceeded",
+            Self::MalformedPOSTRequest => "MalformedPOSTRequest",
             Self::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
@@ -96,6 +102,9 @@ impl S3ErrorCode {
             Self::RequestTimeTooSkewed => StatusCode::FORBIDDEN,
             Self::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
             Self::XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
+            Self::MalformedPOSTRequest => StatusCode::BAD_REQUEST,
+            Self::MaxPostPreDataLengthExceeded => StatusCode::BAD_REQUEST,
+            Self::InvalidPolicyDocument => StatusCode::BAD_REQUEST,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -140,6 +149,9 @@ impl S3ErrorCode {
             Self::RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
             Self::SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
             Self::XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            Self::MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
+            Self::MaxPostPreDataLengthExceeded => "Your POST request fields preceding the upload file were too large.",
+            Self::InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
             Self::InternalError => "We encountered an internal error. Please try again.",
             Self::InvalidArgument => "Invalid Argument",
             Self::InvalidBucketName => "The specified bucket is not valid.",

@@ -250,6 +250,10 @@ pub enum S3Op {
         bucket: String,
         params: UploadListParams,
     },
+    /// A browser form upload (`POST /{bucket}` with multipart/form-data).
+    PostObject {
+        bucket: String,
+    },
 }
 
 impl S3Op {
@@ -286,6 +290,7 @@ impl S3Op {
             Self::AbortMultipartUpload { .. } => "AbortMultipartUpload",
             Self::ListParts { .. } => "ListParts",
             Self::ListMultipartUploads { .. } => "ListMultipartUploads",
+            Self::PostObject { .. } => "PostObject",
         }
     }
 }

@@ -66,7 +66,8 @@ impl XmlWriter {
     }
 }
 
-/// Escapes markup characters, and control characters as character references (as S3 does).
+/// Escapes markup characters, and control characters (but tab and newline, which XML text
+/// carries as they are) as character references, as S3 does.
 fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -75,6 +76,7 @@ fn escape_into(out: &mut String, text: &str) {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' | '\n' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{7f}' => {
                 let _ = write!(out, "&#x{:X};", c as u32);
             }

@@ -24,6 +24,9 @@ pub struct Authenticated {
     /// The signer's access key id; `None` with auth off.
     pub access_key_id: Option<String>,
     pub chunk_signing: Option<ChunkSigning>,
+    /// An unsigned form POST: its policy signature is in the body, checked by POST Object, and
+    /// any other operation must refuse it.
+    pub form_post: bool,
 }
 
 /// What authentication looks at.
@@ -66,6 +69,10 @@ pub fn authenticate(
         None if request.query.has("AWSAccessKeyId") || request.query.has("Signature") => {
             verifier.sigv2_query()
         }
+        None if request.method == "POST" && is_form(request.headers) => Ok(Authenticated {
+            form_post: true,
+            ..Default::default()
+        }),
         None => Err(S3Error::new(S3ErrorCode::AccessDenied)),
     }
 }
@@ -236,6 +243,7 @@ impl Verifier<'_> {
         Ok(Authenticated {
             access_key_id: Some(credential.access_key_id.clone()),
             chunk_signing,
+            form_post: false,
         })
     }
 
@@ -339,7 +347,7 @@ impl Verifier<'_> {
         }
         Ok(Authenticated {
             access_key_id: Some(secret.access_key_id.clone()),
-            chunk_signing: None,
+            ..Default::default()
         })
     }
 
@@ -392,7 +400,7 @@ impl Verifier<'_> {
         }
         Ok(Authenticated {
             access_key_id: Some(credential.access_key_id.clone()),
-            chunk_signing: None,
+            ..Default::default()
         })
     }
 
@@ -433,9 +441,20 @@ impl Verifier<'_> {
         }
         Ok(Authenticated {
             access_key_id: Some(credential.access_key_id.clone()),
-            chunk_signing: None,
+            ..Default::default()
         })
     }
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// `x-amz-content-sha256` is a hex digest or one of the sentinels S3 knows.

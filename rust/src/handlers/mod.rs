@@ -7,11 +7,13 @@ mod conditions;
 mod copy;
 mod copy_source;
 mod delete;
+mod form;
 mod headers;
 mod integrity;
 mod list;
 mod multipart;
 mod object;
+mod post_object;
 pub mod range;
 mod service;
 mod tagging;
@@ -130,6 +132,7 @@ pub async fn dispatch(
             )
             .await
         }
+        S3Op::PostObject { bucket } => post_object::post_object(ctx, &bucket, parts, body).await,
         S3Op::ListMultipartUploads { bucket, params } => {
             multipart::list_uploads(ctx, &bucket, &params).await
         }

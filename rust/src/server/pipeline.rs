@@ -92,6 +92,11 @@ async fn route_and_run(
     };
     let op = router::route(&parts.method, &path, &query, has_copy_source)?;
     tracing::trace!(operation = op.name(), "routed");
+    if ctx.auth.form_post && !matches!(op, crate::s3_op::S3Op::PostObject { .. }) {
+        return Err(crate::s3_error::S3Error::new(
+            crate::s3_error::S3ErrorCode::AccessDenied,
+        ));
+    }
     handlers::dispatch(op, parts, body, &ctx).await
 }
 

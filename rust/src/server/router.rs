@@ -202,7 +202,7 @@ fn route_bucket(method: &Method, bucket: String, query: &Query) -> S3Result<S3Op
                 Ok(S3Op::ListObjects { bucket, params })
             }
         }
-        Method::POST => Err(not_implemented(method, "PostObject (browser form upload)")),
+        Method::POST => Ok(S3Op::PostObject { bucket }),
         _ => Err(method_not_allowed(method, "BUCKET")),
     }
 }

@@ -1,0 +1,477 @@
+//! POST Object: browser form uploads (`multipart/form-data`) with a policy document, signed with
+//! SigV4 or SigV2, `${filename}` keys, `success_action_status` and `success_action_redirect`.
+
+use super::form::{self, FormReader};
+use super::headers::{STORED_HEADERS, USER_META_PREFIX};
+use super::object::insert_etag;
+use super::{empty_response, headers, Context};
+use crate::auth::{sigv2, sigv4};
+use crate::body::{RequestBody, ResponseBody};
+use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::{ObjectMetadata, WriteCondition};
+use crate::xml::XmlWriter;
+use futures_util::StreamExt;
+use http::request::Parts;
+use http::{HeaderValue, Response, StatusCode};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// More form fields than this is not a browser form.
+const MAX_FIELDS: usize = 100;
+
+/// Fields the policy need not mention.
+fn exempt(field: &str) -> bool {
+    matches!(
+        field,
+        "policy" | "x-amz-signature" | "signature" | "awsaccesskeyid" | "file"
+    ) || field.starts_with("x-ignore-")
+}
+
+fn policy_denied(reason: impl std::fmt::Display) -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::AccessDenied,
+        format!("Invalid according to Policy: {reason}"),
+    )
+}
+
+#[derive(Debug, PartialEq)]
+enum Condition {
+    Eq(String, String),
+    StartsWith(String, String),
+    ContentLengthRange(u64, u64),
+}
+
+struct Policy {
+    expiration: SystemTime,
+    conditions: Vec<Condition>,
+    /// Each condition as written, for error messages.
+    sources: Vec<String>,
+}
+
+fn field_name(raw: &str) -> String {
+    raw.trim_start_matches('$').to_ascii_lowercase()
+}
+
+fn parse_policy(encoded: &str) -> S3Result<Policy> {
+    let invalid = |why: &str| {
+        S3Error::with_message(
+            S3ErrorCode::InvalidPolicyDocument,
+            format!("Invalid Policy: {why}"),
+        )
+    };
+    let bytes = crate::checksum::base64_decode(encoded)
+        .ok_or_else(|| invalid("the policy is not base64"))?;
+    let document: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| invalid("the policy is not JSON"))?;
+    let expiration = document
+        .get("expiration")
+        .and_then(|e| e.as_str())
+        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+        .ok_or_else(|| invalid("Policy missing expiration or it is not an ISO 8601 date"))?;
+    let mut conditions = Vec::new();
+    let mut sources = Vec::new();
+    for condition in document
+        .get("conditions")
+        .and_then(|c| c.as_array())
+        .ok_or_else(|| invalid("Policy missing conditions"))?
+    {
+        sources.push(condition.to_string());
+        match condition {
+            serde_json::Value::Object(map) if map.len() == 1 => {
+                let (name, value) = map
+                    .iter()
+                    .next()
+                    .ok_or_else(|| invalid("empty condition"))?;
+                let value = value
+                    .as_str()
+                    .ok_or_else(|| invalid("condition values must be strings"))?;
+                conditions.push(Condition::Eq(field_name(name), value.to_string()));
+            }
+            serde_json::Value::Array(items) if items.len() == 3 => {
+                let op = items[0].as_str().unwrap_or("").to_ascii_lowercase();
+                if op == "content-length-range" {
+                    let (min, max) = (items[1].as_u64(), items[2].as_u64());
+                    let (Some(min), Some(max)) = (min, max) else {
+                        return Err(invalid("content-length-range needs two numbers"));
+                    };
+                    conditions.push(Condition::ContentLengthRange(min, max));
+                    continue;
+                }
+                let (Some(name), Some(value)) = (items[1].as_str(), items[2].as_str()) else {
+                    return Err(invalid("conditions need a $field and a string"));
+                };
+                match op.as_str() {
+                    "eq" => conditions.push(Condition::Eq(field_name(name), value.to_string())),
+                    "starts-with" => {
+                        conditions.push(Condition::StartsWith(field_name(name), value.to_string()))
+                    }
+                    other => return Err(invalid(&format!("unknown condition '{other}'"))),
+                }
+            }
+            _ => {
+                return Err(invalid(
+                    "a condition is neither an object nor a three-element array",
+                ))
+            }
+        }
+    }
+    Ok(Policy {
+        expiration: expiration.into(),
+        conditions,
+        sources,
+    })
+}
+
+impl Policy {
+    /// Checks the form fields (the file's length is checked as it streams).
+    fn check_fields(
+        &self,
+        fields: &BTreeMap<String, String>,
+        bucket: &str,
+        now: SystemTime,
+    ) -> S3Result<Option<(u64, u64)>> {
+        if now > self.expiration {
+            return Err(policy_denied("Policy expired."));
+        }
+        let value = |name: &str| -> String {
+            if name == "bucket" {
+                bucket.to_string()
+            } else {
+                fields.get(name).cloned().unwrap_or_default()
+            }
+        };
+        let mut length_range = None;
+        for (condition, source) in self.conditions.iter().zip(&self.sources) {
+            let holds = match condition {
+                Condition::Eq(name, expected) => value(name) == *expected,
+                // Content-Type may list several types; each must start with the prefix.
+                Condition::StartsWith(name, prefix) if name == "content-type" => value(name)
+                    .split(',')
+                    .all(|t| t.trim().starts_with(prefix.as_str())),
+                Condition::StartsWith(name, prefix) => value(name).starts_with(prefix.as_str()),
+                Condition::ContentLengthRange(min, max) => {
+                    length_range = Some((*min, *max));
+                    true
+                }
+            };
+            if !holds {
+                return Err(policy_denied(format!("Policy Condition failed: {source}")));
+            }
+        }
+        let covered = |field: &str| {
+            self.conditions.iter().any(|c| match c {
+                Condition::Eq(n, _) | Condition::StartsWith(n, _) => n == field,
+                Condition::ContentLengthRange(..) => false,
+            })
+        };
+        if let Some(extra) = fields.keys().find(|f| !exempt(f) && !covered(f)) {
+            return Err(policy_denied(format!("Extra input fields: {extra}")));
+        }
+        Ok(length_range)
+    }
+}
+
+/// With auth on, the policy must carry a valid SigV4 or SigV2 signature.
+fn verify_signature(
+    ctx: &Context<'_>,
+    fields: &BTreeMap<String, String>,
+    policy: &str,
+) -> S3Result<()> {
+    let secret_of = |key: &str| {
+        ctx.config
+            .auth
+            .credentials
+            .iter()
+            .find(|c| c.access_key_id == key)
+            .map(|c| c.secret_access_key.clone())
+            .ok_or_else(|| {
+                S3Error::new(S3ErrorCode::InvalidAccessKeyId).detail("AWSAccessKeyId", key)
+            })
+    };
+    if let Some(signature) = fields.get("x-amz-signature") {
+        if fields.get("x-amz-algorithm").map(String::as_str) != Some(sigv4::ALGORITHM) {
+            return Err(S3Error::invalid_argument(
+                "POST requires x-amz-algorithm AWS4-HMAC-SHA256",
+            )
+            .detail("ArgumentName", "x-amz-algorithm"));
+        }
+        let credential = fields
+            .get("x-amz-credential")
+            .and_then(|c| sigv4::Credential::parse(c))
+            .ok_or_else(|| {
+                S3Error::invalid_argument("POST requires a valid x-amz-credential")
+                    .detail("ArgumentName", "x-amz-credential")
+            })?;
+        let secret = secret_of(&credential.access_key_id)?;
+        let key = sigv4::signing_key(
+            &secret,
+            &credential.date,
+            &credential.region,
+            &credential.service,
+        );
+        if !sigv4::signature_matches(&key, policy.as_bytes(), signature) {
+            return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
+                .detail("AWSAccessKeyId", credential.access_key_id));
+        }
+        return Ok(());
+    }
+    if let (Some(access_key), Some(signature)) =
+        (fields.get("awsaccesskeyid"), fields.get("signature"))
+    {
+        let secret = secret_of(access_key)?;
+        if !sigv2::signature_matches(&secret, policy, signature) {
+            return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
+                .detail("AWSAccessKeyId", access_key.as_str()));
+        }
+        return Ok(());
+    }
+    Err(S3Error::with_message(
+        S3ErrorCode::AccessDenied,
+        "POST with auth on needs a policy signed with x-amz-signature or Signature",
+    ))
+}
+
+pub async fn post_object(
+    ctx: &Context<'_>,
+    bucket: &str,
+    parts: &Parts,
+    body: &mut RequestBody,
+) -> S3Result<Response<ResponseBody>> {
+    let boundary = headers::get(parts, "content-type")
+        .and_then(form::boundary)
+        .ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::PreconditionFailed,
+                "Bucket POST must be of the enclosure-type multipart/form-data",
+            )
+            .detail(
+                "Condition",
+                "Bucket POST must be of the enclosure-type multipart/form-data",
+            )
+        })?;
+    if !ctx.store.bucket_exists(bucket).await? {
+        return Err(S3Error::no_such_bucket(bucket));
+    }
+    let mut form = FormReader::new(body.stream(), &boundary);
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let file = loop {
+        let Some(part) = form.next_part().await? else {
+            return Err(S3Error::invalid_argument(
+                "POST requires exactly one file upload per request.",
+            )
+            .detail("ArgumentName", "file"));
+        };
+        if part.name.eq_ignore_ascii_case("file") {
+            break part;
+        }
+        if fields.len() >= MAX_FIELDS {
+            return Err(S3Error::with_message(
+                S3ErrorCode::MaxPostPreDataLengthExceeded,
+                "Your POST request has too many fields.",
+            ));
+        }
+        let value = form.read_value().await?;
+        fields.insert(
+            part.name.to_ascii_lowercase(),
+            String::from_utf8_lossy(&value).into_owned(),
+        );
+    };
+
+    let key_template = fields
+        .get("key")
+        .ok_or_else(|| S3Error::invalid_argument("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.").detail("ArgumentName", "key"))?;
+    let key = key_template.replace("${filename}", file.filename.as_deref().unwrap_or(""));
+    super::object::validate_key(&key)?;
+    if key.is_empty() {
+        return Err(
+            S3Error::invalid_argument("User key must have a length greater than 0.")
+                .detail("ArgumentName", "key"),
+        );
+    }
+    let policy = fields.get("policy").cloned();
+    if ctx.config.auth.enabled {
+        verify_signature(ctx, &fields, policy.as_deref().unwrap_or(""))?;
+    }
+    let length_range = match &policy {
+        Some(encoded) => parse_policy(encoded)?.check_fields(&fields, bucket, SystemTime::now())?,
+        None => None,
+    };
+
+    let mut stored = BTreeMap::new();
+    for (name, value) in &fields {
+        if STORED_HEADERS.contains(&name.as_str()) || name.starts_with(USER_META_PREFIX) {
+            stored.insert(name.clone(), value.clone());
+        }
+    }
+    stored
+        .entry("content-type".to_string())
+        .or_insert_with(|| "binary/octet-stream".to_string());
+    let metadata = ObjectMetadata {
+        headers: stored,
+        ..Default::default()
+    };
+    let (min, max) = length_range.unwrap_or((0, u64::MAX));
+    let max = max.min(ctx.config.limits.max_object_size);
+    let mut seen = 0u64;
+    let data = form.file_stream().map(move |chunk| {
+        let chunk = chunk?;
+        seen += chunk.len() as u64;
+        if seen > max {
+            return Err(S3Error::with_message(
+                S3ErrorCode::EntityTooLarge,
+                "Your proposed upload exceeds the maximum allowed size",
+            )
+            .detail("MaxSizeAllowed", max.to_string()));
+        }
+        Ok(chunk)
+    });
+    let outcome = ctx
+        .store
+        .put_object(
+            bucket,
+            &key,
+            metadata,
+            crate::checksum::BodyDigests::new(None),
+            &WriteCondition::Always,
+            data,
+            |digests| {
+                if digests.len < min {
+                    return Err(S3Error::with_message(
+                        S3ErrorCode::EntityTooSmall,
+                        "Your proposed upload is smaller than the minimum allowed size",
+                    )
+                    .detail("MinSizeAllowed", min.to_string()));
+                }
+                Ok(None)
+            },
+        )
+        .await
+        .map_err(|e| e.for_resource(bucket, Some(&key)))?;
+
+    let location = format!(
+        "http://{}/{bucket}/{}",
+        headers::get(parts, "host").unwrap_or("localhost"),
+        percent_encoding::utf8_percent_encode(&key, super::list::URL_ENCODE_SET)
+    );
+    let redirect = fields
+        .get("success_action_redirect")
+        .or_else(|| fields.get("redirect"));
+    if let Some(target) = redirect.filter(|r| r.starts_with("http://") || r.starts_with("https://"))
+    {
+        let encode = |v: &str| {
+            percent_encoding::utf8_percent_encode(v, super::list::URL_ENCODE_SET).to_string()
+        };
+        let separator = if target.contains('?') { '&' } else { '?' };
+        let url = format!(
+            "{target}{separator}bucket={}&key={}&etag={}",
+            encode(bucket),
+            encode(&key),
+            encode(&format!("\"{}\"", outcome.etag))
+        );
+        let mut response = empty_response(StatusCode::SEE_OTHER);
+        if let Ok(value) = HeaderValue::from_str(&url) {
+            response.headers_mut().insert(http::header::LOCATION, value);
+        }
+        insert_etag(response.headers_mut(), &outcome.etag);
+        return Ok(response);
+    }
+    let mut response = match fields.get("success_action_status").map(String::as_str) {
+        Some("200") => empty_response(StatusCode::OK),
+        Some("201") => {
+            let mut w = XmlWriter::new();
+            w.open("PostResponse")
+                .element("Location", &location)
+                .element("Bucket", bucket)
+                .element("Key", &key)
+                .element("ETag", &format!("\"{}\"", outcome.etag))
+                .close("PostResponse");
+            let mut r = super::xml_response(w.finish());
+            *r.status_mut() = StatusCode::CREATED;
+            r
+        }
+        _ => empty_response(StatusCode::NO_CONTENT),
+    };
+    insert_etag(response.headers_mut(), &outcome.etag);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn encode(json: &str) -> String {
+        crate::checksum::base64_encode(json.as_bytes())
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn policy_conditions() {
+        let policy = parse_policy(&encode(
+            r#"{"expiration":"2030-01-01T00:00:00.000Z","conditions":[{"bucket":"b"},["starts-with","$key","uploads/"],{"acl":"public-read"},["content-length-range",1,1024],["starts-with","$Content-Type","image/"]]}"#,
+        ))
+        .unwrap();
+        let now = SystemTime::now();
+        let ok = fields(&[
+            ("key", "uploads/a.png"),
+            ("acl", "public-read"),
+            ("content-type", "image/png"),
+            ("policy", "x"),
+        ]);
+        assert_eq!(policy.check_fields(&ok, "b", now).unwrap(), Some((1, 1024)));
+        let wrong_prefix = fields(&[
+            ("key", "other/a.png"),
+            ("acl", "public-read"),
+            ("content-type", "image/png"),
+        ]);
+        assert!(policy
+            .check_fields(&wrong_prefix, "b", now)
+            .unwrap_err()
+            .message
+            .contains("starts-with"));
+        assert!(policy.check_fields(&ok, "other-bucket", now).is_err());
+        let extra = fields(&[
+            ("key", "uploads/a"),
+            ("acl", "public-read"),
+            ("content-type", "image/png"),
+            ("x-amz-meta-foo", "1"),
+        ]);
+        assert!(policy
+            .check_fields(&extra, "b", now)
+            .unwrap_err()
+            .message
+            .contains("Extra input fields: x-amz-meta-foo"));
+        let ignored = fields(&[
+            ("key", "uploads/a"),
+            ("acl", "public-read"),
+            ("content-type", "image/png"),
+            ("x-ignore-me", "1"),
+        ]);
+        assert!(policy.check_fields(&ignored, "b", now).is_ok());
+        let later = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        assert!(policy
+            .check_fields(&ok, "b", later)
+            .unwrap_err()
+            .message
+            .contains("Policy expired"));
+    }
+
+    #[test]
+    fn invalid_policies() {
+        assert!(parse_policy("not base64!").is_err());
+        assert!(parse_policy(&encode("{}")).is_err());
+        assert!(parse_policy(&encode(
+            r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[["frob","$key","x"]]}"#
+        ))
+        .is_err());
+    }
+}

@@ -1,0 +1,483 @@
+// Authentication and integrity with `auth.enabled`: the AWS SDK v3 with right and wrong secrets,
+// presigned URLs, hand-signed requests (clock skew, payload hash, signed chunks, SigV2) and
+// minio-js, each checked for the S3 error it must get and for what was (not) stored.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import * as Minio from 'minio';
+import { startTestServer, type ITestServer } from './helpers.js';
+
+const USER = { accessKeyId: 'AKIDSMARTS3TEST', secretAccessKey: 'secret-one/with+odd=chars' };
+const OTHER = { accessKeyId: 'AKIDSECONDUSER', secretAccessKey: 'secret-two' };
+const BUCKET = 'auth-bucket';
+
+let server: ITestServer;
+let s3: S3Client;
+let port: number;
+
+function client(credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  return new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
+}
+
+async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
+    return error;
+  }
+  assert.fail('expected the request to fail');
+}
+
+/** SHA-256 / HMAC-SHA256 for @smithy/signature-v4, from node:crypto. */
+class NodeSha256 {
+  private hash: crypto.Hash | crypto.Hmac;
+  constructor(secret?: string | Uint8Array) {
+    this.hash = secret === undefined ? crypto.createHash('sha256') : crypto.createHmac('sha256', secret);
+  }
+  update(data: string | Uint8Array) {
+    this.hash.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+function signer(credentials = USER) {
+  return new SignatureV4({ credentials, region: 'us-east-1', service: 's3', sha256: NodeSha256 as any, uriEscapePath: false });
+}
+
+const sha256Hex = (data: string | Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+
+/** Signs a request by hand (as the SDK would) and sends it with fetch. */
+async function sendSigned(
+  method: string,
+  path: string,
+  options: { body?: string | Buffer; headers?: Record<string, string>; signingDate?: Date; credentials?: typeof USER; payloadHash?: string } = {},
+) {
+  const body = options.body ?? '';
+  const request = new HttpRequest({
+    method,
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port,
+    path,
+    headers: {
+      host: `127.0.0.1:${port}`,
+      'x-amz-content-sha256': options.payloadHash ?? sha256Hex(body),
+      ...options.headers,
+    },
+    body,
+  });
+  const signed = await signer(options.credentials).sign(request, { signingDate: options.signingDate });
+  const response = await fetch(`${server.endpoint}${path}`, {
+    method,
+    headers: signed.headers as Record<string, string>,
+    body: method === 'GET' || method === 'HEAD' ? undefined : body,
+  });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+async function objectText(key: string): Promise<string> {
+  const get = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+  return get.Body!.transformToString();
+}
+
+async function exists(key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+    return true;
+  } catch (error) {
+    if ((error as S3ServiceException).name === 'NotFound') return false;
+    throw error;
+  }
+}
+
+before(async () => {
+  server = await startTestServer('auth', { auth: { enabled: true, credentials: [USER, OTHER] } });
+  port = Number(new URL(server.endpoint).port);
+  s3 = client(USER);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+after(async () => server?.stop());
+
+describe('SigV4 through the AWS SDK', () => {
+  it('accepts the right secret for every configured user, for plain, streamed and multipart uploads', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'plain', Body: 'signed body', ChecksumAlgorithm: 'SHA256' }));
+    assert.equal(await objectText('plain'), 'signed body');
+    const streamed = Readable.from([Buffer.from('streamed '), Buffer.from('and signed')]);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'streamed', Body: streamed, ContentLength: 19 }));
+    assert.equal(await objectText('streamed'), 'streamed and signed');
+    const data = crypto.randomBytes(11 * 1024 * 1024);
+    await new Upload({ client: s3, params: { Bucket: BUCKET, Key: 'multipart', Body: data }, partSize: 5 * 1024 * 1024 }).done();
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'multipart' }))).ContentLength, data.length);
+    const other = client(OTHER);
+    const listed = await other.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'plain' }));
+    assert.deepEqual(listed.Contents!.map((c) => c.Key), ['plain']);
+    other.destroy();
+    // Keys that need encoding sign correctly too.
+    for (const key of ['a b+c%d ü.txt', 'x//y', 'dir/', "it's (1).txt", 'q?uery=&.txt']) {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: key }));
+      assert.equal(await objectText(key), key);
+    }
+  });
+
+  it('rejects a wrong secret with SignatureDoesNotMatch and stores nothing', async () => {
+    const wrong = client({ accessKeyId: USER.accessKeyId, secretAccessKey: 'not-the-secret' });
+    const error = await s3Error(wrong.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'forged', Body: 'x' })));
+    assert.equal(error.name, 'SignatureDoesNotMatch');
+    assert.equal(error.$metadata.httpStatusCode, 403);
+    wrong.destroy();
+    assert.equal(await exists('forged'), false);
+    // The error body carries what users debug with.
+    const forged = await sendSigned('GET', `/${BUCKET}/plain`, { credentials: { ...USER, secretAccessKey: 'nope' } });
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    assert.match(forged.text, /<StringToSign>AWS4-HMAC-SHA256\n\d{8}T\d{6}Z\n\d{8}\/us-east-1\/s3\/aws4_request\n[0-9a-f]{64}<\/StringToSign>/);
+    assert.match(forged.text, /<CanonicalRequest>GET\n\/auth-bucket\/plain\n/);
+    assert.match(forged.text, /<AWSAccessKeyId>AKIDSMARTS3TEST<\/AWSAccessKeyId>/);
+  });
+
+  it('rejects an unknown key, a missing signature and a malformed header', async () => {
+    const unknown = client({ accessKeyId: 'AKIDUNKNOWN', secretAccessKey: 'x' });
+    const error = await s3Error(unknown.send(new ListObjectsV2Command({ Bucket: BUCKET })));
+    assert.equal(error.name, 'InvalidAccessKeyId');
+    assert.equal(error.$metadata.httpStatusCode, 403);
+    unknown.destroy();
+
+    const anonymous = await fetch(`${server.endpoint}/${BUCKET}/plain`);
+    assert.equal(anonymous.status, 403);
+    assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
+    const anonymousPut = await fetch(`${server.endpoint}/${BUCKET}/anon`, { method: 'PUT', body: 'x' });
+    assert.equal(anonymousPut.status, 403);
+    assert.equal(await exists('anon'), false);
+
+    const malformed = await fetch(`${server.endpoint}/${BUCKET}/plain`, {
+      headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIDSMARTS3TEST/garbage, SignedHeaders=host, Signature=00' },
+    });
+    assert.equal(malformed.status, 400);
+    assert.match(await malformed.text(), /<Code>AuthorizationHeaderMalformed<\/Code>/);
+  });
+
+  it('rejects requests signed more than 15 minutes off with RequestTimeTooSkewed', async () => {
+    const skewed = await sendSigned('GET', `/${BUCKET}/plain`, { signingDate: new Date(Date.now() - 20 * 60_000) });
+    assert.equal(skewed.status, 403);
+    assert.match(skewed.text, /<Code>RequestTimeTooSkewed<\/Code>/);
+    const fine = await sendSigned('GET', `/${BUCKET}/plain`, { signingDate: new Date(Date.now() - 5 * 60_000) });
+    assert.equal(fine.status, 200);
+    assert.equal(fine.text, 'signed body');
+  });
+
+  it('checks x-amz-content-sha256 against the body (XAmzContentSHA256Mismatch)', async () => {
+    const lying = await sendSigned('PUT', `/${BUCKET}/hash-check`, { body: 'actual body', payloadHash: sha256Hex('another body') });
+    assert.equal(lying.status, 400);
+    assert.match(lying.text, /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+    assert.equal(await exists('hash-check'), false);
+    const honest = await sendSigned('PUT', `/${BUCKET}/hash-check`, { body: 'actual body' });
+    assert.equal(honest.status, 200);
+    const unsigned = await sendSigned('PUT', `/${BUCKET}/unsigned-payload`, { body: 'whatever', payloadHash: 'UNSIGNED-PAYLOAD' });
+    assert.equal(unsigned.status, 200);
+  });
+
+  it('verifies Content-MD5 and checksums with auth on', async () => {
+    const badMd5 = await sendSigned('PUT', `/${BUCKET}/md5`, {
+      body: 'content',
+      headers: { 'content-md5': crypto.createHash('md5').update('other').digest('base64') },
+    });
+    assert.equal(badMd5.status, 400);
+    assert.match(badMd5.text, /<Code>BadDigest<\/Code>/);
+    for (const algorithm of ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const) {
+      const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `sum-${algorithm}`, Body: 'summed', ChecksumAlgorithm: algorithm }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `sum-${algorithm}`, ChecksumMode: 'ENABLED' }));
+      assert.equal(head[`Checksum${algorithm}`], put[`Checksum${algorithm}`]);
+    }
+    const wrong = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sum-wrong', Body: 'x', ChecksumCRC32C: 'AAAAAA==' })));
+    assert.equal(wrong.name, 'BadDigest');
+    assert.equal(await exists('sum-wrong'), false);
+  });
+});
+
+describe('presigned URLs (SigV4 query)', () => {
+  it('serves valid presigned GET and PUT URLs', async () => {
+    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 });
+    const put = await fetch(putUrl, { method: 'PUT', body: 'uploaded by url' });
+    assert.equal(put.status, 200, await put.clone().text());
+    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 });
+    const get = await fetch(getUrl);
+    assert.equal(get.status, 200);
+    assert.equal(await get.text(), 'uploaded by url');
+  });
+
+  it('refuses expired and tampered URLs', async () => {
+    const expiredUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), {
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 10 * 60_000),
+    });
+    const expired = await fetch(expiredUrl);
+    assert.equal(expired.status, 403);
+    const body = await expired.text();
+    assert.match(body, /<Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+
+    const url = new URL(await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 }));
+    url.pathname = `/${BUCKET}/other-key`;
+    const tampered = await fetch(url);
+    assert.equal(tampered.status, 403);
+    assert.match(await tampered.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+
+    const tooLong = new URL(url);
+    tooLong.searchParams.set('X-Amz-Expires', String(8 * 24 * 3600));
+    const week = await fetch(tooLong);
+    assert.equal(week.status, 400);
+    assert.match(await week.text(), /<Code>AuthorizationQueryParametersError<\/Code>/);
+  });
+});
+
+describe('signed streaming payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () => {
+  /** Builds and sends an aws-chunked body whose chunks are signed in a chain, as S3 specifies. */
+  async function sendChunked(key: string, chunks: Buffer[], corrupt?: (body: Buffer) => Buffer) {
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const day = amzDate.slice(0, 8);
+    const scope = `${day}/us-east-1/s3/aws4_request`;
+    const decodedLength = chunks.reduce((n, c) => n + c.length, 0);
+    const frames = [...chunks, Buffer.alloc(0)];
+    // Signature lines have fixed length, so the framed length is known before signing.
+    const contentLength = frames.reduce((n, c) => n + c.length.toString(16).length + 17 + 64 + 2 + c.length + 2, 0);
+    const request = new HttpRequest({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port,
+      path: `/${BUCKET}/${key}`,
+      headers: {
+        host: `127.0.0.1:${port}`,
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': String(decodedLength),
+        'content-length': String(contentLength),
+        'x-amz-date': amzDate,
+      },
+    });
+    const signed = await signer().sign(request, { signingDate: new Date(), signableHeaders: new Set(['content-encoding', 'x-amz-decoded-content-length', 'content-length']) });
+    const seed = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization)![1];
+    const key4 = ['AWS4' + USER.secretAccessKey, day, 'us-east-1', 's3', 'aws4_request'].reduce<Buffer | string>(
+      (k, part, i) => (i === 0 ? part : crypto.createHmac('sha256', k).update(part).digest()),
+    );
+    let previous = seed;
+    const parts: Buffer[] = [];
+    for (const frame of frames) {
+      const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', signed.headers['x-amz-date'], scope, previous, sha256Hex(''), sha256Hex(frame)].join('\n');
+      const signature = crypto.createHmac('sha256', key4 as Buffer).update(toSign).digest('hex');
+      parts.push(Buffer.from(`${frame.length.toString(16)};chunk-signature=${signature}\r\n`), frame, Buffer.from('\r\n'));
+      previous = signature;
+    }
+    let body = Buffer.concat(parts);
+    assert.equal(body.length, contentLength);
+    if (corrupt) body = corrupt(body);
+    const response = await fetch(`${server.endpoint}/${BUCKET}/${key}`, { method: 'PUT', headers: signed.headers as Record<string, string>, body });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it('accepts a correctly signed chain and rejects a bad chunk without storing anything', async () => {
+    const chunks = [crypto.randomBytes(64 * 1024), crypto.randomBytes(1000)];
+    const ok = await sendChunked('chunked-ok', chunks);
+    assert.equal(ok.status, 200, ok.text);
+    const get = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'chunked-ok' }));
+    assert.deepEqual(Buffer.from(await get.Body!.transformToByteArray()), Buffer.concat(chunks));
+
+    const bad = await sendChunked('chunked-bad', chunks, (body) => {
+      const copy = Buffer.from(body);
+      copy[200] ^= 0xff; // flip a payload byte of the first chunk
+      return copy;
+    });
+    assert.equal(bad.status, 403);
+    assert.match(bad.text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    assert.equal(await exists('chunked-bad'), false);
+  });
+});
+
+describe('SigV2', () => {
+  function v2Signature(stringToSign: string, secret = USER.secretAccessKey) {
+    return crypto.createHmac('sha1', secret).update(stringToSign).digest('base64');
+  }
+
+  it('accepts header-signed requests and rejects bad ones', async () => {
+    const date = new Date().toUTCString();
+    const put = await fetch(`${server.endpoint}/${BUCKET}/v2.txt`, {
+      method: 'PUT',
+      headers: {
+        date,
+        'content-type': 'text/plain',
+        'x-amz-meta-signed': 'v2',
+        authorization: `AWS ${USER.accessKeyId}:${v2Signature(`PUT\n\ntext/plain\n${date}\nx-amz-meta-signed:v2\n/${BUCKET}/v2.txt`)}`,
+      },
+      body: 'version two',
+    });
+    assert.equal(put.status, 200, await put.clone().text());
+    const get = await fetch(`${server.endpoint}/${BUCKET}/v2.txt`, {
+      headers: { date, authorization: `AWS ${USER.accessKeyId}:${v2Signature(`GET\n\n\n${date}\n/${BUCKET}/v2.txt`)}` },
+    });
+    assert.equal(await get.text(), 'version two');
+    const bad = await fetch(`${server.endpoint}/${BUCKET}/v2.txt`, {
+      headers: { date, authorization: `AWS ${USER.accessKeyId}:${v2Signature('something else')}` },
+    });
+    assert.equal(bad.status, 403);
+    const text = await bad.text();
+    assert.match(text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    assert.ok(text.includes(`<StringToSign>GET\n\n\n${date}\n/${BUCKET}/v2.txt</StringToSign>`));
+    const old = new Date(Date.now() - 30 * 60_000).toUTCString();
+    const skewed = await fetch(`${server.endpoint}/${BUCKET}/v2.txt`, {
+      headers: { date: old, authorization: `AWS ${USER.accessKeyId}:${v2Signature(`GET\n\n\n${old}\n/${BUCKET}/v2.txt`)}` },
+    });
+    assert.equal(skewed.status, 403);
+    assert.match(await skewed.text(), /<Code>RequestTimeTooSkewed<\/Code>/);
+  });
+
+  it('accepts query-string (presigned) v2 URLs until they expire', async () => {
+    const url = (expires: number) =>
+      `${server.endpoint}/${BUCKET}/v2.txt?AWSAccessKeyId=${USER.accessKeyId}&Expires=${expires}&Signature=${encodeURIComponent(
+        v2Signature(`GET\n\n\n${expires}\n/${BUCKET}/v2.txt`),
+      )}`;
+    const valid = await fetch(url(Math.floor(Date.now() / 1000) + 300));
+    assert.equal(valid.status, 200);
+    assert.equal(await valid.text(), 'version two');
+    const expired = await fetch(url(Math.floor(Date.now() / 1000) - 10));
+    assert.equal(expired.status, 403);
+    assert.match(await expired.text(), /Request has expired/);
+  });
+});
+
+describe('minio-js with auth on', () => {
+  it('signs its own requests acceptably', async () => {
+    const minio = new Minio.Client({
+      endPoint: '127.0.0.1',
+      port,
+      useSSL: false,
+      accessKey: OTHER.accessKeyId,
+      secretKey: OTHER.secretAccessKey,
+      region: 'us-east-1',
+      pathStyle: true,
+    });
+    await minio.putObject(BUCKET, 'minio/signed.txt', Buffer.from('minio signed'));
+    const stat = await minio.statObject(BUCKET, 'minio/signed.txt');
+    assert.equal(stat.size, 12);
+    const wrong = new Minio.Client({ endPoint: '127.0.0.1', port, useSSL: false, accessKey: OTHER.accessKeyId, secretKey: 'wrong', pathStyle: true, region: 'us-east-1' });
+    await assert.rejects(wrong.getObject(BUCKET, 'minio/signed.txt'), (e: any) => e.code === 'SignatureDoesNotMatch');
+  });
+});
+
+describe('POST Object (browser form uploads)', () => {
+  function signingKey(day: string, secret = USER.secretAccessKey): Buffer {
+    return ['AWS4' + secret, day, 'us-east-1', 's3', 'aws4_request'].reduce<Buffer | string>((k, part, i) =>
+      i === 0 ? part : crypto.createHmac('sha256', k).update(part).digest(),
+    ) as Buffer;
+  }
+
+  /** A SigV4-signed form: the policy's conditions plus the fields that must match them. */
+  function v4Form(conditions: unknown[], fields: Record<string, string>, options: { expiresInMs?: number; secret?: string } = {}) {
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const day = amzDate.slice(0, 8);
+    const credential = `${USER.accessKeyId}/${day}/us-east-1/s3/aws4_request`;
+    const policy = Buffer.from(
+      JSON.stringify({
+        expiration: new Date(Date.now() + (options.expiresInMs ?? 300_000)).toISOString(),
+        conditions: [
+          { bucket: BUCKET },
+          { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+          { 'x-amz-credential': credential },
+          { 'x-amz-date': amzDate },
+          ...conditions,
+        ],
+      }),
+    ).toString('base64');
+    const signature = crypto.createHmac('sha256', signingKey(day, options.secret)).update(policy).digest('hex');
+    return { ...fields, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate, policy, 'x-amz-signature': signature };
+  }
+
+  async function post(fields: Record<string, string>, file: Buffer, filename = 'photo.png') {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(fields)) form.append(name, value);
+    form.append('file', new Blob([file]), filename);
+    const response = await fetch(`${server.endpoint}/${BUCKET}`, { method: 'POST', body: form, redirect: 'manual' });
+    return { status: response.status, text: await response.text(), headers: response.headers };
+  }
+
+  it('stores a SigV4-signed upload with ${filename}, metadata and a 201 PostResponse', async () => {
+    const fields = v4Form(
+      [['starts-with', '$key', 'uploads/'], ['starts-with', '$Content-Type', 'image/'], { 'x-amz-meta-origin': 'browser' }, { success_action_status: '201' }, ['content-length-range', 1, 1024]],
+      { key: 'uploads/${filename}', 'Content-Type': 'image/png', 'x-amz-meta-origin': 'browser', success_action_status: '201' },
+    );
+    const result = await post(fields, Buffer.from('png bytes'));
+    assert.equal(result.status, 201, result.text);
+    assert.match(result.text, /<PostResponse><Location>[^<]+\/auth-bucket\/uploads\/photo.png<\/Location><Bucket>auth-bucket<\/Bucket><Key>uploads\/photo.png<\/Key><ETag>&quot;[0-9a-f]{32}&quot;<\/ETag><\/PostResponse>/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'uploads/photo.png' }));
+    assert.equal(head.ContentType, 'image/png');
+    assert.deepEqual(head.Metadata, { origin: 'browser' });
+    assert.equal(await objectText('uploads/photo.png'), 'png bytes');
+  });
+
+  it('stores a SigV2-signed upload and answers 204 by default', async () => {
+    const policy = Buffer.from(
+      JSON.stringify({ expiration: new Date(Date.now() + 60_000).toISOString(), conditions: [{ bucket: BUCKET }, ['starts-with', '$key', 'v2/']] }),
+    ).toString('base64');
+    const signature = crypto.createHmac('sha1', USER.secretAccessKey).update(policy).digest('base64');
+    const result = await post({ key: 'v2/${filename}', AWSAccessKeyId: USER.accessKeyId, policy, signature }, Buffer.from('v2 form'), 'doc.txt');
+    assert.equal(result.status, 204, result.text);
+    assert.equal(await objectText('v2/doc.txt'), 'v2 form');
+  });
+
+  it('redirects with success_action_redirect', async () => {
+    const fields = v4Form([{ key: 'redirected.txt' }, ['starts-with', '$success_action_redirect', 'http://app.local/']], {
+      key: 'redirected.txt',
+      success_action_redirect: 'http://app.local/done',
+    });
+    const result = await post(fields, Buffer.from('x'));
+    assert.equal(result.status, 303);
+    const location = new URL(result.headers.get('location')!);
+    assert.equal(location.origin + location.pathname, 'http://app.local/done');
+    assert.equal(location.searchParams.get('bucket'), BUCKET);
+    assert.equal(location.searchParams.get('key'), 'redirected.txt');
+    assert.match(location.searchParams.get('etag')!, /^"[0-9a-f]{32}"$/);
+  });
+
+  it('refuses forms that break their policy or signature, storing nothing', async () => {
+    const wrongKey = await post(v4Form([['starts-with', '$key', 'uploads/']], { key: 'elsewhere/x' }), Buffer.from('x'));
+    assert.equal(wrongKey.status, 403);
+    assert.match(wrongKey.text, /<Code>AccessDenied<\/Code><Message>Invalid according to Policy: Policy Condition failed/);
+    const extra = await post(v4Form([{ key: 'extra' }], { key: 'extra', 'x-amz-meta-sneaky': '1' }), Buffer.from('x'));
+    assert.match(extra.text, /Extra input fields: x-amz-meta-sneaky/);
+    const tooBig = await post(v4Form([{ key: 'big' }, ['content-length-range', 0, 10]], { key: 'big' }), Buffer.alloc(11));
+    assert.equal(tooBig.status, 400);
+    assert.match(tooBig.text, /<Code>EntityTooLarge<\/Code>/);
+    const expired = await post(v4Form([{ key: 'late' }], { key: 'late' }, { expiresInMs: -1000 }), Buffer.from('x'));
+    assert.equal(expired.status, 403);
+    assert.match(expired.text, /Policy expired/);
+    const forged = await post(v4Form([{ key: 'forged' }], { key: 'forged' }, { secret: 'wrong' }), Buffer.from('x'));
+    assert.equal(forged.status, 403);
+    assert.match(forged.text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    const unsigned = await post({ key: 'unsigned' }, Buffer.from('x'));
+    assert.equal(unsigned.status, 403);
+    for (const key of ['elsewhere/x', 'extra', 'big', 'late', 'forged', 'unsigned']) assert.equal(await exists(key), false, key);
+  });
+
+  it('does not let an unsigned form POST reach any other operation', async () => {
+    const form = new FormData();
+    form.append('file', new Blob(['x']), 'x');
+    const response = await fetch(`${server.endpoint}/${BUCKET}/key?uploads`, { method: 'POST', body: form });
+    assert.equal(response.status, 403);
+    assert.match(await response.text(), /<Code>AccessDenied<\/Code>/);
+  });
+});
