@@ -213,7 +213,24 @@ describe('SigV4 through the AWS SDK', () => {
 
 describe('presigned URLs (SigV4 query)', () => {
   it('serves valid presigned GET and PUT URLs', async () => {
-    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 });
+    // Presigned with the SDK's defaults, the URL carries x-amz-checksum-crc32 of an empty body;
+    // S3 rejects any other body with BadDigest, and so does this server, saying why.
+    const defaultUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 });
+    assert.match(defaultUrl, /x-amz-checksum-crc32=AAAAAA%3D%3D/);
+    const refused = await fetch(defaultUrl, { method: 'PUT', body: 'uploaded by url' });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /<Code>BadDigest<\/Code><Message>The CRC32 you specified did not match the calculated checksum. It came from the presigned URL/);
+    assert.equal(await exists('presigned.txt'), false);
+
+    const presigner = new S3Client({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: USER,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const putUrl = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 });
+    presigner.destroy();
     const put = await fetch(putUrl, { method: 'PUT', body: 'uploaded by url' });
     assert.equal(put.status, 200, await put.clone().text());
     const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), { expiresIn: 300 });

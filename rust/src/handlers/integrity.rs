@@ -21,6 +21,8 @@ pub struct UploadIntegrity {
     pub decoded_length: Option<u64>,
     /// `x-amz-content-sha256` when it is a digest of the payload (not a sentinel).
     content_sha256: Option<Vec<u8>>,
+    /// The checksum came from a presigned URL's query, not a header.
+    checksum_from_url: bool,
 }
 
 fn invalid_header(name: &str) -> S3Error {
@@ -31,8 +33,16 @@ fn invalid_header(name: &str) -> S3Error {
 }
 
 impl UploadIntegrity {
-    pub fn from_headers(parts: &Parts) -> S3Result<Self> {
+    /// Reads the claims from the headers, and from `x-amz-*` parameters a presigned URL hoisted
+    /// into its query (`hoisted`), as S3 does.
+    pub fn from_request(parts: &Parts, hoisted: &[(String, String)]) -> S3Result<Self> {
         let mut integrity = Self::default();
+        let from_url = |name: &str| {
+            hoisted
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
         if let Some(value) = parts.headers.get("content-md5") {
             let digest = value
                 .to_str()
@@ -44,8 +54,13 @@ impl UploadIntegrity {
         }
         for algorithm in ChecksumAlgorithm::ALL {
             let name = algorithm.header_name();
-            let Some(value) = headers::get(parts, name) else {
-                continue;
+            let value = match (headers::get(parts, name), from_url(name)) {
+                (Some(v), _) => v,
+                (None, Some(v)) => {
+                    integrity.checksum_from_url = true;
+                    v
+                }
+                (None, None) => continue,
             };
             if integrity.header_checksum.is_some() {
                 return Err(S3Error::with_message(
@@ -58,7 +73,9 @@ impl UploadIntegrity {
                 .ok_or_else(|| invalid_header(name))?;
             integrity.header_checksum = Some((algorithm, digest));
         }
-        if let Some(name) = headers::get(parts, "x-amz-sdk-checksum-algorithm") {
+        let sdk_algorithm = headers::get(parts, "x-amz-sdk-checksum-algorithm")
+            .or_else(|| from_url("x-amz-sdk-checksum-algorithm"));
+        if let Some(name) = sdk_algorithm {
             integrity.sdk_algorithm = Some(
                 ChecksumAlgorithm::from_name(name)
                     .ok_or_else(|| invalid_header("x-amz-sdk-checksum-algorithm"))?,
@@ -149,13 +166,17 @@ impl UploadIntegrity {
         };
         if let Some(expected) = expected {
             if &expected != computed {
-                return Err(S3Error::with_message(
-                    S3ErrorCode::BadDigest,
-                    format!(
-                        "The {} you specified did not match the calculated checksum.",
-                        algorithm.name()
-                    ),
-                ));
+                let mut message = format!(
+                    "The {} you specified did not match the calculated checksum.",
+                    algorithm.name()
+                );
+                if self.checksum_from_url {
+                    message.push_str(&format!(
+                        " It came from the presigned URL's {} query parameter: the AWS SDK puts the checksum of an empty body there unless the client that presigns is created with requestChecksumCalculation: 'WHEN_REQUIRED' (or the checksum of the real body is given).",
+                        algorithm.header_name()
+                    ));
+                }
+                return Err(S3Error::with_message(S3ErrorCode::BadDigest, message));
             }
         }
         Ok(Some(StoredChecksum {
@@ -169,7 +190,7 @@ impl UploadIntegrity {
 /// Checks Content-MD5 and a flexible checksum header against a small body read whole (XML
 /// documents of DeleteObjects, tagging, …).
 pub fn verify_small_body(parts: &Parts, body: &[u8]) -> S3Result<()> {
-    let integrity = UploadIntegrity::from_headers(parts)?;
+    let integrity = UploadIntegrity::from_request(parts, &[])?;
     let mut digests = integrity.digests(integrity.header_checksum.as_ref().map(|(a, _)| *a));
     digests.update(body);
     integrity.verify(&digests.finish(), &[]).map(|_| ())

@@ -32,6 +32,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     pub owner: Owner,
     pub auth: crate::auth::Authenticated,
+    /// `x-amz-*` headers a presigned URL carries as query parameters (lower-case names).
+    pub hoisted: Vec<(String, String)>,
 }
 
 pub async fn dispatch(

@@ -155,7 +155,7 @@ pub async fn upload_part(
 ) -> S3Result<Response<ResponseBody>> {
     let number = parse_part_number(part_number)?;
     require_length(parts)?;
-    let integrity = UploadIntegrity::from_headers(parts)?;
+    let integrity = UploadIntegrity::from_request(parts, &ctx.hoisted)?;
     let upload = find_upload(ctx, target).await?;
     let max = MAX_PART_SIZE.min(ctx.config.limits.max_object_size);
     let (payload, trailers) = upload_payload(ctx, parts, body, &integrity, max)?;

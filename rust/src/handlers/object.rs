@@ -156,7 +156,7 @@ pub async fn put(
     validate_key(key)?;
     require_length(parts)?;
     validate_storage_class(parts)?;
-    let integrity = UploadIntegrity::from_headers(parts)?;
+    let integrity = UploadIntegrity::from_request(parts, &ctx.hoisted)?;
     let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
     let tags = tagging::from_header(parts)?;
     let condition = write_condition(parts)?;

@@ -84,6 +84,12 @@ async fn route_and_run(
         config: &state.config,
         owner: state.owner.clone(),
         auth,
+        hoisted: query
+            .0
+            .iter()
+            .filter(|(name, _)| name.starts_with("x-amz-"))
+            .cloned()
+            .collect(),
     };
     // A virtual-hosted-style request becomes its path-style twin.
     let path = match vhost_bucket {
