@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// The CLI interoperability suite drives the aws CLI and rclone against the server. This installs
-// them from Debian's packages when they are missing (as root, with apt-get), so `npm test` needs
-// no hand-installed tools; elsewhere it says what to install.
+// The CLI interoperability suite drives the aws CLI and rclone against the server, and the
+// browser suite drives Debian's Chromium. This installs them from Debian's packages when they are
+// missing (as root, with apt-get), so `npm test` needs no hand-installed tools; elsewhere it says
+// what to install.
 import { execFileSync } from 'node:child_process';
 
 const TOOLS = [
   { command: 'aws', debianPackage: 'awscli' },
   { command: 'rclone', debianPackage: 'rclone' },
+  { command: 'chromium', debianPackage: 'chromium' },
 ];
 
 const onPath = (command) => {
@@ -24,11 +26,11 @@ if (missing.length === 0) process.exit(0);
 const packages = missing.map((t) => t.debianPackage);
 const isRoot = process.getuid?.() === 0;
 if (!isRoot || !onPath('apt-get')) {
-  console.error(`The CLI interoperability tests need: ${missing.map((t) => t.command).join(', ')}.`);
+  console.error(`The interoperability and browser tests need: ${missing.map((t) => t.command).join(', ')}.`);
   console.error(`Install them (Debian/Ubuntu: apt-get install ${packages.join(' ')}) and run the tests again.`);
   process.exit(1);
 }
-console.log(`installing ${packages.join(', ')} for the CLI interoperability tests`);
+console.log(`installing ${packages.join(', ')} for the interoperability and browser tests`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });

@@ -173,8 +173,12 @@ describe('rusts3 --management', () => {
         },
       );
       req.on('error', reject);
-      req.write('01234', () => {
-        // The upload is under way: ask the server to stop, then finish the body.
+      req.write('01234', async () => {
+        // Wait (bounded) until the server is demonstrably inside the request: its upload's temp
+        // file exists. Only then ask it to stop, and finish the body afterwards.
+        const tmp = path.join(fs.realpathSync(directory), '.tmp');
+        for (let i = 0; i < 200 && fs.readdirSync(tmp).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        if (fs.readdirSync(tmp).length === 0) return reject(new Error('the upload never reached the server'));
         proc.send(JSON.stringify({ id: 'stop', method: 'stop', params: {} }));
         setTimeout(() => req.end('56789'), 200);
       });

@@ -33,7 +33,13 @@ export interface ISmarts3Config {
     /** Credential pairs; the first is handed out by getS3Descriptor(). Default S3RVER/S3RVER. */
     credentials?: ISmarts3Credential[];
   };
+  /**
+   * The server-wide CORS default, used for buckets without CORS rules of their own (set with
+   * PutBucketCors) and for ListBuckets. On and permissive by default (any origin, the five S3
+   * methods, any header, the S3 response headers exposed) so browsers work out of the box.
+   */
   cors?: {
+    /** Default true; false answers preflights for rule-less buckets with 403, as S3 does. */
     enabled?: boolean;
     allowedOrigins?: string[];
     allowedMethods?: string[];

@@ -108,9 +108,11 @@ impl Credential {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct CorsConfig {
+    /// The server-wide default rule for buckets without CORS rules of their own (and for
+    /// ListBuckets). On by default and permissive, so browsers work out of the box.
     pub enabled: bool,
     pub allowed_origins: Vec<String>,
     pub allowed_methods: Vec<String>,
@@ -118,6 +120,20 @@ pub struct CorsConfig {
     pub exposed_headers: Vec<String>,
     pub max_age: Option<u64>,
     pub allow_credentials: bool,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allowed_origins: Vec::new(),
+            allowed_methods: Vec::new(),
+            allowed_headers: Vec::new(),
+            exposed_headers: Vec::new(),
+            max_age: None,
+            allow_credentials: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,6 +7,7 @@ mod body;
 mod bucket_name;
 mod checksum;
 mod config;
+mod cors;
 mod handlers;
 mod logging;
 mod management;

@@ -6,6 +6,9 @@ use http::StatusCode;
 /// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3ErrorCode {
+    NoSuchCORSConfiguration,
+    CORSResponse,
+    BadRequest,
     InvalidPolicyDocument,
     MaxPostPreDataLengthExceeded,
     MalformedPOSTRequest,
@@ -50,6 +53,9 @@ pub enum S3ErrorCode {
 impl S3ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
+            Self::CORSResponse => "CORSResponse",
+            Self::BadRequest => "BadRequest",
             Self::InvalidPolicyDocument => "InvalidPolicyDocument",
             Self::MaxPostPreDataLengthExceeded => "MaxPostPreDataLengthExceeded",
             Self::MalformedPOSTRequest => "MalformedPOSTRequest",
@@ -105,6 +111,9 @@ impl S3ErrorCode {
             Self::MalformedPOSTRequest => StatusCode::BAD_REQUEST,
             Self::MaxPostPreDataLengthExceeded => StatusCode::BAD_REQUEST,
             Self::InvalidPolicyDocument => StatusCode::BAD_REQUEST,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::CORSResponse => StatusCode::FORBIDDEN,
+            Self::NoSuchCORSConfiguration => StatusCode::NOT_FOUND,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -152,6 +161,9 @@ impl S3ErrorCode {
             Self::MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
             Self::MaxPostPreDataLengthExceeded => "Your POST request fields preceding the upload file were too large.",
             Self::InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
+            Self::BadRequest => "Bad Request",
+            Self::CORSResponse => "CORS is not enabled for this bucket.",
+            Self::NoSuchCORSConfiguration => "The CORS configuration does not exist",
             Self::InternalError => "We encountered an internal error. Please try again.",
             Self::InvalidArgument => "Invalid Argument",
             Self::InvalidBucketName => "The specified bucket is not valid.",

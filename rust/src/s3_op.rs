@@ -250,6 +250,15 @@ pub enum S3Op {
         bucket: String,
         params: UploadListParams,
     },
+    GetBucketCors {
+        bucket: String,
+    },
+    PutBucketCors {
+        bucket: String,
+    },
+    DeleteBucketCors {
+        bucket: String,
+    },
     /// A browser form upload (`POST /{bucket}` with multipart/form-data).
     PostObject {
         bucket: String,
@@ -291,6 +300,9 @@ impl S3Op {
             Self::ListParts { .. } => "ListParts",
             Self::ListMultipartUploads { .. } => "ListMultipartUploads",
             Self::PostObject { .. } => "PostObject",
+            Self::GetBucketCors { .. } => "GetBucketCors",
+            Self::PutBucketCors { .. } => "PutBucketCors",
+            Self::DeleteBucketCors { .. } => "DeleteBucketCors",
         }
     }
 }

@@ -6,6 +6,7 @@ mod bucket;
 mod conditions;
 mod copy;
 mod copy_source;
+mod cors;
 mod delete;
 mod form;
 mod headers;
@@ -134,6 +135,9 @@ pub async fn dispatch(
             )
             .await
         }
+        S3Op::GetBucketCors { bucket } => cors::get(ctx, &bucket).await,
+        S3Op::PutBucketCors { bucket } => cors::put(ctx, &bucket, parts, body).await,
+        S3Op::DeleteBucketCors { bucket } => cors::delete(ctx, &bucket).await,
         S3Op::PostObject { bucket } => post_object::post_object(ctx, &bucket, parts, body).await,
         S3Op::ListMultipartUploads { bucket, params } => {
             multipart::list_uploads(ctx, &bucket, &params).await

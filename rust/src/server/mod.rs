@@ -1,5 +1,6 @@
 //! The HTTP server: bind outside, serve inside, drain with a deadline.
 
+mod cors;
 mod pipeline;
 mod response;
 pub mod router;

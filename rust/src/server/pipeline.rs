@@ -26,12 +26,26 @@ pub async fn handle(
     let host_id = new_host_id();
     let (parts, incoming) = request.into_parts();
     let mut body = RequestBody::new(incoming);
-    let result = route_and_run(&parts, &mut body, &state).await;
+    let head = parts.method == Method::HEAD;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let bucket = router::target_bucket(
+        host,
+        parts.uri.path(),
+        state.config.server.base_domain.as_deref(),
+    );
+
+    let result = if parts.method == Method::OPTIONS {
+        super::cors::preflight(&parts, &state, bucket.as_deref()).await
+    } else {
+        route_and_run(&parts, &mut body, &state).await
+    };
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
             tracing::debug!(request_id, code = err.code.as_str(), message = %err.message, "request failed");
-            let head = parts.method == Method::HEAD;
             let mut response = error_response(&err, parts.uri.path(), &request_id, &host_id, head);
             if !drain_unread_body(&parts, &mut body).await {
                 response
@@ -41,6 +55,18 @@ pub async fn handle(
             response
         }
     };
+    // Actual requests from a browser get CORS headers (errors too, so scripts can read them).
+    let origin = parts
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if let (Some(origin), false) = (origin, parts.method == Method::OPTIONS) {
+        if let Some(policy) = super::cors::policy_for(&state, bucket.as_deref()).await {
+            if let Some(grant) = policy.evaluate(origin, parts.method.as_str(), &[]) {
+                super::cors::decorate(response.headers_mut(), &grant);
+            }
+        }
+    }
     add_common_headers(response.headers_mut(), &request_id, &host_id);
     tracing::debug!(
         request_id,

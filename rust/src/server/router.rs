@@ -12,7 +12,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("accelerate", "BucketAccelerateConfiguration"),
     ("acl", "BucketAcl"),
     ("analytics", "BucketAnalyticsConfiguration"),
-    ("cors", "BucketCors"),
     ("encryption", "BucketEncryption"),
     (
         "intelligent-tiering",
@@ -111,6 +110,19 @@ pub fn bucket_from_host(host: &str, base_domain: Option<&str>) -> Option<String>
         })
 }
 
+/// The bucket a request addresses, path-style or virtual-hosted-style (for CORS, before routing).
+pub fn target_bucket(
+    host: Option<&str>,
+    raw_path: &str,
+    base_domain: Option<&str>,
+) -> Option<String> {
+    if let Some(bucket) = host.and_then(|h| bucket_from_host(h, base_domain)) {
+        return Some(bucket);
+    }
+    let first = raw_path.trim_start_matches('/').split('/').next()?;
+    decode_path_component(first).ok().filter(|b| !b.is_empty())
+}
+
 /// Routes a path-style request (`/`, `/{bucket}`, `/{bucket}/{key}`).
 pub fn route(
     method: &Method,
@@ -159,6 +171,14 @@ fn route_bucket(method: &Method, bucket: String, query: &Query) -> S3Result<S3Op
             Method::GET => Ok(S3Op::GetBucketTagging { bucket }),
             Method::PUT => Ok(S3Op::PutBucketTagging { bucket }),
             Method::DELETE => Ok(S3Op::DeleteBucketTagging { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
+    if query.has("cors") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetBucketCors { bucket }),
+            Method::PUT => Ok(S3Op::PutBucketCors { bucket }),
+            Method::DELETE => Ok(S3Op::DeleteBucketCors { bucket }),
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }

@@ -18,6 +18,7 @@ pub use listing::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, UploadInfo};
 
 use crate::checksum::{BodyDigests, FinishedDigests};
+use crate::cors::CorsRule;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
@@ -142,6 +143,9 @@ struct BucketSettings {
     /// The bucket's tag set; `None` when none was ever set (GetBucketTagging → NoSuchTagSet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tags: Option<Vec<Tag>>,
+    /// The bucket's CORS rules; `None` when none were set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cors: Option<Vec<CorsRule>>,
 }
 
 /// Lock namespace for bucket settings (no bucket name can contain NUL).
@@ -294,7 +298,7 @@ impl FileStore {
             .unwrap_or(0);
         let settings = serde_json::to_vec(&BucketSettings {
             created_ms,
-            tags: None,
+            ..Default::default()
         })
         .map_err(|e| io::Error::other(e.to_string()))?;
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &settings)
@@ -504,6 +508,30 @@ impl FileStore {
 
     /// Replaces (or with `None` removes) the bucket's tag set.
     pub async fn set_bucket_tags(&self, bucket: &str, tags: Option<Vec<Tag>>) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| s.tags = tags).await
+    }
+
+    pub async fn bucket_cors(&self, bucket: &str) -> StorageResult<Option<Vec<CorsRule>>> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        Ok(self.read_bucket_settings(&dir).await?.cors)
+    }
+
+    /// Replaces (or with `None` removes) the bucket's CORS rules.
+    pub async fn set_bucket_cors(
+        &self,
+        bucket: &str,
+        rules: Option<Vec<CorsRule>>,
+    ) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| s.cors = rules)
+            .await
+    }
+
+    /// Read-modify-write of the bucket settings file, serialized per bucket.
+    async fn update_bucket_settings(
+        &self,
+        bucket: &str,
+        change: impl FnOnce(&mut BucketSettings),
+    ) -> StorageResult<()> {
         let dir = self.existing_bucket_dir(bucket).await?;
         let _guard = self.locks.write(BUCKET_SETTINGS_LOCK, bucket).await;
         let mut settings = self.read_bucket_settings(&dir).await?;
@@ -515,7 +543,7 @@ impl FileStore {
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0);
         }
-        settings.tags = tags;
+        change(&mut settings);
         let json = serde_json::to_vec(&settings).map_err(|e| io::Error::other(e.to_string()))?;
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &json)
             .await?;
