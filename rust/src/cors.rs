@@ -38,6 +38,72 @@ const DEFAULT_EXPOSED: [&str; 12] = [
     "Content-Length",
 ];
 
+const MAX_RULES: usize = 100;
+
+/// Why a `CORSConfiguration` document was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ConfigurationError {
+    /// Not the XML S3 expects (MalformedXML).
+    Malformed,
+    /// Well-formed but not allowed (InvalidRequest), with S3's message.
+    Invalid(String),
+}
+
+/// Parses and checks a `CORSConfiguration` document (PutBucketCors, legacy `._S3rver_cors.xml`).
+pub fn parse_configuration(body: &[u8]) -> Result<Vec<CorsRule>, ConfigurationError> {
+    use ConfigurationError::{Invalid, Malformed};
+    let root = crate::xml::parse_document(body).map_err(|()| Malformed)?;
+    if root.name != "CORSConfiguration" {
+        return Err(Malformed);
+    }
+    let texts = |rule: &crate::xml::Element, name: &str| -> Vec<String> {
+        rule.children_named(name)
+            .map(|e| e.text.trim().to_string())
+            .collect()
+    };
+    let mut rules = Vec::new();
+    for rule in root.children_named("CORSRule") {
+        let parsed = CorsRule {
+            id: rule.child_text("ID").map(|s| s.trim().to_string()),
+            allowed_origins: texts(rule, "AllowedOrigin"),
+            allowed_methods: texts(rule, "AllowedMethod"),
+            allowed_headers: texts(rule, "AllowedHeader"),
+            expose_headers: texts(rule, "ExposeHeader"),
+            max_age_seconds: match rule.child_text("MaxAgeSeconds") {
+                Some(v) => Some(v.trim().parse().map_err(|_| Malformed)?),
+                None => None,
+            },
+        };
+        if parsed.allowed_origins.is_empty() || parsed.allowed_methods.is_empty() {
+            return Err(Malformed);
+        }
+        if let Some(method) = parsed
+            .allowed_methods
+            .iter()
+            .find(|m| !METHODS.contains(&m.as_str()))
+        {
+            return Err(Invalid(format!(
+                "Found unsupported HTTP method in CORS config. Unsupported method is {method}"
+            )));
+        }
+        for (kind, values) in [
+            ("AllowedOrigin", &parsed.allowed_origins),
+            ("AllowedHeader", &parsed.allowed_headers),
+        ] {
+            if let Some(value) = values.iter().find(|v| v.matches('*').count() > 1) {
+                return Err(Invalid(format!(
+                    "{kind} \"{value}\" can not have more than one wildcard."
+                )));
+            }
+        }
+        rules.push(parsed);
+    }
+    if rules.is_empty() || rules.len() > MAX_RULES {
+        return Err(Malformed);
+    }
+    Ok(rules)
+}
+
 /// Matches `text` against a pattern with at most one `*` (case-sensitive for origins).
 fn wildcard_match(pattern: &str, text: &str) -> bool {
     match pattern.split_once('*') {

@@ -4,13 +4,12 @@
 use super::integrity::verify_small_body;
 use super::{empty_response, xml_response, Context};
 use crate::body::{RequestBody, ResponseBody};
-use crate::cors::{CorsRule, METHODS};
+use crate::cors::{ConfigurationError, CorsRule};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::xml::{parse_document, XmlWriter};
+use crate::xml::XmlWriter;
 use http::request::Parts;
 use http::{Response, StatusCode};
 
-const MAX_RULES: usize = 100;
 const MAX_BODY: usize = 64 * 1024;
 
 fn invalid(message: impl Into<String>) -> S3Error {
@@ -18,57 +17,10 @@ fn invalid(message: impl Into<String>) -> S3Error {
 }
 
 fn parse_rules(body: &[u8]) -> S3Result<Vec<CorsRule>> {
-    let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(body).map_err(|()| malformed())?;
-    if root.name != "CORSConfiguration" {
-        return Err(malformed());
-    }
-    let texts = |rule: &crate::xml::Element, name: &str| -> Vec<String> {
-        rule.children_named(name)
-            .map(|e| e.text.trim().to_string())
-            .collect()
-    };
-    let mut rules = Vec::new();
-    for rule in root.children_named("CORSRule") {
-        let parsed = CorsRule {
-            id: rule.child_text("ID").map(|s| s.trim().to_string()),
-            allowed_origins: texts(rule, "AllowedOrigin"),
-            allowed_methods: texts(rule, "AllowedMethod"),
-            allowed_headers: texts(rule, "AllowedHeader"),
-            expose_headers: texts(rule, "ExposeHeader"),
-            max_age_seconds: match rule.child_text("MaxAgeSeconds") {
-                Some(v) => Some(v.trim().parse().map_err(|_| malformed())?),
-                None => None,
-            },
-        };
-        if parsed.allowed_origins.is_empty() || parsed.allowed_methods.is_empty() {
-            return Err(malformed());
-        }
-        if let Some(method) = parsed
-            .allowed_methods
-            .iter()
-            .find(|m| !METHODS.contains(&m.as_str()))
-        {
-            return Err(invalid(format!(
-                "Found unsupported HTTP method in CORS config. Unsupported method is {method}"
-            )));
-        }
-        for (kind, values) in [
-            ("AllowedOrigin", &parsed.allowed_origins),
-            ("AllowedHeader", &parsed.allowed_headers),
-        ] {
-            if let Some(value) = values.iter().find(|v| v.matches('*').count() > 1) {
-                return Err(invalid(format!(
-                    "{kind} \"{value}\" can not have more than one wildcard."
-                )));
-            }
-        }
-        rules.push(parsed);
-    }
-    if rules.is_empty() || rules.len() > MAX_RULES {
-        return Err(malformed());
-    }
-    Ok(rules)
+    crate::cors::parse_configuration(body).map_err(|e| match e {
+        ConfigurationError::Malformed => S3Error::new(S3ErrorCode::MalformedXML),
+        ConfigurationError::Invalid(message) => invalid(message),
+    })
 }
 
 pub async fn put(

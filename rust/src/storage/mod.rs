@@ -11,6 +11,7 @@
 pub mod keypath;
 mod listing;
 mod locks;
+mod migrate_v2;
 mod multipart;
 mod temp;
 
@@ -212,6 +213,25 @@ impl FileStore {
         let probe = tmp.join("write-probe");
         tokio::fs::write(&probe, b"").await?;
         tokio::fs::remove_file(&probe).await?;
+        let (migrate_root, migrate_tmp) = (root.clone(), tmp.clone());
+        let report =
+            tokio::task::spawn_blocking(move || migrate_v2::migrate(&migrate_root, &migrate_tmp))
+                .await
+                .map_err(|e| io::Error::other(e.to_string()))?
+                .map_err(|e| {
+                    io::Error::new(
+                        e.kind(),
+                        format!("migrating the smarts3 v2 (s3rver) data failed: {e}"),
+                    )
+                })?;
+        if report.buckets > 0 {
+            tracing::info!(
+                "migrated a smarts3 v2 data directory: {} bucket(s), {} object(s), {} aws-chunked body(ies) repaired",
+                report.buckets,
+                report.objects,
+                report.repaired
+            );
+        }
         Ok(Self {
             root,
             tmp,
