@@ -2,8 +2,10 @@
 // The project's build: the rusts3 binary into dist_rust/ and the TypeScript into dist_ts/.
 // It stands in for @git.zone/tsrust + tsbuild, which cannot be installed here.
 //
-//   node scripts/build.mjs                 host target + TypeScript (what `npm test` runs)
-//   node scripts/build.mjs --targets all   every target in npmextra.json
+//   node scripts/build.mjs                 host target + TypeScript
+//   node scripts/build.mjs --targets all   every target in npmextra.json (what `npm test` runs),
+//                                          installing the Rust target and Debian's cross linker
+//                                          when missing
 //   node scripts/build.mjs --targets linux_arm64 --rust-only
 //
 // Targets come from npmextra.json → "@push.rocks/smarts3" → "rustBuild" → "targets"
@@ -19,6 +21,11 @@ const settings = JSON.parse(fs.readFileSync(path.join(root, 'npmextra.json'), 'u
 const TRIPLES = {
   linux_amd64: 'x86_64-unknown-linux-gnu',
   linux_arm64: 'aarch64-unknown-linux-gnu',
+};
+/** What cross-compiling a target needs besides its Rust standard library. */
+const CROSS = {
+  linux_arm64: { linker: 'aarch64-linux-gnu-gcc', debianPackages: ['gcc-aarch64-linux-gnu', 'libc6-dev-arm64-cross'] },
+  linux_amd64: { linker: 'x86_64-linux-gnu-gcc', debianPackages: ['gcc-x86-64-linux-gnu', 'libc6-dev-amd64-cross'] },
 };
 const OS_NAMES = { linux: 'linux', darwin: 'darwin', win32: 'windows' };
 const ARCH_NAMES = { x64: 'amd64', arm64: 'arm64' };
@@ -38,9 +45,34 @@ function selectedTargets() {
   return requested.split(',');
 }
 
-function run(command, commandArgs) {
+function run(command, commandArgs, env = process.env) {
   console.log(`$ ${command} ${commandArgs.join(' ')}`);
-  execFileSync(command, commandArgs, { cwd: root, stdio: 'inherit' });
+  execFileSync(command, commandArgs, { cwd: root, stdio: 'inherit', env });
+}
+
+function commandExists(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Installs the Rust target and the cross linker a foreign target needs, when missing. */
+function ensureCrossToolchain(target, triple) {
+  const installed = execFileSync('rustup', ['target', 'list', '--installed'], { encoding: 'utf8' });
+  if (!installed.split('\n').includes(triple)) run('rustup', ['target', 'add', triple]);
+  const { linker, debianPackages } = CROSS[target];
+  if (!commandExists(linker)) {
+    if (process.getuid?.() !== 0 || !commandExists('apt-get')) {
+      throw new Error(`building ${target} needs the linker ${linker} (Debian: apt-get install ${debianPackages.join(' ')})`);
+    }
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...debianPackages], { stdio: 'inherit', env });
+  }
+  return linker;
 }
 
 function buildRust(target) {
@@ -49,11 +81,14 @@ function buildRust(target) {
   const manifest = path.join(settings.cratePath, 'Cargo.toml');
   const cargoArgs = ['build', '--release', '--manifest-path', manifest];
   let built = path.join(root, settings.cratePath, 'target', 'release', settings.binaryName);
+  const env = { ...process.env };
   if (target !== hostTarget) {
+    const linker = ensureCrossToolchain(target, triple);
+    env[`CARGO_TARGET_${triple.toUpperCase().replaceAll('-', '_')}_LINKER`] = linker;
     cargoArgs.push('--target', triple);
     built = path.join(root, settings.cratePath, 'target', triple, 'release', settings.binaryName);
   }
-  run('cargo', cargoArgs);
+  run('cargo', cargoArgs, env);
   const out = path.join(root, 'dist_rust', `${settings.binaryName}_${target}`);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   // Copy beside and rename over: replacing a binary that is running (ETXTBSY) still works.

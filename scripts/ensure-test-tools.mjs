@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// The CLI interoperability suite drives the aws CLI and rclone against the server, and the
-// browser suite drives Debian's Chromium. This installs them from Debian's packages when they are
-// missing (as root, with apt-get), so `npm test` needs no hand-installed tools; elsewhere it says
-// what to install.
+// Tools the suites drive besides Node: the aws CLI and rclone (interoperability), Debian's
+// Chromium (browser suite) and qemu-user (the arm64 binary on other hosts). This installs them
+// from Debian's packages when missing (as root, with apt-get), so `npm test` needs no
+// hand-installed tools; elsewhere it says what to install.
 import { execFileSync } from 'node:child_process';
 
 const TOOLS = [
   { command: 'aws', debianPackage: 'awscli' },
   { command: 'rclone', debianPackage: 'rclone' },
   { command: 'chromium', debianPackage: 'chromium' },
+  // Runs the linux_arm64 binary on other hosts (test/test.arm64.node.ts).
+  { command: 'qemu-aarch64', debianPackage: 'qemu-user' },
 ];
 
 const onPath = (command) => {

@@ -5,8 +5,9 @@ import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as url from 'node:url';
+import * as util from 'node:util';
 
-export { childProcess, fs, path, url };
+export { childProcess, fs, path, url, util };
 
 // @push.rocks scope
 import * as smartbucket from '@push.rocks/smartbucket';

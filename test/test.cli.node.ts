@@ -1,0 +1,90 @@
+// The `smarts3` command line: flags, the printed connection details, a clean stop on SIGTERM.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { GetObjectCommand, CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { tempDir } from './helpers.js';
+
+const cli = path.join(import.meta.dirname, '..', 'dist_ts', 'cli.js');
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+function runToEnd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    childProcess.execFile(process.execPath, [cli, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('smarts3 CLI', () => {
+  it('documents every flag in --help and rejects unknown ones', async () => {
+    const help = await runToEnd(['--help']);
+    assert.equal(help.code, 0);
+    for (const flag of ['--port', '--address', '--directory', '--clean-slate', '--region', '--access-key-id', '--secret-access-key', '--auth', '--cors-origin', '--no-cors', '--log-level', '--silent', '--version', '--help']) {
+      assert.ok(help.stdout.includes(flag), flag);
+    }
+    const version = await runToEnd(['--version']);
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+    const bogus = await runToEnd(['--bogus']);
+    assert.equal(bogus.code, 2);
+    assert.match(bogus.stderr, /Unknown option '--bogus'/);
+    const badPort = await runToEnd(['--port', 'eighty']);
+    assert.equal(badPort.code, 2);
+  });
+
+  it('starts a server, prints how to reach it, and stops cleanly on SIGTERM', async () => {
+    const directory = tempDir('cli');
+    dirs.push(directory);
+    const child = childProcess.spawn(
+      process.execPath,
+      [cli, '--port', '0', '--directory', directory, '--clean-slate', '--access-key-id', 'CLIKEY', '--secret-access-key', 'cli-secret', '--auth', '--silent'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let output = '';
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no endpoint printed: ${output}`)), 20_000);
+      child.stdout.on('data', (d) => {
+        output += d;
+        const match = /endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+        if (match && output.includes('Press Ctrl-C')) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    });
+    assert.match(output, /accessKeyId:\s+CLIKEY/);
+    assert.match(output, /secretAccessKey:\s+cli-secret/);
+    assert.match(output, /region:\s+us-east-1/);
+    assert.match(output, /export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=CLIKEY AWS_SECRET_ACCESS_KEY=cli-secret/);
+    assert.match(output, /signatures:\s+verified/);
+
+    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'cli-secret' } });
+    await client.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
+    await client.send(new PutObjectCommand({ Bucket: 'cli-bucket', Key: 'k', Body: 'from the cli server' }));
+    const get = await client.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' }));
+    assert.equal(await get.Body!.transformToString(), 'from the cli server');
+    const wrong = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'nope' } });
+    await assert.rejects(wrong.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' })), (e: S3ServiceException) => e.name === 'SignatureDoesNotMatch');
+    client.destroy();
+    wrong.destroy();
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(output, /smarts3 stopped/);
+    const port = Number(new URL(endpoint).port);
+    const stillOpen = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    assert.equal(stillOpen, false);
+    assert.ok(fs.existsSync(path.join(directory, 'cli-bucket', 'k._S3_object')));
+  });
+});

@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// `smarts3`: start a local S3 server from the command line and print how to reach it.
+import * as plugins from './plugins.js';
+import * as paths from './paths.js';
+import { Smarts3 } from './classes.smarts3.js';
+import type { ISmarts3Config } from './interfaces.js';
+
+const HELP = `smarts3 — a local S3 server
+
+Usage: smarts3 [options]
+
+Options:
+  --port <n>                 port to listen on; 0 picks a free one        (default 3000)
+  --address <addr>           address to listen on                          (default 127.0.0.1)
+  --directory <dir>          storage directory                             (default ./.nogit/bucketsDir)
+  --clean-slate              empty the storage directory first
+  --region <region>          region reported to clients                    (default us-east-1)
+  --access-key-id <id>       access key id to hand out (with --secret-access-key)
+  --secret-access-key <key>  secret access key to hand out                 (default S3RVER / S3RVER)
+  --auth                     verify request signatures (default: accept any credentials)
+  --cors-origin <origin>     allow this browser origin (repeatable; default: any origin)
+  --no-cors                  no server-wide CORS default (buckets may still have rules)
+  --log-level <level>        error | warn | info | debug | trace            (default info)
+  --silent                   no server logs
+  --version                  print the version
+  -h, --help                 show this help
+
+Ctrl-C or SIGTERM stops the server cleanly.`;
+
+function fail(message: string): never {
+  console.error(`smarts3: ${message}\nRun smarts3 --help for the options.`);
+  process.exit(2);
+}
+
+function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version: boolean } {
+  let parsed;
+  try {
+    parsed = plugins.util.parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        address: { type: 'string' },
+        directory: { type: 'string' },
+        'clean-slate': { type: 'boolean' },
+        region: { type: 'string' },
+        'access-key-id': { type: 'string' },
+        'secret-access-key': { type: 'string' },
+        auth: { type: 'boolean' },
+        'cors-origin': { type: 'string', multiple: true },
+        'no-cors': { type: 'boolean' },
+        'log-level': { type: 'string' },
+        silent: { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const v = parsed.values;
+  const port = v.port === undefined ? 3000 : Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not '${v.port}'`);
+  if (Boolean(v['access-key-id']) !== Boolean(v['secret-access-key'])) {
+    fail('--access-key-id and --secret-access-key go together');
+  }
+  const config: ISmarts3Config = {
+    server: { port, address: v.address ?? '127.0.0.1', region: v.region, silent: v.silent },
+    storage: { directory: v.directory, cleanSlate: v['clean-slate'] ?? false },
+    auth: {
+      enabled: v.auth ?? false,
+      credentials: v['access-key-id'] ? [{ accessKeyId: v['access-key-id'], secretAccessKey: v['secret-access-key']! }] : undefined,
+    },
+    cors: v['no-cors'] ? { enabled: false } : { enabled: true, allowedOrigins: v['cors-origin'] },
+    logging: v['log-level'] ? { level: v['log-level'] } : undefined,
+  };
+  return { config, help: v.help ?? false, version: v.version ?? false };
+}
+
+async function main() {
+  const { config, help, version } = parse(process.argv.slice(2));
+  if (help) {
+    console.log(HELP);
+    return;
+  }
+  if (version) {
+    const pkg = JSON.parse(plugins.fs.readFileSync(plugins.path.join(paths.packageDir, 'package.json'), 'utf8'));
+    console.log(pkg.version);
+    return;
+  }
+  let smarts3: Smarts3;
+  try {
+    smarts3 = await Smarts3.createAndStart(config);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  const d = await smarts3.getS3Descriptor();
+  const endpoint = `http://${d.endpoint}:${d.port}`;
+  console.log(`smarts3 is running
+  endpoint:          ${endpoint}
+  region:            ${d.region}
+  accessKeyId:       ${d.accessKey}
+  secretAccessKey:   ${d.accessSecret}
+  storage directory: ${smarts3.config.storage.directory}
+  signatures:        ${smarts3.config.auth.enabled ? 'verified' : 'not verified (any credentials are accepted)'}
+
+For the aws CLI and the SDKs (which read these variables):
+  export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=${d.region} AWS_ACCESS_KEY_ID=${d.accessKey} AWS_SECRET_ACCESS_KEY=${d.accessSecret}
+  aws --endpoint-url ${endpoint} s3 ls
+
+For @aws-sdk/client-s3:
+  new S3Client({ endpoint: '${endpoint}', region: '${d.region}', forcePathStyle: true,
+    credentials: { accessKeyId: '${d.accessKey}', secretAccessKey: '${d.accessSecret}' } })
+
+Press Ctrl-C to stop.`);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await smarts3.stop();
+    console.log('smarts3 stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+await main();
