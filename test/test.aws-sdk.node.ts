@@ -95,9 +95,10 @@ describe('buckets', () => {
     const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
     assert.equal(location.LocationConstraint, undefined);
 
-    const again = await s3Error(s3.send(new CreateBucketCommand({ Bucket: bucket })));
-    assert.equal(again.name, 'BucketAlreadyOwnedByYou');
-    assert.equal(again.$metadata.httpStatusCode, 409);
+    // Re-creating your own bucket in us-east-1 succeeds (S3's legacy answer there); elsewhere it
+    // is BucketAlreadyOwnedByYou (test.users.node.ts).
+    const again = await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    assert.equal(again.$metadata.httpStatusCode, 200);
 
     await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     const gone = await s3Error(s3.send(new HeadBucketCommand({ Bucket: bucket })));

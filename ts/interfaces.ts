@@ -1,7 +1,14 @@
-/** One access key pair. With auth off (the default) any credentials are accepted. */
+/**
+ * One user: an access key pair, and the canonical id and display name S3 reports as owner.
+ * With auth off (the default) any credentials are accepted and the first user owns everything.
+ */
 export interface ISmarts3Credential {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Canonical user id (64 hex digits in S3). Default: derived from the access key id. */
+  canonicalUserId?: string;
+  /** Display name. Default: the access key id in lower case. */
+  displayName?: string;
 }
 
 /** The configuration of a Smarts3 server. Every field is optional. */

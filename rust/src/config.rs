@@ -1,5 +1,6 @@
 //! Configuration: serde mirrors of the TypeScript `ISmarts3Config` (camelCase), with defaults.
 
+pub use crate::acl::Owner;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
@@ -79,6 +80,12 @@ impl Default for AuthConfig {
 pub struct Credential {
     pub access_key_id: String,
     pub secret_access_key: String,
+    /// The user's canonical id (64 hex digits in S3); derived from the access key if not given.
+    #[serde(default)]
+    pub canonical_user_id: Option<String>,
+    /// The user's display name; the lower-cased access key if not given.
+    #[serde(default)]
+    pub display_name: Option<String>,
 }
 
 impl Default for Credential {
@@ -87,23 +94,26 @@ impl Default for Credential {
         Self {
             access_key_id: "S3RVER".into(),
             secret_access_key: "S3RVER".into(),
+            canonical_user_id: None,
+            display_name: None,
         }
     }
 }
 
-/// The owner reported in listings: a canonical id (64 hex digits, as S3's) and a display name.
-#[derive(Debug, Clone)]
-pub struct Owner {
-    pub id: String,
-    pub display_name: String,
-}
-
 impl Credential {
+    /// The user this credential pair belongs to.
     pub fn owner(&self) -> Owner {
-        let digest = Sha256::digest(format!("smarts3-owner:{}", self.access_key_id).as_bytes());
+        let derived = || {
+            hex::encode(Sha256::digest(
+                format!("smarts3-owner:{}", self.access_key_id).as_bytes(),
+            ))
+        };
         Owner {
-            id: hex::encode(digest),
-            display_name: self.access_key_id.to_lowercase(),
+            id: self.canonical_user_id.clone().unwrap_or_else(derived),
+            display_name: self
+                .display_name
+                .clone()
+                .unwrap_or_else(|| self.access_key_id.to_lowercase()),
         }
     }
 }
@@ -235,7 +245,8 @@ impl Config {
         Ok(())
     }
 
-    /// The owner of everything while there is one user (auth issue adds per-user owners).
+    /// The owner reported when signatures are not checked (and of buckets made before owners
+    /// were recorded): the first configured user.
     pub fn default_owner(&self) -> Owner {
         self.auth
             .credentials

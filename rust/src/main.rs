@@ -2,6 +2,7 @@
 //!
 //! `rusts3 --management` speaks JSON lines with the Node wrapper; `rusts3 serve` runs standalone.
 
+mod acl;
 mod auth;
 mod body;
 mod bucket_name;
@@ -97,6 +98,8 @@ impl ServeArgs {
             config.auth.credentials = vec![Credential {
                 access_key_id,
                 secret_access_key,
+                canonical_user_id: None,
+                display_name: None,
             }];
         }
         if self.clean_slate {

@@ -141,7 +141,11 @@ async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, St
         .server
         .as_ref()
         .ok_or("the server is not running; call start first")?;
-    match server.store().create_bucket(name).await {
+    match server
+        .store()
+        .create_bucket(name, server.default_owner(), None)
+        .await
+    {
         Ok(()) => Ok(json!({"name": name, "created": true})),
         Err(crate::storage::StorageError::BucketAlreadyExists) => {
             Ok(json!({"name": name, "created": false}))

@@ -6,6 +6,11 @@ use http::StatusCode;
 /// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3ErrorCode {
+    BucketAlreadyExists,
+    MissingSecurityHeader,
+    UnexpectedContent,
+    UnresolvableGrantByEmailAddress,
+    MalformedACLError,
     NoSuchCORSConfiguration,
     CORSResponse,
     BadRequest,
@@ -53,6 +58,11 @@ pub enum S3ErrorCode {
 impl S3ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::BucketAlreadyExists => "BucketAlreadyExists",
+            Self::MissingSecurityHeader => "MissingSecurityHeader",
+            Self::UnexpectedContent => "UnexpectedContent",
+            Self::UnresolvableGrantByEmailAddress => "UnresolvableGrantByEmailAddress",
+            Self::MalformedACLError => "MalformedACLError",
             Self::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
             Self::CORSResponse => "CORSResponse",
             Self::BadRequest => "BadRequest",
@@ -114,6 +124,11 @@ impl S3ErrorCode {
             Self::BadRequest => StatusCode::BAD_REQUEST,
             Self::CORSResponse => StatusCode::FORBIDDEN,
             Self::NoSuchCORSConfiguration => StatusCode::NOT_FOUND,
+            Self::MalformedACLError => StatusCode::BAD_REQUEST,
+            Self::UnresolvableGrantByEmailAddress => StatusCode::BAD_REQUEST,
+            Self::UnexpectedContent => StatusCode::BAD_REQUEST,
+            Self::MissingSecurityHeader => StatusCode::BAD_REQUEST,
+            Self::BucketAlreadyExists => StatusCode::CONFLICT,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -164,6 +179,11 @@ impl S3ErrorCode {
             Self::BadRequest => "Bad Request",
             Self::CORSResponse => "CORS is not enabled for this bucket.",
             Self::NoSuchCORSConfiguration => "The CORS configuration does not exist",
+            Self::MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema.",
+            Self::UnresolvableGrantByEmailAddress => "The email address you provided does not match any account on record.",
+            Self::UnexpectedContent => "This request does not support content.",
+            Self::MissingSecurityHeader => "Your request was missing a required header.",
+            Self::BucketAlreadyExists => "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
             Self::InternalError => "We encountered an internal error. Please try again.",
             Self::InvalidArgument => "Invalid Argument",
             Self::InvalidBucketName => "The specified bucket is not valid.",

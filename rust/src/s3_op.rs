@@ -250,6 +250,20 @@ pub enum S3Op {
         bucket: String,
         params: UploadListParams,
     },
+    GetBucketAcl {
+        bucket: String,
+    },
+    PutBucketAcl {
+        bucket: String,
+    },
+    GetObjectAcl {
+        bucket: String,
+        key: String,
+    },
+    PutObjectAcl {
+        bucket: String,
+        key: String,
+    },
     GetBucketCors {
         bucket: String,
     },
@@ -300,6 +314,10 @@ impl S3Op {
             Self::ListParts { .. } => "ListParts",
             Self::ListMultipartUploads { .. } => "ListMultipartUploads",
             Self::PostObject { .. } => "PostObject",
+            Self::GetBucketAcl { .. } => "GetBucketAcl",
+            Self::PutBucketAcl { .. } => "PutBucketAcl",
+            Self::GetObjectAcl { .. } => "GetObjectAcl",
+            Self::PutObjectAcl { .. } => "PutObjectAcl",
             Self::GetBucketCors { .. } => "GetBucketCors",
             Self::PutBucketCors { .. } => "PutBucketCors",
             Self::DeleteBucketCors { .. } => "DeleteBucketCors",

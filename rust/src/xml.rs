@@ -35,6 +35,18 @@ impl XmlWriter {
         self
     }
 
+    /// Opens an element with attributes (values escaped).
+    pub fn open_with(&mut self, tag: &str, attributes: &[(&str, &str)]) -> &mut Self {
+        let _ = write!(self.buf, "<{tag}");
+        for (name, value) in attributes {
+            let _ = write!(self.buf, " {name}=\"");
+            escape_into(&mut self.buf, value);
+            self.buf.push('"');
+        }
+        self.buf.push('>');
+        self
+    }
+
     pub fn close(&mut self, tag: &str) -> &mut Self {
         let _ = write!(self.buf, "</{tag}>");
         self

@@ -73,7 +73,8 @@ pub fn authenticate(
             form_post: true,
             ..Default::default()
         }),
-        None => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        // Anonymous: authorization decides (ACLs may grant AllUsers).
+        None => Ok(Authenticated::default()),
     }
 }
 

@@ -3,7 +3,9 @@
 use super::{empty_response, xml_response, Context};
 use crate::body::{RequestBody, ResponseBody};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::StorageError;
 use crate::xml::{parse_create_bucket_configuration, XmlWriter};
+use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
 /// A CreateBucketConfiguration document is tiny; anything bigger is not one.
@@ -12,6 +14,7 @@ const MAX_CONFIGURATION_BODY: usize = 64 * 1024;
 pub async fn create(
     ctx: &Context<'_>,
     bucket: &str,
+    parts: &Parts,
     body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
     crate::bucket_name::validate(bucket).map_err(|reason| {
@@ -24,10 +27,31 @@ pub async fn create(
     let document = body.read_small(MAX_CONFIGURATION_BODY).await?;
     parse_create_bucket_configuration(&document)
         .map_err(|()| S3Error::new(S3ErrorCode::MalformedXML))?;
-    ctx.store
-        .create_bucket(bucket)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+    let owner = ctx.acting_owner();
+    let acl = super::acl::from_headers(parts, &owner, Some(&owner))?;
+    match ctx.store.create_bucket(bucket, owner.clone(), acl).await {
+        Ok(()) => {}
+        Err(StorageError::BucketAlreadyExists) => {
+            let existing = ctx
+                .store
+                .bucket_access(bucket)
+                .await?
+                .owner
+                .unwrap_or_else(|| ctx.default_owner.clone());
+            if existing.id != owner.id {
+                return Err(
+                    S3Error::new(S3ErrorCode::BucketAlreadyExists).detail("BucketName", bucket)
+                );
+            }
+            // us-east-1 keeps its legacy answer to re-creating your own bucket: success.
+            if ctx.config.server.region != "us-east-1" {
+                return Err(
+                    S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou).detail("BucketName", bucket)
+                );
+            }
+        }
+        Err(e) => return Err(S3Error::from(e).for_resource(bucket, None)),
+    }
     let mut response = empty_response(StatusCode::OK);
     if let Ok(location) = HeaderValue::from_str(&format!("/{bucket}")) {
         response

@@ -84,6 +84,8 @@ pub async fn copy_object(
         } else {
             info.metadata.tags.clone()
         },
+        // A copy is a new object of the requester's, with the ACL the request names.
+        acl: Some(super::acl::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
     metadata.checksum = None;

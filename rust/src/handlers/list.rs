@@ -1,6 +1,7 @@
 //! ListObjects (v1) and ListObjectsV2.
 
 use super::{xml_response, Context};
+use crate::acl::Owner;
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3Result};
 use crate::s3_op::ListParams;
@@ -87,12 +88,14 @@ impl Common {
         ctx: &Context<'_>,
         bucket: &str,
         marker: Option<String>,
+        with_owner: bool,
     ) -> S3Result<ListPage> {
         let query = ListQuery {
             prefix: self.prefix.clone(),
             delimiter: self.delimiter.clone(),
             marker: marker.filter(|m| !m.is_empty()),
             max_keys: self.max_keys,
+            with_owner,
         };
         ctx.store
             .list_objects(bucket, query)
@@ -100,19 +103,15 @@ impl Common {
             .map_err(|e| S3Error::from(e).for_resource(bucket, None))
     }
 
-    fn write_entries(
-        &self,
-        w: &mut XmlWriter,
-        page: &ListPage,
-        ctx: &Context<'_>,
-        with_owner: bool,
-    ) {
+    /// `fallback_owner`: `Some` to write Owner elements, the owner of objects that recorded none.
+    fn write_entries(&self, w: &mut XmlWriter, page: &ListPage, fallback_owner: Option<&Owner>) {
         for entry in &page.entries {
             if let ListEntry::Object {
                 key,
                 size,
                 last_modified,
                 etag,
+                owner,
             } = entry
             {
                 w.open("Contents")
@@ -121,11 +120,8 @@ impl Common {
                     .element("ETag", &format!("\"{etag}\""))
                     .element("Size", &size.to_string())
                     .element("StorageClass", "STANDARD");
-                if with_owner {
-                    w.open("Owner")
-                        .element("ID", &ctx.owner.id)
-                        .element("DisplayName", &ctx.owner.display_name)
-                        .close("Owner");
+                if let Some(fallback) = fallback_owner {
+                    write_owner(w, owner.as_ref().unwrap_or(fallback));
                 }
                 w.close("Contents");
             }
@@ -138,6 +134,23 @@ impl Common {
             }
         }
     }
+}
+
+fn write_owner(w: &mut XmlWriter, owner: &Owner) {
+    w.open("Owner")
+        .element("ID", &owner.id)
+        .element("DisplayName", &owner.display_name)
+        .close("Owner");
+}
+
+/// The owner shown for objects that recorded none: the bucket's.
+async fn bucket_owner(ctx: &Context<'_>, bucket: &str) -> S3Result<Owner> {
+    let access = ctx
+        .store
+        .bucket_access(bucket)
+        .await
+        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+    Ok(access.owner.unwrap_or_else(|| ctx.default_owner.clone()))
 }
 
 /// Continuation tokens are opaque to clients: base64url of where the next page starts after.
@@ -172,7 +185,7 @@ pub async fn list_v2(
         None => start_after.map(str::to_string),
     };
     let fetch_owner = params.fetch_owner.as_deref() == Some("true");
-    let page = common.page(ctx, bucket, marker).await?;
+    let page = common.page(ctx, bucket, marker, fetch_owner).await?;
 
     let mut w = XmlWriter::new();
     w.root("ListBucketResult")
@@ -197,7 +210,12 @@ pub async fn list_v2(
         )
         .optional("EncodingType", common.url_encoding.then_some("url"))
         .element("IsTruncated", &page.is_truncated.to_string());
-    common.write_entries(&mut w, &page, ctx, fetch_owner);
+    let fallback = if fetch_owner {
+        Some(bucket_owner(ctx, bucket).await?)
+    } else {
+        None
+    };
+    common.write_entries(&mut w, &page, fallback.as_ref());
     w.close("ListBucketResult");
     Ok(xml_response(w.finish()))
 }
@@ -209,7 +227,7 @@ pub async fn list_v1(
 ) -> S3Result<Response<ResponseBody>> {
     let common = parse_common(params)?;
     let marker = params.marker.clone().unwrap_or_default();
-    let page = common.page(ctx, bucket, Some(marker.clone())).await?;
+    let page = common.page(ctx, bucket, Some(marker.clone()), true).await?;
 
     let mut w = XmlWriter::new();
     w.root("ListBucketResult")
@@ -233,7 +251,8 @@ pub async fn list_v1(
         )
         .optional("EncodingType", common.url_encoding.then_some("url"))
         .element("IsTruncated", &page.is_truncated.to_string());
-    common.write_entries(&mut w, &page, ctx, true);
+    let fallback = bucket_owner(ctx, bucket).await?;
+    common.write_entries(&mut w, &page, Some(&fallback));
     w.close("ListBucketResult");
     Ok(xml_response(w.finish()))
 }
@@ -264,7 +283,9 @@ pub async fn list_versions(
                 .detail("ArgumentValue", version));
         }
     }
-    let page = common.page(ctx, bucket, Some(key_marker.clone())).await?;
+    let page = common
+        .page(ctx, bucket, Some(key_marker.clone()), true)
+        .await?;
 
     let mut w = XmlWriter::new();
     w.root("ListVersionsResult")
@@ -291,12 +312,14 @@ pub async fn list_versions(
         )
         .optional("EncodingType", common.url_encoding.then_some("url"))
         .element("IsTruncated", &page.is_truncated.to_string());
+    let fallback = bucket_owner(ctx, bucket).await?;
     for entry in &page.entries {
         if let ListEntry::Object {
             key,
             size,
             last_modified,
             etag,
+            owner,
         } = entry
         {
             w.open("Version")
@@ -306,12 +329,9 @@ pub async fn list_versions(
                 .element("LastModified", &iso8601(*last_modified))
                 .element("ETag", &format!("\"{etag}\""))
                 .element("Size", &size.to_string())
-                .element("StorageClass", "STANDARD")
-                .open("Owner")
-                .element("ID", &ctx.owner.id)
-                .element("DisplayName", &ctx.owner.display_name)
-                .close("Owner")
-                .close("Version");
+                .element("StorageClass", "STANDARD");
+            write_owner(&mut w, owner.as_ref().unwrap_or(&fallback));
+            w.close("Version");
         }
     }
     for entry in &page.entries {

@@ -1,6 +1,8 @@
 //! S3 operations, one file per family. Handlers speak S3 and call `storage`; they never build
 //! paths and never read the URL (the router already turned it into an [`S3Op`]).
 
+mod access;
+mod acl;
 mod attributes;
 mod bucket;
 mod conditions;
@@ -19,8 +21,9 @@ pub mod range;
 mod service;
 mod tagging;
 
+use crate::acl::{Owner, Requester};
 use crate::body::{RequestBody, ResponseBody};
-use crate::config::{Config, Owner};
+use crate::config::Config;
 use crate::s3_error::S3Result;
 use crate::s3_op::S3Op;
 use crate::storage::FileStore;
@@ -31,7 +34,11 @@ use http::{HeaderValue, Response, StatusCode};
 pub struct Context<'a> {
     pub store: &'a FileStore,
     pub config: &'a Config,
-    pub owner: Owner,
+    /// The first configured user: owner of everything when signatures are not checked, and of
+    /// buckets from before owners were recorded.
+    pub default_owner: Owner,
+    /// Who is asking (with auth off: the default owner).
+    pub requester: Requester,
     pub auth: crate::auth::Authenticated,
     /// `x-amz-*` headers a presigned URL carries as query parameters (lower-case names).
     pub hoisted: Vec<(String, String)>,
@@ -43,9 +50,10 @@ pub async fn dispatch(
     body: &mut RequestBody,
     ctx: &Context<'_>,
 ) -> S3Result<Response<ResponseBody>> {
+    access::authorize(&op, parts, ctx).await?;
     match op {
         S3Op::ListBuckets { params } => service::list_buckets(ctx, &params).await,
-        S3Op::CreateBucket { bucket } => bucket::create(ctx, &bucket, body).await,
+        S3Op::CreateBucket { bucket } => bucket::create(ctx, &bucket, parts, body).await,
         S3Op::HeadBucket { bucket } => bucket::head(ctx, &bucket).await,
         S3Op::DeleteBucket { bucket } => bucket::delete(ctx, &bucket).await,
         S3Op::GetBucketLocation { bucket } => bucket::location(ctx, &bucket).await,
@@ -135,6 +143,12 @@ pub async fn dispatch(
             )
             .await
         }
+        S3Op::GetBucketAcl { bucket } => acl::get_bucket(ctx, &bucket).await,
+        S3Op::PutBucketAcl { bucket } => acl::put_bucket(ctx, &bucket, parts, body).await,
+        S3Op::GetObjectAcl { bucket, key } => acl::get_object(ctx, &bucket, &key).await,
+        S3Op::PutObjectAcl { bucket, key } => {
+            acl::put_object(ctx, &bucket, &key, parts, body).await
+        }
         S3Op::GetBucketCors { bucket } => cors::get(ctx, &bucket).await,
         S3Op::PutBucketCors { bucket } => cors::put(ctx, &bucket, parts, body).await,
         S3Op::DeleteBucketCors { bucket } => cors::delete(ctx, &bucket).await,
@@ -142,6 +156,13 @@ pub async fn dispatch(
         S3Op::ListMultipartUploads { bucket, params } => {
             multipart::list_uploads(ctx, &bucket, &params).await
         }
+    }
+}
+
+impl Context<'_> {
+    /// The owner of what this requester creates.
+    pub fn acting_owner(&self) -> Owner {
+        self.requester.owner()
     }
 }
 

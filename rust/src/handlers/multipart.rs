@@ -10,6 +10,7 @@ use super::object::{
 };
 use super::tagging;
 use super::{empty_response, xml_response, Context};
+use crate::acl::Owner;
 use crate::body::{RequestBody, ResponseBody};
 use crate::checksum::{base64_encode, BodyDigests, ChecksumAlgorithm};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
@@ -120,6 +121,7 @@ pub async fn create(
     let metadata = ObjectMetadata {
         headers: stored,
         tags,
+        acl: Some(super::acl::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
     let upload = ctx
@@ -319,11 +321,20 @@ pub async fn abort(ctx: &Context<'_>, target: &UploadTarget) -> S3Result<Respons
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-fn write_owner(w: &mut XmlWriter, tag: &str, ctx: &Context<'_>) {
+fn write_owner(w: &mut XmlWriter, tag: &str, owner: &Owner) {
     w.open(tag)
-        .element("ID", &ctx.owner.id)
-        .element("DisplayName", &ctx.owner.display_name)
+        .element("ID", &owner.id)
+        .element("DisplayName", &owner.display_name)
         .close(tag);
+}
+
+/// Who started an upload (its object's future owner).
+fn initiator(ctx: &Context<'_>, upload: &UploadInfo) -> Owner {
+    upload
+        .metadata
+        .acl
+        .as_ref()
+        .map_or_else(|| ctx.default_owner.clone(), |acl| acl.owner.clone())
 }
 
 pub async fn list_parts(
@@ -366,8 +377,9 @@ pub async fn list_parts(
         }
         w.close("Part");
     }
-    write_owner(&mut w, "Initiator", ctx);
-    write_owner(&mut w, "Owner", ctx);
+    let owner = initiator(ctx, &upload);
+    write_owner(&mut w, "Initiator", &owner);
+    write_owner(&mut w, "Owner", &owner);
     w.element("StorageClass", "STANDARD")
         .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())
         .optional("ChecksumType", upload.checksum_type.as_deref())
@@ -474,8 +486,9 @@ pub async fn list_uploads(
             w.open("Upload")
                 .element("Key", &text(&upload.key))
                 .element("UploadId", &upload.upload_id);
-            write_owner(&mut w, "Initiator", ctx);
-            write_owner(&mut w, "Owner", ctx);
+            let owner = initiator(ctx, upload);
+            write_owner(&mut w, "Initiator", &owner);
+            write_owner(&mut w, "Owner", &owner);
             w.element("StorageClass", "STANDARD")
                 .element("Initiated", &iso8601(upload.initiated()))
                 .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())

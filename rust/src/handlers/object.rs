@@ -174,6 +174,7 @@ pub async fn put(
     let metadata = ObjectMetadata {
         headers: stored,
         tags,
+        acl: Some(super::acl::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
     let outcome = ctx

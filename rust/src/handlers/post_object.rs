@@ -5,6 +5,7 @@ use super::form::{self, FormReader};
 use super::headers::{STORED_HEADERS, USER_META_PREFIX};
 use super::object::insert_etag;
 use super::{empty_response, headers, Context};
+use crate::acl::{Acl, Owner, Permission, Requester};
 use crate::auth::{sigv2, sigv4};
 use crate::body::{RequestBody, ResponseBody};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
@@ -171,19 +172,19 @@ impl Policy {
     }
 }
 
-/// With auth on, the policy must carry a valid SigV4 or SigV2 signature.
+/// With auth on: the user whose valid SigV4 or SigV2 signature the policy carries, or `None` for
+/// an unsigned form (allowed only into a bucket that lets everyone write).
 fn verify_signature(
     ctx: &Context<'_>,
     fields: &BTreeMap<String, String>,
     policy: &str,
-) -> S3Result<()> {
-    let secret_of = |key: &str| {
+) -> S3Result<Option<Owner>> {
+    let credential_of = |key: &str| {
         ctx.config
             .auth
             .credentials
             .iter()
             .find(|c| c.access_key_id == key)
-            .map(|c| c.secret_access_key.clone())
             .ok_or_else(|| {
                 S3Error::new(S3ErrorCode::InvalidAccessKeyId).detail("AWSAccessKeyId", key)
             })
@@ -202,9 +203,9 @@ fn verify_signature(
                 S3Error::invalid_argument("POST requires a valid x-amz-credential")
                     .detail("ArgumentName", "x-amz-credential")
             })?;
-        let secret = secret_of(&credential.access_key_id)?;
+        let user = credential_of(&credential.access_key_id)?;
         let key = sigv4::signing_key(
-            &secret,
+            &user.secret_access_key,
             &credential.date,
             &credential.region,
             &credential.service,
@@ -213,22 +214,19 @@ fn verify_signature(
             return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
                 .detail("AWSAccessKeyId", credential.access_key_id));
         }
-        return Ok(());
+        return Ok(Some(user.owner()));
     }
     if let (Some(access_key), Some(signature)) =
         (fields.get("awsaccesskeyid"), fields.get("signature"))
     {
-        let secret = secret_of(access_key)?;
-        if !sigv2::signature_matches(&secret, policy, signature) {
+        let user = credential_of(access_key)?;
+        if !sigv2::signature_matches(&user.secret_access_key, policy, signature) {
             return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
                 .detail("AWSAccessKeyId", access_key.as_str()));
         }
-        return Ok(());
+        return Ok(Some(user.owner()));
     }
-    Err(S3Error::with_message(
-        S3ErrorCode::AccessDenied,
-        "POST with auth on needs a policy signed with x-amz-signature or Signature",
-    ))
+    Ok(None)
 }
 
 pub async fn post_object(
@@ -289,9 +287,36 @@ pub async fn post_object(
         );
     }
     let policy = fields.get("policy").cloned();
-    if ctx.config.auth.enabled {
-        verify_signature(ctx, &fields, policy.as_deref().unwrap_or(""))?;
-    }
+    let bucket_access = ctx.store.bucket_access(bucket).await?;
+    let bucket_owner = bucket_access
+        .owner
+        .clone()
+        .unwrap_or_else(|| ctx.default_owner.clone());
+    let uploader = if ctx.config.auth.enabled {
+        let requester = match verify_signature(ctx, &fields, policy.as_deref().unwrap_or(""))? {
+            Some(user) => Requester::User(user),
+            None => Requester::Anonymous,
+        };
+        let bucket_acl = bucket_access
+            .acl
+            .clone()
+            .unwrap_or_else(|| Acl::private(bucket_owner.clone()));
+        if !bucket_acl.allows(&requester, Permission::Write) {
+            return Err(S3Error::new(S3ErrorCode::AccessDenied));
+        }
+        requester.owner()
+    } else {
+        ctx.acting_owner()
+    };
+    let object_acl = match fields.get("acl") {
+        Some(name) => {
+            Acl::canned(name, uploader.clone(), Some(&bucket_owner)).ok_or_else(|| {
+                S3Error::invalid_argument(format!("Invalid canned ACL: {name}"))
+                    .detail("ArgumentName", "acl")
+            })?
+        }
+        None => Acl::private(uploader),
+    };
     let length_range = match &policy {
         Some(encoded) => parse_policy(encoded)?.check_fields(&fields, bucket, SystemTime::now())?,
         None => None,
@@ -308,6 +333,7 @@ pub async fn post_object(
         .or_insert_with(|| "binary/octet-stream".to_string());
     let metadata = ObjectMetadata {
         headers: stored,
+        acl: Some(object_acl),
         ..Default::default()
     };
     let (min, max) = length_range.unwrap_or((0, u64::MAX));

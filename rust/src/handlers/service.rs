@@ -42,8 +42,14 @@ pub async fn list_buckets(
     let in_region = params.bucket_region.as_deref().is_none_or(|r| r == region);
 
     let buckets = ctx.store.list_buckets().await?;
+    let me = ctx.acting_owner();
+    // With auth on, everyone sees only their own buckets.
+    let mine = |b: &&crate::storage::BucketInfo| {
+        !ctx.config.auth.enabled || b.owner.as_ref().unwrap_or(&ctx.default_owner).id == me.id
+    };
     let matching: Vec<_> = buckets
         .iter()
+        .filter(mine)
         .filter(|b| in_region && b.name.starts_with(prefix))
         .filter(|b| after.as_deref().is_none_or(|a| b.name.as_str() > a))
         .collect();
@@ -61,8 +67,8 @@ pub async fn list_buckets(
     }
     w.close("Buckets")
         .open("Owner")
-        .element("ID", &ctx.owner.id)
-        .element("DisplayName", &ctx.owner.display_name)
+        .element("ID", &me.id)
+        .element("DisplayName", &me.display_name)
         .close("Owner");
     if truncated {
         if let Some(last) = page.last() {

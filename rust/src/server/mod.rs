@@ -89,6 +89,10 @@ impl RunningServer {
         &self.state.store
     }
 
+    pub fn default_owner(&self) -> Owner {
+        self.state.owner.clone()
+    }
+
     /// Stops accepting, lets in-flight requests finish (within the deadline), then returns.
     pub async fn stop(self) {
         self.sweeper.abort();

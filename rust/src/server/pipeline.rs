@@ -2,6 +2,7 @@
 
 use super::response::{add_common_headers, error_response, new_host_id, new_request_id};
 use super::{router, ServerState};
+use crate::acl::Requester;
 use crate::body::{RequestBody, ResponseBody};
 use crate::handlers::{self, Context};
 use crate::s3_error::S3Result;
@@ -105,10 +106,12 @@ async fn route_and_run(
         std::time::SystemTime::now(),
     )?;
     tracing::trace!(access_key = ?auth.access_key_id, "authenticated");
+    let requester = requester(state, &auth);
     let ctx = Context {
         store: &state.store,
         config: &state.config,
-        owner: state.owner.clone(),
+        default_owner: state.owner.clone(),
+        requester,
         auth,
         hoisted: query
             .0
@@ -130,6 +133,25 @@ async fn route_and_run(
         ));
     }
     handlers::dispatch(op, parts, body, &ctx).await
+}
+
+/// The user behind a request: with auth off, the first configured user (everything is open);
+/// with auth on, the signer's user, or anonymous.
+fn requester(state: &ServerState, auth: &crate::auth::Authenticated) -> Requester {
+    if !state.config.auth.enabled {
+        return Requester::User(state.owner.clone());
+    }
+    auth.access_key_id
+        .as_deref()
+        .and_then(|key| {
+            state
+                .config
+                .auth
+                .credentials
+                .iter()
+                .find(|c| c.access_key_id == key)
+        })
+        .map_or(Requester::Anonymous, |c| Requester::User(c.owner()))
 }
 
 /// Reads what is left of a request body after an early error, within bounds. Returns whether the

@@ -10,7 +10,6 @@ use percent_encoding::percent_decode_str;
 /// Sub-resources of a bucket that name real S3 operations not implemented here.
 const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
     ("accelerate", "BucketAccelerateConfiguration"),
-    ("acl", "BucketAcl"),
     ("analytics", "BucketAnalyticsConfiguration"),
     ("encryption", "BucketEncryption"),
     (
@@ -34,7 +33,6 @@ const BUCKET_SUBRESOURCES: &[(&str, &str)] = &[
 
 /// Sub-resources of an object that name real S3 operations not implemented here.
 const OBJECT_SUBRESOURCES: &[(&str, &str)] = &[
-    ("acl", "ObjectAcl"),
     ("legal-hold", "ObjectLegalHold"),
     ("restore", "RestoreObject"),
     ("retention", "ObjectRetention"),
@@ -174,6 +172,13 @@ fn route_bucket(method: &Method, bucket: String, query: &Query) -> S3Result<S3Op
             _ => Err(method_not_allowed(method, "BUCKET")),
         };
     }
+    if query.has("acl") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetBucketAcl { bucket }),
+            Method::PUT => Ok(S3Op::PutBucketAcl { bucket }),
+            _ => Err(method_not_allowed(method, "BUCKET")),
+        };
+    }
     if query.has("cors") {
         return match *method {
             Method::GET => Ok(S3Op::GetBucketCors { bucket }),
@@ -248,6 +253,13 @@ fn route_object(
             Method::GET => Ok(S3Op::GetObjectTagging { bucket, key }),
             Method::PUT => Ok(S3Op::PutObjectTagging { bucket, key }),
             Method::DELETE => Ok(S3Op::DeleteObjectTagging { bucket, key }),
+            _ => Err(method_not_allowed(method, "OBJECT")),
+        };
+    }
+    if query.has("acl") {
+        return match *method {
+            Method::GET => Ok(S3Op::GetObjectAcl { bucket, key }),
+            Method::PUT => Ok(S3Op::PutObjectAcl { bucket, key }),
             _ => Err(method_not_allowed(method, "OBJECT")),
         };
     }
@@ -508,7 +520,7 @@ mod tests {
             S3ErrorCode::MethodNotAllowed
         );
         assert_eq!(
-            op(Method::PUT, "/b/k?acl").unwrap_err().code,
+            op(Method::PUT, "/b/k?retention").unwrap_err().code,
             S3ErrorCode::NotImplemented
         );
         assert_eq!(

@@ -20,6 +20,8 @@ pub struct ListQuery {
     /// Exclusive start: a key or a common prefix returned earlier, or `start-after`.
     pub marker: Option<String>,
     pub max_keys: usize,
+    /// Also read each object's owner (from its metadata).
+    pub with_owner: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +31,8 @@ pub enum ListEntry {
         size: u64,
         last_modified: SystemTime,
         etag: String,
+        /// With `ListQuery::with_owner`, the object's recorded owner.
+        owner: Option<crate::acl::Owner>,
     },
     CommonPrefix(String),
 }
@@ -118,6 +122,15 @@ fn hashed_object_segment(data_path: &Path) -> Option<String> {
     let bytes = std::fs::read(meta_path).ok()?;
     let meta: ObjectMetadata = serde_json::from_slice(&bytes).ok()?;
     meta.key.rsplit('/').next().map(str::to_string)
+}
+
+/// The owner recorded in an object's metadata (`{data}.metadata.json`).
+fn object_owner(data_path: &Path) -> Option<crate::acl::Owner> {
+    let mut meta_path = data_path.as_os_str().to_os_string();
+    meta_path.push(&METADATA_SUFFIX[OBJECT_SUFFIX.len()..]);
+    let bytes = std::fs::read(meta_path).ok()?;
+    let meta: ObjectMetadata = serde_json::from_slice(&bytes).ok()?;
+    meta.acl.map(|acl| acl.owner)
 }
 
 /// Depth-first walk in key order; `visit` decides per entry whether to descend, skip or stop.
@@ -248,6 +261,11 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
         let Ok(stat) = std::fs::metadata(&data_path) else {
             continue;
         };
+        let owner = if query.with_owner {
+            object_owner(&data_path)
+        } else {
+            None
+        };
         let mut md5_path = data_path.into_os_string();
         md5_path.push(".md5");
         let etag = read_etag_blocking(Path::new(&md5_path)).unwrap_or_default();
@@ -256,6 +274,7 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
             size: stat.len(),
             last_modified: stat.modified()?,
             etag,
+            owner,
         });
     }
     Ok(page)
@@ -305,6 +324,7 @@ mod tests {
                 delimiter: delimiter.map(Into::into),
                 marker: marker.map(Into::into),
                 max_keys: max,
+                with_owner: false,
             },
         )
         .unwrap()

@@ -18,6 +18,7 @@ mod temp;
 pub use listing::{ListEntry, ListPage, ListQuery};
 pub use multipart::{CompletedPart, UploadInfo};
 
+use crate::acl::{Acl, Owner};
 use crate::checksum::{BodyDigests, FinishedDigests};
 use crate::cors::CorsRule;
 use bytes::Bytes;
@@ -114,6 +115,9 @@ pub struct ObjectMetadata {
     /// The object's tag set.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// The object's owner and ACL; `None` for objects from before ACLs were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
 }
 
 /// One tag of an object's or a bucket's tag set.
@@ -147,6 +151,19 @@ struct BucketSettings {
     /// The bucket's CORS rules; `None` when none were set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cors: Option<Vec<CorsRule>>,
+    /// Who created the bucket; `None` for buckets from before owners were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<Owner>,
+    /// The bucket's ACL; `None` means private to its owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acl: Option<Acl>,
+}
+
+/// Who owns a bucket and who may do what with it.
+#[derive(Debug, Clone, Default)]
+pub struct BucketAccess {
+    pub owner: Option<Owner>,
+    pub acl: Option<Acl>,
 }
 
 /// Lock namespace for bucket settings (no bucket name can contain NUL).
@@ -172,6 +189,7 @@ pub struct OpenObject {
 pub struct BucketInfo {
     pub name: String,
     pub created: SystemTime,
+    pub owner: Option<Owner>,
 }
 
 /// The result of a successful PUT.
@@ -280,7 +298,16 @@ impl FileStore {
                 continue;
             }
             let created = self.bucket_created(&entry.path()).await;
-            buckets.push(BucketInfo { name, created });
+            let owner = self
+                .read_bucket_settings(&entry.path())
+                .await
+                .ok()
+                .and_then(|s| s.owner);
+            buckets.push(BucketInfo {
+                name,
+                created,
+                owner,
+            });
         }
         buckets.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(buckets)
@@ -303,7 +330,13 @@ impl FileStore {
         }
     }
 
-    pub async fn create_bucket(&self, bucket: &str) -> StorageResult<()> {
+    /// Creates a bucket owned by `owner`, with `acl` (private when `None`).
+    pub async fn create_bucket(
+        &self,
+        bucket: &str,
+        owner: Owner,
+        acl: Option<Acl>,
+    ) -> StorageResult<()> {
         let dir = self.bucket_dir(bucket)?;
         match tokio::fs::create_dir(&dir).await {
             Ok(()) => {}
@@ -318,6 +351,8 @@ impl FileStore {
             .unwrap_or(0);
         let settings = serde_json::to_vec(&BucketSettings {
             created_ms,
+            owner: Some(owner),
+            acl,
             ..Default::default()
         })
         .map_err(|e| io::Error::other(e.to_string()))?;
@@ -534,6 +569,23 @@ impl FileStore {
     pub async fn bucket_cors(&self, bucket: &str) -> StorageResult<Option<Vec<CorsRule>>> {
         let dir = self.existing_bucket_dir(bucket).await?;
         Ok(self.read_bucket_settings(&dir).await?.cors)
+    }
+
+    pub async fn bucket_access(&self, bucket: &str) -> StorageResult<BucketAccess> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        let settings = self.read_bucket_settings(&dir).await?;
+        Ok(BucketAccess {
+            owner: settings.owner,
+            acl: settings.acl,
+        })
+    }
+
+    pub async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| {
+            s.owner.get_or_insert_with(|| acl.owner.clone());
+            s.acl = Some(acl);
+        })
+        .await
     }
 
     /// Replaces (or with `None` removes) the bucket's CORS rules.
