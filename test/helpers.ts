@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import assert from 'node:assert/strict';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Smarts3 } from '../ts/index.js';
 import type { TSmarts3Options } from '../ts/index.js';
 
@@ -65,4 +66,15 @@ let bucketCounter = 0;
 /** A bucket name unique within this process. */
 export function uniqueBucket(prefix = 'bkt'): string {
   return `${prefix}-${process.pid}-${++bucketCounter}`;
+}
+
+/** The S3 error a request rejects with; fails the test if it resolves. */
+export async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
+    return error;
+  }
+  assert.fail('expected the request to fail');
 }

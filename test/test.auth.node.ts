@@ -19,7 +19,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import * as Minio from 'minio';
-import { startTestServer, type ITestServer } from './helpers.js';
+import { s3Error, startTestServer, type ITestServer } from './helpers.js';
 
 const USER = { accessKeyId: 'AKIDSMARTS3TEST', secretAccessKey: 'secret-one/with+odd=chars' };
 const OTHER = { accessKeyId: 'AKIDSECONDUSER', secretAccessKey: 'secret-two' };
@@ -31,16 +31,6 @@ let port: number;
 
 function client(credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
   return new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials, forcePathStyle: true });
-}
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
 }
 
 /** SHA-256 / HMAC-SHA256 for @smithy/signature-v4, from node:crypto. */

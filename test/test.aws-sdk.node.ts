@@ -21,7 +21,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { filesBelow, startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
+import { filesBelow, s3Error, startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
 
 let server: ITestServer;
 let s3: S3Client;
@@ -36,17 +36,6 @@ after(async () => {
 });
 
 const md5 = (data: string | Buffer) => crypto.createHash('md5').update(data).digest('hex');
-
-/** The S3 error a command rejects with (fails the test if it resolves). */
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
-}
 
 async function newBucket(): Promise<string> {
   const bucket = uniqueBucket();

@@ -26,21 +26,11 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import * as smartbucket from '@push.rocks/smartbucket';
 import { Smarts3 } from '../ts/index.js';
-import { startTestServer, tempDir, uniqueBucket, type ITestServer } from './helpers.js';
+import { s3Error, startTestServer, tempDir, uniqueBucket, type ITestServer } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const md5 = (data: Buffer | string) => crypto.createHash('md5').update(data).digest('hex');
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
-}
 
 async function bodyOf(client: S3Client, bucket: string, key: string): Promise<Buffer> {
   const get = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

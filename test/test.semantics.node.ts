@@ -34,7 +34,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
+import { s3Error, startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
 
 let server: ITestServer;
 let s3: S3Client;
@@ -46,16 +46,6 @@ before(async () => {
 after(async () => server?.stop());
 
 const md5 = (data: string | Buffer) => crypto.createHash('md5').update(data).digest('hex');
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
-}
 
 async function newBucket(prefix = 'sem'): Promise<string> {
   const bucket = uniqueBucket(prefix);

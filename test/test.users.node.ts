@@ -18,7 +18,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { startTestServer, tempDir, type ITestServer } from './helpers.js';
+import { s3Error, startTestServer, tempDir, type ITestServer } from './helpers.js';
 
 const ALICE = {
   accessKeyId: 'ALICEKEY',
@@ -45,16 +45,6 @@ function client(credentials: { accessKeyId: string; secretAccessKey: string }, u
     // An anonymous client: requests go out without any signature.
     ...(unsigned ? { signer: { sign: async (request: any) => request } } : {}),
   });
-}
-
-async function s3Error(promise: Promise<unknown>): Promise<S3ServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof S3ServiceException, `expected an S3 error, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
 }
 
 async function denied(promise: Promise<unknown>) {

@@ -68,15 +68,12 @@ fn needs(op: &S3Op) -> Vec<Need<'_>> {
     }
 }
 
-/// The bucket's ACL (private to its owner when none was set); `None` if there is no bucket.
+/// The bucket's effective ACL; `None` if there is no bucket (the handler will say so).
 async fn bucket_acl(ctx: &Context<'_>, bucket: &str) -> S3Result<Option<Acl>> {
-    match ctx.store.bucket_access(bucket).await {
-        Ok(access) => {
-            let owner = access.owner.unwrap_or_else(|| ctx.default_owner.clone());
-            Ok(Some(access.acl.unwrap_or_else(|| Acl::private(owner))))
-        }
-        Err(StorageError::NoSuchBucket) => Ok(None),
-        Err(e) => Err(e.into()),
+    match ctx.bucket_acl(bucket).await {
+        Ok(acl) => Ok(Some(acl)),
+        Err(e) if e.code == S3ErrorCode::NoSuchBucket => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

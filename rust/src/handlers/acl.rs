@@ -101,10 +101,7 @@ pub fn from_headers(
 /// The ACL of an object the requester is about to create: from its headers, else private.
 pub async fn for_new_object(ctx: &Context<'_>, bucket: &str, parts: &Parts) -> S3Result<Acl> {
     let owner = ctx.acting_owner();
-    let bucket_owner = match ctx.store.bucket_access(bucket).await {
-        Ok(access) => Some(access.owner.unwrap_or_else(|| ctx.default_owner.clone())),
-        Err(_) => None,
-    };
+    let bucket_owner = ctx.bucket_owner(bucket).await.ok();
     Ok(from_headers(parts, &owner, bucket_owner.as_ref())?.unwrap_or_else(|| Acl::private(owner)))
 }
 
@@ -220,15 +217,7 @@ async fn requested_acl(
 }
 
 pub async fn get_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    let access = ctx
-        .store
-        .bucket_access(bucket)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
-    let owner = access.owner.unwrap_or_else(|| ctx.default_owner.clone());
-    Ok(xml_response(document(
-        &access.acl.unwrap_or_else(|| Acl::private(owner)),
-    )))
+    Ok(xml_response(document(&ctx.bucket_acl(bucket).await?)))
 }
 
 pub async fn put_bucket(
@@ -237,12 +226,7 @@ pub async fn put_bucket(
     parts: &Parts,
     body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
-    let access = ctx
-        .store
-        .bucket_access(bucket)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
-    let owner = access.owner.unwrap_or_else(|| ctx.default_owner.clone());
+    let owner = ctx.bucket_owner(bucket).await?;
     let acl = requested_acl(parts, body, &owner, Some(&owner)).await?;
     ctx.store
         .set_bucket_acl(bucket, acl)
@@ -256,10 +240,7 @@ pub async fn object_acl(ctx: &Context<'_>, bucket: &str, stored: Option<Acl>) ->
     if let Some(acl) = stored {
         return Ok(acl);
     }
-    let access = ctx.store.bucket_access(bucket).await?;
-    Ok(Acl::private(
-        access.owner.unwrap_or_else(|| ctx.default_owner.clone()),
-    ))
+    Ok(Acl::private(ctx.bucket_owner(bucket).await?))
 }
 
 pub async fn get_object(
@@ -289,8 +270,8 @@ pub async fn put_object(
         .await
         .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
     let current = object_acl(ctx, bucket, object.info.metadata.acl).await?;
-    let bucket_owner = ctx.store.bucket_access(bucket).await?.owner;
-    let acl = requested_acl(parts, body, &current.owner, bucket_owner.as_ref()).await?;
+    let bucket_owner = ctx.bucket_owner(bucket).await?;
+    let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;
     ctx.store
         .update_metadata(bucket, key, |m| m.acl = Some(acl))
         .await

@@ -32,12 +32,7 @@ pub async fn create(
     match ctx.store.create_bucket(bucket, owner.clone(), acl).await {
         Ok(()) => {}
         Err(StorageError::BucketAlreadyExists) => {
-            let existing = ctx
-                .store
-                .bucket_access(bucket)
-                .await?
-                .owner
-                .unwrap_or_else(|| ctx.default_owner.clone());
+            let existing = ctx.bucket_owner(bucket).await?;
             if existing.id != owner.id {
                 return Err(
                     S3Error::new(S3ErrorCode::BucketAlreadyExists).detail("BucketName", bucket)
@@ -61,16 +56,8 @@ pub async fn create(
     Ok(response)
 }
 
-async fn require_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<()> {
-    if ctx.store.bucket_exists(bucket).await? {
-        Ok(())
-    } else {
-        Err(S3Error::no_such_bucket(bucket))
-    }
-}
-
 pub async fn head(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    require_bucket(ctx, bucket).await?;
+    ctx.require_bucket(bucket).await?;
     let mut response = empty_response(StatusCode::OK);
     if let Ok(region) = HeaderValue::from_str(&ctx.config.server.region) {
         response.headers_mut().insert("x-amz-bucket-region", region);
@@ -87,7 +74,7 @@ pub async fn delete(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<Respon
 }
 
 pub async fn location(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    require_bucket(ctx, bucket).await?;
+    ctx.require_bucket(bucket).await?;
     let region = ctx.config.server.region.as_str();
     let mut w = XmlWriter::new();
     // us-east-1 is reported as an empty constraint, as S3 does.
@@ -101,7 +88,7 @@ pub async fn location(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<Resp
 
 /// A bucket that was never versioned answers with an empty configuration (no Status).
 pub async fn get_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    require_bucket(ctx, bucket).await?;
+    ctx.require_bucket(bucket).await?;
     let mut w = XmlWriter::new();
     w.root("VersioningConfiguration")
         .close("VersioningConfiguration");
@@ -109,7 +96,7 @@ pub async fn get_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Respons
 }
 
 pub async fn put_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    require_bucket(ctx, bucket).await?;
+    ctx.require_bucket(bucket).await?;
     Err(S3Error::not_implemented(
         "PutBucketVersioning (buckets on this server are never versioned; every object has the version id 'null')",
     ))

@@ -38,18 +38,8 @@ pub async fn copy_object(
     let replace_metadata = directive(parts, "x-amz-metadata-directive")?;
     let replace_tags = directive(parts, "x-amz-tagging-directive")?;
     let condition = write_condition(parts)?;
-    let requested_algorithm = match headers::get(parts, "x-amz-checksum-algorithm") {
-        Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
-            S3Error::with_message(
-                S3ErrorCode::InvalidRequest,
-                "Checksum algorithm provided is unsupported.",
-            )
-        })?),
-        None => None,
-    };
-    if !ctx.store.bucket_exists(bucket).await? {
-        return Err(S3Error::no_such_bucket(bucket));
-    }
+    let requested_algorithm = super::integrity::requested_algorithm(parts)?;
+    ctx.require_bucket(bucket).await?;
     let object = ctx
         .store
         .open_object(&source.bucket, &source.key)

@@ -45,9 +45,7 @@ pub async fn delete_objects(
     parts: &Parts,
     body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
-    if !ctx.store.bucket_exists(bucket).await? {
-        return Err(S3Error::no_such_bucket(bucket));
-    }
+    ctx.require_bucket(bucket).await?;
     let document = body.read_small(MAX_BODY).await?;
     verify_small_body(parts, &document)?;
     let (quiet, objects) = parse(&document)?;

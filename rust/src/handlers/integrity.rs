@@ -187,6 +187,19 @@ impl UploadIntegrity {
     }
 }
 
+/// `x-amz-checksum-algorithm` (CreateMultipartUpload, CopyObject): the checksum to keep.
+pub fn requested_algorithm(parts: &Parts) -> S3Result<Option<ChecksumAlgorithm>> {
+    match headers::get(parts, "x-amz-checksum-algorithm") {
+        Some(name) => ChecksumAlgorithm::from_name(name).map(Some).ok_or_else(|| {
+            S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Checksum algorithm provided is unsupported.",
+            )
+        }),
+        None => Ok(None),
+    }
+}
+
 /// Checks Content-MD5 and a flexible checksum header against a small body read whole (XML
 /// documents of DeleteObjects, tagging, …).
 pub fn verify_small_body(parts: &Parts, body: &[u8]) -> S3Result<()> {

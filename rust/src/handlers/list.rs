@@ -52,22 +52,12 @@ struct Common {
 }
 
 fn parse_common(params: &ListParams) -> S3Result<Common> {
-    let max_keys = match params.max_keys.as_deref() {
-        None => MAX_KEYS_CAP,
-        Some(raw) => raw
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "Provided max-keys not an integer or within integer range",
-                )
-                .detail("ArgumentName", "max-keys")
-                .detail("ArgumentValue", raw)
-            })?
-            .min(MAX_KEYS_CAP as i64) as usize,
-    };
+    let max_keys = super::parse_count(
+        params.max_keys.as_deref(),
+        "max-keys",
+        MAX_KEYS_CAP,
+        MAX_KEYS_CAP,
+    )?;
     let url_encoding = parse_encoding_type(params.encoding_type.as_deref())?;
     Ok(Common {
         prefix: params.prefix.clone().unwrap_or_default(),
@@ -101,6 +91,17 @@ impl Common {
             .list_objects(bucket, query)
             .await
             .map_err(|e| S3Error::from(e).for_resource(bucket, None))
+    }
+
+    /// MaxKeys, Delimiter, EncodingType and IsTruncated, as every listing answers them.
+    fn write_page_facts(&self, w: &mut XmlWriter, is_truncated: bool) {
+        w.element("MaxKeys", &self.max_keys.to_string())
+            .optional(
+                "Delimiter",
+                self.delimiter.as_deref().map(|d| self.text(d)).as_deref(),
+            )
+            .optional("EncodingType", self.url_encoding.then_some("url"))
+            .element("IsTruncated", &is_truncated.to_string());
     }
 
     /// `fallback_owner`: `Some` to write Owner elements, the owner of objects that recorded none.
@@ -141,16 +142,6 @@ fn write_owner(w: &mut XmlWriter, owner: &Owner) {
         .element("ID", &owner.id)
         .element("DisplayName", &owner.display_name)
         .close("Owner");
-}
-
-/// The owner shown for objects that recorded none: the bucket's.
-async fn bucket_owner(ctx: &Context<'_>, bucket: &str) -> S3Result<Owner> {
-    let access = ctx
-        .store
-        .bucket_access(bucket)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
-    Ok(access.owner.unwrap_or_else(|| ctx.default_owner.clone()))
 }
 
 /// Continuation tokens are opaque to clients: base64url of where the next page starts after.
@@ -198,20 +189,10 @@ pub async fn list_v2(
         }
     }
     w.optional("StartAfter", start_after.map(|s| common.text(s)).as_deref())
-        .element("KeyCount", &page.entries.len().to_string())
-        .element("MaxKeys", &common.max_keys.to_string())
-        .optional(
-            "Delimiter",
-            common
-                .delimiter
-                .as_deref()
-                .map(|d| common.text(d))
-                .as_deref(),
-        )
-        .optional("EncodingType", common.url_encoding.then_some("url"))
-        .element("IsTruncated", &page.is_truncated.to_string());
+        .element("KeyCount", &page.entries.len().to_string());
+    common.write_page_facts(&mut w, page.is_truncated);
     let fallback = if fetch_owner {
-        Some(bucket_owner(ctx, bucket).await?)
+        Some(ctx.bucket_owner(bucket).await?)
     } else {
         None
     };
@@ -240,18 +221,8 @@ pub async fn list_v1(
             w.element("NextMarker", &common.text(last.marker()));
         }
     }
-    w.element("MaxKeys", &common.max_keys.to_string())
-        .optional(
-            "Delimiter",
-            common
-                .delimiter
-                .as_deref()
-                .map(|d| common.text(d))
-                .as_deref(),
-        )
-        .optional("EncodingType", common.url_encoding.then_some("url"))
-        .element("IsTruncated", &page.is_truncated.to_string());
-    let fallback = bucket_owner(ctx, bucket).await?;
+    common.write_page_facts(&mut w, page.is_truncated);
+    let fallback = ctx.bucket_owner(bucket).await?;
     common.write_entries(&mut w, &page, Some(&fallback));
     w.close("ListBucketResult");
     Ok(xml_response(w.finish()))
@@ -301,18 +272,8 @@ pub async fn list_versions(
             }
         }
     }
-    w.element("MaxKeys", &common.max_keys.to_string())
-        .optional(
-            "Delimiter",
-            common
-                .delimiter
-                .as_deref()
-                .map(|d| common.text(d))
-                .as_deref(),
-        )
-        .optional("EncodingType", common.url_encoding.then_some("url"))
-        .element("IsTruncated", &page.is_truncated.to_string());
-    let fallback = bucket_owner(ctx, bucket).await?;
+    common.write_page_facts(&mut w, page.is_truncated);
+    let fallback = ctx.bucket_owner(bucket).await?;
     for entry in &page.entries {
         if let ListEntry::Object {
             key,

@@ -164,6 +164,53 @@ impl Context<'_> {
     pub fn acting_owner(&self) -> Owner {
         self.requester.owner()
     }
+
+    /// NoSuchBucket unless the bucket exists (checked before a body is read).
+    pub async fn require_bucket(&self, bucket: &str) -> S3Result<()> {
+        if self.store.bucket_exists(bucket).await? {
+            Ok(())
+        } else {
+            Err(crate::s3_error::S3Error::no_such_bucket(bucket))
+        }
+    }
+
+    /// A bucket's owner (the default owner for buckets from before owners were recorded).
+    pub async fn bucket_owner(&self, bucket: &str) -> S3Result<Owner> {
+        Ok(self.bucket_acl(bucket).await?.owner)
+    }
+
+    /// A bucket's effective ACL: as set, or private to its owner.
+    pub async fn bucket_acl(&self, bucket: &str) -> S3Result<crate::acl::Acl> {
+        let access = self
+            .store
+            .bucket_access(bucket)
+            .await
+            .map_err(|e| crate::s3_error::S3Error::from(e).for_resource(bucket, None))?;
+        let owner = access.owner.unwrap_or_else(|| self.default_owner.clone());
+        Ok(access
+            .acl
+            .unwrap_or_else(|| crate::acl::Acl::private(owner)))
+    }
+}
+
+/// A non-negative count parameter (`max-keys`, `max-parts`, …): `default` when absent, at most `cap`.
+fn parse_count(raw: Option<&str>, name: &str, default: usize, cap: usize) -> S3Result<usize> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(|n| (n as usize).min(cap))
+            .ok_or_else(|| {
+                crate::s3_error::S3Error::invalid_argument(format!(
+                    "Provided {name} not an integer or within integer range"
+                ))
+                .detail("ArgumentName", name)
+                .detail("ArgumentValue", raw)
+            }),
+    }
 }
 
 /// A 200 response carrying an S3 XML document.

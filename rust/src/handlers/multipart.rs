@@ -57,26 +57,6 @@ fn parse_part_number(raw: &str) -> S3Result<u32> {
         })
 }
 
-/// Parses an optional non-negative integer query parameter, capped at `cap`.
-fn parse_limit(raw: Option<&str>, name: &str, default: usize, cap: usize) -> S3Result<usize> {
-    match raw {
-        None => Ok(default),
-        Some(raw) => raw
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .map(|n| (n as usize).min(cap))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(format!(
-                    "Provided {name} not an integer or within integer range"
-                ))
-                .detail("ArgumentName", name)
-                .detail("ArgumentValue", raw)
-            }),
-    }
-}
-
 pub async fn create(
     ctx: &Context<'_>,
     bucket: &str,
@@ -87,15 +67,7 @@ pub async fn create(
     validate_storage_class(parts)?;
     let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
     let tags = tagging::from_header(parts)?;
-    let algorithm = match headers::get(parts, "x-amz-checksum-algorithm") {
-        Some(name) => Some(ChecksumAlgorithm::from_name(name).ok_or_else(|| {
-            S3Error::with_message(
-                S3ErrorCode::InvalidRequest,
-                "Checksum algorithm provided is unsupported.",
-            )
-        })?),
-        None => None,
-    };
+    let algorithm = super::integrity::requested_algorithm(parts)?;
     let checksum_type =
         match headers::get(parts, "x-amz-checksum-type").map(str::to_ascii_uppercase) {
             None => None,
@@ -343,8 +315,9 @@ pub async fn list_parts(
     max_parts: Option<&str>,
     part_number_marker: Option<&str>,
 ) -> S3Result<Response<ResponseBody>> {
-    let max = parse_limit(max_parts, "max-parts", MAX_LISTED, MAX_LISTED)?;
-    let marker = parse_limit(part_number_marker, "part-number-marker", 0, usize::MAX)? as u64;
+    let max = super::parse_count(max_parts, "max-parts", MAX_LISTED, MAX_LISTED)?;
+    let marker =
+        super::parse_count(part_number_marker, "part-number-marker", 0, usize::MAX)? as u64;
     let upload = find_upload(ctx, target).await?;
     let all = ctx
         .store
@@ -392,7 +365,7 @@ pub async fn list_uploads(
     bucket: &str,
     params: &UploadListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let max = parse_limit(
+    let max = super::parse_count(
         params.max_uploads.as_deref(),
         "max-uploads",
         MAX_LISTED,
@@ -400,9 +373,7 @@ pub async fn list_uploads(
     )?;
     let url_encoding = super::list::parse_encoding_type(params.encoding_type.as_deref())?;
     let text = |value: &str| super::list::encode_if(url_encoding, value);
-    if !ctx.store.bucket_exists(bucket).await? {
-        return Err(S3Error::no_such_bucket(bucket));
-    }
+    ctx.require_bucket(bucket).await?;
     let prefix = params.prefix.clone().unwrap_or_default();
     let delimiter = params.delimiter.clone().filter(|d| !d.is_empty());
     let key_marker = params.key_marker.clone().unwrap_or_default();

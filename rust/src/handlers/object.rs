@@ -161,9 +161,7 @@ pub async fn put(
     let tags = tagging::from_header(parts)?;
     let condition = write_condition(parts)?;
     // Fail before the client sends a byte (and before `100 Continue`) when the bucket is missing.
-    if !ctx.store.bucket_exists(bucket).await? {
-        return Err(S3Error::no_such_bucket(bucket));
-    }
+    ctx.require_bucket(bucket).await?;
     let (payload, trailers) = upload_payload(
         ctx,
         parts,

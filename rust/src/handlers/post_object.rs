@@ -247,9 +247,7 @@ pub async fn post_object(
                 "Bucket POST must be of the enclosure-type multipart/form-data",
             )
         })?;
-    if !ctx.store.bucket_exists(bucket).await? {
-        return Err(S3Error::no_such_bucket(bucket));
-    }
+    ctx.require_bucket(bucket).await?;
     let mut form = FormReader::new(body.stream(), &boundary);
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let file = loop {
@@ -287,20 +285,13 @@ pub async fn post_object(
         );
     }
     let policy = fields.get("policy").cloned();
-    let bucket_access = ctx.store.bucket_access(bucket).await?;
-    let bucket_owner = bucket_access
-        .owner
-        .clone()
-        .unwrap_or_else(|| ctx.default_owner.clone());
+    let bucket_owner = ctx.bucket_owner(bucket).await?;
     let uploader = if ctx.config.auth.enabled {
         let requester = match verify_signature(ctx, &fields, policy.as_deref().unwrap_or(""))? {
             Some(user) => Requester::User(user),
             None => Requester::Anonymous,
         };
-        let bucket_acl = bucket_access
-            .acl
-            .clone()
-            .unwrap_or_else(|| Acl::private(bucket_owner.clone()));
+        let bucket_acl = ctx.bucket_acl(bucket).await?;
         if !bucket_acl.allows(&requester, Permission::Write) {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
         }

@@ -176,9 +176,7 @@ pub async fn put_bucket(
     parts: &Parts,
     body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
-    if !ctx.store.bucket_exists(bucket).await? {
-        return Err(S3Error::no_such_bucket(bucket));
-    }
+    ctx.require_bucket(bucket).await?;
     let tags = read_tagging(parts, body, MAX_BUCKET_TAGS).await?;
     ctx.store
         .set_bucket_tags(bucket, Some(tags))
