@@ -248,11 +248,7 @@ pub async fn get_object(
     bucket: &str,
     key: &str,
 ) -> S3Result<Response<ResponseBody>> {
-    let object = ctx
-        .store
-        .open_object(bucket, key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    let object = ctx.open_object(bucket, key).await?;
     let acl = object_acl(ctx, bucket, object.info.metadata.acl).await?;
     Ok(xml_response(document(&acl)))
 }
@@ -264,11 +260,7 @@ pub async fn put_object(
     parts: &Parts,
     body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
-    let object = ctx
-        .store
-        .open_object(bucket, key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    let object = ctx.open_object(bucket, key).await?;
     let current = object_acl(ctx, bucket, object.info.metadata.acl).await?;
     let bucket_owner = ctx.bucket_owner(bucket).await?;
     let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;

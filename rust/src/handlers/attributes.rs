@@ -58,11 +58,7 @@ pub async fn get_object_attributes(
     let marker = header_number(parts, "x-amz-part-number-marker", 0)?;
     let wants = |name: &str| requested.iter().any(|a| a == name);
 
-    let object = ctx
-        .store
-        .open_object(bucket, key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    let object = ctx.open_object(bucket, key).await?;
     let info = &object.info;
     let mut w = XmlWriter::new();
     w.root("GetObjectAttributesResponse");

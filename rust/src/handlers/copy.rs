@@ -40,11 +40,7 @@ pub async fn copy_object(
     let condition = write_condition(parts)?;
     let requested_algorithm = super::integrity::requested_algorithm(parts)?;
     ctx.require_bucket(bucket).await?;
-    let object = ctx
-        .store
-        .open_object(&source.bucket, &source.key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(&source.bucket, Some(&source.key)))?;
+    let object = ctx.open_object(&source.bucket, &source.key).await?;
     let info = &object.info;
     check_copy_source(parts, &info.etag, info.last_modified)?;
 

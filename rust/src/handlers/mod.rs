@@ -174,6 +174,18 @@ impl Context<'_> {
         }
     }
 
+    /// Opens an object; a missing bucket or key is the S3 error naming it.
+    pub async fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<crate::storage::OpenObject> {
+        self.store
+            .open_object(bucket, key)
+            .await
+            .map_err(|e| crate::s3_error::S3Error::from(e).for_resource(bucket, Some(key)))
+    }
+
     /// A bucket's owner (the default owner for buckets from before owners were recorded).
     pub async fn bucket_owner(&self, bucket: &str) -> S3Result<Owner> {
         Ok(self.bucket_acl(bucket).await?.owner)

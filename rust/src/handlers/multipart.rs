@@ -165,11 +165,7 @@ pub async fn upload_part_copy(
     let number = parse_part_number(part_number)?;
     let source = copy_source::parse(parts)?;
     let upload = find_upload(ctx, target).await?;
-    let object = ctx
-        .store
-        .open_object(&source.bucket, &source.key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(&source.bucket, Some(&source.key)))?;
+    let object = ctx.open_object(&source.bucket, &source.key).await?;
     let (start, len) = copy_source::range(parts, object.info.size)?;
     if len > MAX_PART_SIZE {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));

@@ -322,11 +322,7 @@ pub async fn get(
     part_number: Option<&str>,
     head_only: bool,
 ) -> S3Result<Response<ResponseBody>> {
-    let object = ctx
-        .store
-        .open_object(bucket, key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    let object = ctx.open_object(bucket, key).await?;
     let info = &object.info;
     match conditions::check_request(parts, &info.etag, info.last_modified) {
         Ok(()) => {}

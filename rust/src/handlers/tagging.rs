@@ -123,11 +123,7 @@ pub async fn get_object(
     bucket: &str,
     key: &str,
 ) -> S3Result<Response<ResponseBody>> {
-    let object = ctx
-        .store
-        .open_object(bucket, key)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+    let object = ctx.open_object(bucket, key).await?;
     Ok(xml_response(tagging_document(&object.info.metadata.tags)))
 }
 
