@@ -101,7 +101,14 @@ pub fn from_headers(
 /// The ACL of an object the requester is about to create: from its headers, else private.
 pub async fn for_new_object(ctx: &Context<'_>, bucket: &str, parts: &Parts) -> S3Result<Acl> {
     let owner = ctx.acting_owner();
-    let bucket_owner = ctx.bucket_owner(bucket).await.ok();
+    // Only the bucket-owner-* canned ACLs name the bucket's owner: read it just for them.
+    let names_bucket_owner =
+        headers::get(parts, "x-amz-acl").is_some_and(|a| a.trim().starts_with("bucket-owner-"));
+    let bucket_owner = if names_bucket_owner {
+        ctx.bucket_owner(bucket).await.ok()
+    } else {
+        None
+    };
     Ok(from_headers(parts, &owner, bucket_owner.as_ref())?.unwrap_or_else(|| Acl::private(owner)))
 }
 
