@@ -125,6 +125,11 @@ describe('rusts3 --management', () => {
     assert.equal(garbage.success, false);
     assert.match(garbage.error, /not JSON/);
 
+    proc.child.stdin.write(Buffer.from([0xff, 0xfe, 0x7b, 0x0a]));
+    const binary = await proc.next();
+    assert.equal(binary.success, false);
+    assert.match(binary.error, /not UTF-8/);
+
     const unknown = await proc.command('req_5', 'frobnicate', {});
     assert.deepEqual(unknown, { id: 'req_5', success: false, error: "unknown method 'frobnicate'" });
 

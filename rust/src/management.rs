@@ -38,30 +38,42 @@ pub async fn run() {
 
     let mut session = Session { server: None };
     let mut stdin = BufReader::new(tokio::io::stdin());
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         line.clear();
         match (&mut stdin)
             .take(MAX_LINE as u64)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .await
         {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        if !line.ends_with('\n') && line.len() >= MAX_LINE {
+        if !line.ends_with(b"\n") && line.len() >= MAX_LINE {
             send(json!({"id": null, "success": false, "error": "command line too long"}));
-            // Skip the rest of the oversized line.
-            let mut rest = Vec::new();
-            if stdin.read_until(b'\n', &mut rest).await.unwrap_or(0) == 0 {
-                break;
+            // Skip the rest of the oversized line, a bounded piece at a time.
+            loop {
+                line.clear();
+                match (&mut stdin)
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut line)
+                    .await
+                {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if line.ends_with(b"\n") => break,
+                    Ok(_) => {}
+                }
             }
             continue;
         }
-        if line.trim().is_empty() {
+        let Ok(text) = std::str::from_utf8(&line) else {
+            send(json!({"id": null, "success": false, "error": "malformed command (not UTF-8)"}));
+            continue;
+        };
+        if text.trim().is_empty() {
             continue;
         }
-        send(handle_line(&mut session, line.trim()).await);
+        send(handle_line(&mut session, text.trim()).await);
     }
 
     if let Some(server) = session.server.take() {

@@ -1,4 +1,5 @@
-//! The per-request pipeline: request id → route → handler → error mapping → common headers.
+//! The per-request pipeline: request id → CORS preflight (OPTIONS) or authenticate → route →
+//! authorize + handler → error rendering (draining an unread body) → CORS and common headers.
 
 use super::response::{add_common_headers, error_response, new_host_id, new_request_id};
 use super::{router, ServerState};
