@@ -598,6 +598,38 @@ describe('errors', () => {
     assert.match(badXml.body, /<Code>MalformedXML<\/Code>/);
   });
 
+  it('cuts off a client that stops sending mid-body with RequestTimeout, keeping the old object', async () => {
+    const slow = await startTestServer('timeout', { limits: { requestTimeoutMs: 500 } });
+    try {
+      await slow.client.send(new CreateBucketCommand({ Bucket: 'slow' }));
+      await slow.client.send(new PutObjectCommand({ Bucket: 'slow', Key: 'k', Body: 'previous' }));
+      const port = Number(new URL(slow.endpoint).port);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write('PUT /slow/k HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n12345');
+        });
+        let received = '';
+        const timer = setTimeout(() => reject(new Error('no answer within 10 s')), 10_000);
+        socket.on('data', (d) => (received += d));
+        socket.on('close', () => {
+          clearTimeout(timer);
+          resolve(received);
+        });
+        socket.on('error', reject);
+        // The server answers and closes; stop waiting once the error body arrived.
+        socket.on('data', () => {
+          if (received.includes('</Error>')) socket.destroy();
+        });
+      });
+      assert.match(answer, /^HTTP\/1.1 400 /);
+      assert.match(answer, /<Code>RequestTimeout<\/Code>/);
+      const get = await slow.client.send(new GetObjectCommand({ Bucket: 'slow', Key: 'k' }));
+      assert.equal(await get.Body!.transformToString(), 'previous');
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('enforces limits.maxObjectSize with EntityTooLarge', async () => {
     const small = await startTestServer('limits', { limits: { maxObjectSize: 1024 } });
     try {

@@ -66,7 +66,7 @@ export interface ISmarts3Config {
     maxObjectSize?: number;
     /** Largest total of user metadata in bytes. Default 2048. */
     maxMetadataSize?: number;
-    /** Time a client may take to send its request headers, in ms. Default 300000. */
+    /** Time a client may take to send its request headers, or pause while sending a body, in ms. Default 300000. */
     requestTimeoutMs?: number;
   };
   multipart?: {

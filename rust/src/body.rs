@@ -8,8 +8,10 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{combinators::BoxBody, BodyExt, BodyStream, Empty, Full, StreamBody};
 use hyper::body::Incoming;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 
 pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
@@ -33,17 +35,42 @@ pub fn file(file: tokio::fs::File, len: u64) -> ResponseBody {
     BodyExt::boxed(StreamBody::new(reader.map_ok(Frame::data)))
 }
 
-/// The request body, wrapped so the pipeline knows whether a handler started reading it.
+/// The request body, wrapped so the pipeline knows whether a handler started reading it, and so
+/// a client that stops sending mid-body is cut off after `idle_timeout` instead of holding the
+/// request open forever.
 pub struct RequestBody {
     inner: Incoming,
     touched: bool,
+    idle_timeout: Duration,
+    idle: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
+/// Why reading a request body failed.
+#[derive(Debug)]
+pub enum BodyError {
+    Transport(hyper::Error),
+    /// No bytes arrived within the idle timeout.
+    Idle,
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Transport(e) => write!(f, "{e}"),
+            Self::Idle => write!(f, "no data within the idle timeout"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
 impl RequestBody {
-    pub fn new(inner: Incoming) -> Self {
+    pub fn new(inner: Incoming, idle_timeout: Duration) -> Self {
         Self {
             inner,
             touched: false,
+            idle_timeout,
+            idle: None,
         }
     }
 
@@ -56,6 +83,7 @@ impl RequestBody {
         BodyStream::new(self).filter_map(|frame| {
             std::future::ready(match frame {
                 Ok(frame) => frame.into_data().ok().map(Ok),
+                Err(BodyError::Idle) => Some(Err(S3Error::new(S3ErrorCode::RequestTimeout))),
                 Err(e) => Some(Err(S3Error::with_message(
                     S3ErrorCode::IncompleteBody,
                     format!("The request body could not be read completely: {e}"),
@@ -102,14 +130,29 @@ impl RequestBody {
 
 impl Body for RequestBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         self.touched = true;
-        Pin::new(&mut self.inner).poll_frame(cx)
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                self.idle = None;
+                Poll::Ready(frame.map(|f| f.map_err(BodyError::Transport)))
+            }
+            Poll::Pending => {
+                let timeout = self.idle_timeout;
+                let idle = self
+                    .idle
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match idle.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(BodyError::Idle))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
     }
 
     fn is_end_stream(&self) -> bool {

@@ -170,7 +170,8 @@ pub struct LimitsConfig {
     pub max_object_size: u64,
     /// Largest total of user metadata (`x-amz-meta-*` names and values), in bytes (S3: 2 KB).
     pub max_metadata_size: usize,
-    /// How long a client may take to send its request headers.
+    /// How long a client may take to send its request headers, and may pause while sending a
+    /// body, before the request is cut off (RequestTimeout).
     pub request_timeout_ms: u64,
 }
 

@@ -6,6 +6,7 @@ use http::StatusCode;
 /// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3ErrorCode {
+    RequestTimeout,
     BucketAlreadyExists,
     MissingSecurityHeader,
     UnexpectedContent,
@@ -58,6 +59,7 @@ pub enum S3ErrorCode {
 impl S3ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::RequestTimeout => "RequestTimeout",
             Self::BucketAlreadyExists => "BucketAlreadyExists",
             Self::MissingSecurityHeader => "MissingSecurityHeader",
             Self::UnexpectedContent => "UnexpectedContent",
@@ -129,6 +131,7 @@ impl S3ErrorCode {
             Self::UnexpectedContent => StatusCode::BAD_REQUEST,
             Self::MissingSecurityHeader => StatusCode::BAD_REQUEST,
             Self::BucketAlreadyExists => StatusCode::CONFLICT,
+            Self::RequestTimeout => StatusCode::BAD_REQUEST,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -184,6 +187,7 @@ impl S3ErrorCode {
             Self::UnexpectedContent => "This request does not support content.",
             Self::MissingSecurityHeader => "Your request was missing a required header.",
             Self::BucketAlreadyExists => "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
+            Self::RequestTimeout => "Your socket connection to the server was not read from or written to within the timeout period.",
             Self::InternalError => "We encountered an internal error. Please try again.",
             Self::InvalidArgument => "Invalid Argument",
             Self::InvalidBucketName => "The specified bucket is not valid.",

@@ -27,7 +27,8 @@ pub async fn handle(
     let request_id = new_request_id();
     let host_id = new_host_id();
     let (parts, incoming) = request.into_parts();
-    let mut body = RequestBody::new(incoming);
+    let idle_timeout = Duration::from_millis(state.config.limits.request_timeout_ms.max(1));
+    let mut body = RequestBody::new(incoming, idle_timeout);
     let head = parts.method == Method::HEAD;
     let host = parts
         .headers

@@ -3,6 +3,10 @@
 //! A PUT holds the write lock only around the renames that swap in a new version; a GET holds the
 //! read lock only while it opens the data file and reads the metadata and MD5 files. So a reader
 //! never pairs new metadata with old data (or the reverse), and nobody waits on a body transfer.
+//!
+//! The locks are not re-entrant and stripes are shared by unrelated keys, so one task must never
+//! hold two locks of the same `KeyLocks`: whatever nests (CompleteMultipartUpload holds its
+//! upload's lock while installing the object) uses separate tables.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -16,8 +20,12 @@ pub struct KeyLocks {
 
 impl KeyLocks {
     pub fn new() -> Self {
+        Self::with_stripes(STRIPES)
+    }
+
+    pub fn with_stripes(count: usize) -> Self {
         Self {
-            stripes: (0..STRIPES).map(|_| RwLock::new(())).collect(),
+            stripes: (0..count.max(1)).map(|_| RwLock::new(())).collect(),
         }
     }
 
@@ -25,7 +33,7 @@ impl KeyLocks {
         let mut hasher = DefaultHasher::new();
         bucket.hash(&mut hasher);
         key.hash(&mut hasher);
-        &self.stripes[(hasher.finish() as usize) % STRIPES]
+        &self.stripes[(hasher.finish() as usize) % self.stripes.len()]
     }
 
     pub async fn read(&self, bucket: &str, key: &str) -> RwLockReadGuard<'_, ()> {

@@ -203,7 +203,10 @@ pub struct PutOutcome {
 pub struct FileStore {
     root: PathBuf,
     tmp: PathBuf,
+    /// Object keys and bucket settings.
     locks: KeyLocks,
+    /// Multipart uploads; separate because Complete holds one while installing the object.
+    upload_locks: KeyLocks,
 }
 
 impl FileStore {
@@ -254,6 +257,7 @@ impl FileStore {
             root,
             tmp,
             locks: KeyLocks::new(),
+            upload_locks: KeyLocks::new(),
         })
     }
 

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 const UPLOAD_FILE: &str = "upload.json";
-/// Lock namespace for uploads (no bucket name can contain NUL).
-const UPLOAD_LOCK: &str = "\0upload";
+/// The lock "bucket" of uploads (their own lock table; the id is the key).
+const UPLOAD_LOCK: &str = "upload";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UploadInfo {
@@ -198,7 +198,10 @@ impl FileStore {
             .await
             .map_err(StorageError::from)?;
 
-        let _guard = self.locks.write(UPLOAD_LOCK, &upload.upload_id).await;
+        let _guard = self
+            .upload_locks
+            .write(UPLOAD_LOCK, &upload.upload_id)
+            .await;
         // Completed or aborted meanwhile: the part has nowhere to go.
         if !tokio::fs::try_exists(dir.join(UPLOAD_FILE))
             .await
@@ -232,7 +235,10 @@ impl FileStore {
         condition: &WriteCondition,
     ) -> StorageResult<CompleteOutcome> {
         let dir = self.upload_dir(&upload.upload_id)?;
-        let _guard = self.locks.write(UPLOAD_LOCK, &upload.upload_id).await;
+        let _guard = self
+            .upload_locks
+            .write(UPLOAD_LOCK, &upload.upload_id)
+            .await;
         if !tokio::fs::try_exists(dir.join(UPLOAD_FILE)).await? {
             return Err(StorageError::NoSuchUpload);
         }
@@ -274,7 +280,10 @@ impl FileStore {
 
     pub async fn abort_upload(&self, upload: &UploadInfo) -> StorageResult<()> {
         let dir = self.upload_dir(&upload.upload_id)?;
-        let _guard = self.locks.write(UPLOAD_LOCK, &upload.upload_id).await;
+        let _guard = self
+            .upload_locks
+            .write(UPLOAD_LOCK, &upload.upload_id)
+            .await;
         match tokio::fs::remove_dir_all(&dir).await {
             Ok(()) => Ok(()),
             Err(e) if is_missing(&e) => Err(StorageError::NoSuchUpload),
@@ -470,6 +479,42 @@ mod tests {
             etag: format!("{number:032x}"),
             checksum: None,
         }
+    }
+
+    /// Complete holds its upload's lock while installing the object under the key's lock; with
+    /// one stripe per table every lock collides, which must still not deadlock.
+    #[tokio::test]
+    async fn complete_does_not_deadlock_when_stripes_collide() {
+        let root = tempfile::tempdir().unwrap();
+        let mut store = FileStore::open(root.path(), false).await.unwrap();
+        store.locks = super::super::locks::KeyLocks::with_stripes(1);
+        store.upload_locks = super::super::locks::KeyLocks::with_stripes(1);
+        let owner = crate::acl::Owner {
+            id: "o".into(),
+            display_name: "o".into(),
+        };
+        store.create_bucket("b", owner, None).await.unwrap();
+        let upload = store
+            .create_upload("b", "k", ObjectMetadata::default(), None, None)
+            .await
+            .unwrap();
+        let body = futures_util::stream::iter([Ok::<_, StorageError>(Bytes::from_static(b"part"))]);
+        let part = store
+            .put_part(&upload, 1, BodyDigests::new(None), body, |_| Ok(None))
+            .await
+            .unwrap();
+        let requested = [CompletedPart {
+            number: 1,
+            etag: part.etag,
+            checksum: None,
+        }];
+        let done = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            store.complete_upload(&upload, &requested, 1, &WriteCondition::Always),
+        )
+        .await
+        .expect("complete must not deadlock");
+        assert!(done.is_ok());
     }
 
     #[test]
