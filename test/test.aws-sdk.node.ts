@@ -454,7 +454,7 @@ describe('what today\'s SDK sends: aws-chunked bodies and flexible checksums', (
     });
     // The server notices the cut within moments; poll (bounded) until its temp file is gone.
     const tmpDir = path.join(server.directory, '.tmp');
-    for (let i = 0; i < 100 && fs.readdirSync(tmpDir).length > 0; i++) {
+    for (let i = 0; i < 250 && fs.readdirSync(tmpDir).length > 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.deepEqual(fs.readdirSync(tmpDir), []);
