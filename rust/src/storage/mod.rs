@@ -444,7 +444,8 @@ impl FileStore {
     }
 
     /// Makes a finished temp file the new version of `bucket/key`, with its metadata and ETag,
-    /// if `condition` holds for the version it replaces.
+    /// if `condition` holds for the version it replaces. The file work runs on the blocking pool
+    /// in two hops (write the small files; then, under the key's lock, check and rename).
     async fn install_object(
         &self,
         bucket: &str,
@@ -454,86 +455,38 @@ impl FileStore {
         etag: &str,
         condition: &WriteCondition,
     ) -> StorageResult<()> {
-        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        let bucket_dir = self.bucket_dir(bucket)?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
         metadata.key = key.to_string();
         let meta_json = serde_json::to_vec_pretty(&metadata)
             .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?;
         let meta_tmp = self.temp_path("meta");
-        tokio::fs::write(meta_tmp.path(), &meta_json).await?;
         let md5_tmp = self.temp_path("md5");
-        tokio::fs::write(md5_tmp.path(), etag.as_bytes()).await?;
+        let (meta_path, md5_path, etag) = (
+            meta_tmp.path().to_path_buf(),
+            md5_tmp.path().to_path_buf(),
+            etag.to_string(),
+        );
+        blocking(move || {
+            std::fs::write(&meta_path, &meta_json)?;
+            std::fs::write(&md5_path, etag)?;
+            Ok(())
+        })
+        .await?;
 
         let _guard = self.locks.write(bucket, key).await;
-        check_condition(condition, &paths).await?;
-        self.commit(
-            &bucket_dir,
-            &paths,
-            [
-                (data_tmp, paths.data()),
-                (meta_tmp, paths.metadata()),
-                (md5_tmp, paths.md5()),
-            ],
-        )
+        let condition = condition.clone();
+        let tmp_dir = self.tmp.clone();
+        let files = [
+            (data_tmp, paths.data()),
+            (meta_tmp, paths.metadata()),
+            (md5_tmp, paths.md5()),
+        ];
+        blocking(move || {
+            check_condition(&condition, &paths)?;
+            commit(&bucket_dir, &paths, files, &tmp_dir)
+        })
         .await
-    }
-
-    /// Renames finished temp files into the key's directory, creating directories as needed.
-    /// A concurrent delete may prune a directory we just created, so retry a few times.
-    async fn commit(
-        &self,
-        bucket_dir: &Path,
-        paths: &ObjectPaths,
-        files: [(TempPath, PathBuf); 3],
-    ) -> StorageResult<()> {
-        let mut attempts = 0;
-        loop {
-            self.ensure_dirs(bucket_dir, paths).await?;
-            let mut result = Ok(());
-            for (tmp, target) in &files {
-                if let Err(e) = tokio::fs::rename(tmp.path(), target).await {
-                    result = Err(e);
-                    break;
-                }
-            }
-            match result {
-                Ok(()) => {
-                    for (tmp, _) in files {
-                        tmp.disarm();
-                    }
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 5 => attempts += 1,
-                Err(e) if is_not_a_directory(&e) => {
-                    return Err(StorageError::Io(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "a path component of this key is not a directory",
-                    )))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-
-    /// Creates the key's directories below the bucket (never the bucket itself: a deleted bucket
-    /// must stay deleted).
-    async fn ensure_dirs(&self, bucket_dir: &Path, paths: &ObjectPaths) -> StorageResult<()> {
-        if !tokio::fs::try_exists(bucket_dir).await? {
-            return Err(StorageError::NoSuchBucket);
-        }
-        for (dir, hashed_segment) in &paths.dirs {
-            match tokio::fs::create_dir(dir).await {
-                Ok(()) => {
-                    if let Some(segment) = hashed_segment {
-                        self.write_atomically(&dir.join(SEGMENT_NAME_FILE), segment.as_bytes())
-                            .await?;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
     }
 
     async fn write_atomically(&self, target: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -707,21 +660,90 @@ impl FileStore {
     }
 }
 
+/// Runs file work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> StorageResult<T> + Send + 'static,
+) -> StorageResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?
+}
+
 /// Evaluates a conditional write against the current version (the caller holds the key's lock).
-async fn check_condition(condition: &WriteCondition, paths: &ObjectPaths) -> StorageResult<()> {
-    let current = match tokio::fs::read_to_string(paths.md5()).await {
+fn check_condition(condition: &WriteCondition, paths: &ObjectPaths) -> StorageResult<()> {
+    if *condition == WriteCondition::Always {
+        return Ok(());
+    }
+    let current = match std::fs::read_to_string(paths.md5()) {
         Ok(etag) => Some(etag.trim().to_string()),
         Err(e) if is_missing(&e) => None,
         Err(e) => return Err(e.into()),
     };
     match (condition, current) {
-        (WriteCondition::Always, _) => Ok(()),
-        (WriteCondition::IfAbsent, None) => Ok(()),
+        (WriteCondition::Always, _) | (WriteCondition::IfAbsent, None) => Ok(()),
         (WriteCondition::IfAbsent, Some(_)) => Err(StorageError::PreconditionFailed),
         (WriteCondition::IfMatch(_), None) => Err(StorageError::NoSuchKey),
         (WriteCondition::IfMatch(expected), Some(etag)) if *expected == etag => Ok(()),
         (WriteCondition::IfMatch(_), Some(_)) => Err(StorageError::PreconditionFailed),
     }
+}
+
+/// Renames finished temp files into the key's directory, creating directories as needed.
+/// A concurrent delete may prune a directory we just created, so retry a few times.
+fn commit(
+    bucket_dir: &Path,
+    paths: &ObjectPaths,
+    files: [(TempPath, PathBuf); 3],
+    tmp_dir: &Path,
+) -> StorageResult<()> {
+    let mut attempts = 0;
+    loop {
+        ensure_dirs(bucket_dir, paths, tmp_dir)?;
+        let result = files
+            .iter()
+            .try_for_each(|(tmp, target)| std::fs::rename(tmp.path(), target));
+        match result {
+            Ok(()) => {
+                for (tmp, _) in files {
+                    tmp.disarm();
+                }
+                return Ok(());
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 5 => attempts += 1,
+            Err(e) if is_not_a_directory(&e) => {
+                return Err(StorageError::Io(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a path component of this key is not a directory",
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Creates the key's directories below the bucket (never the bucket itself: a deleted bucket
+/// must stay deleted).
+fn ensure_dirs(bucket_dir: &Path, paths: &ObjectPaths, tmp_dir: &Path) -> StorageResult<()> {
+    if !bucket_dir.is_dir() {
+        return Err(StorageError::NoSuchBucket);
+    }
+    for (dir, hashed_segment) in &paths.dirs {
+        match std::fs::create_dir(dir) {
+            Ok(()) => {
+                if let Some(segment) = hashed_segment {
+                    let tmp = TempPath::new(
+                        tmp_dir.join(format!("file-{:032x}", rand::random::<u128>())),
+                    );
+                    std::fs::write(tmp.path(), segment.as_bytes())?;
+                    std::fs::rename(tmp.path(), dir.join(SEGMENT_NAME_FILE))?;
+                    tmp.disarm();
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 async fn read_metadata(path: &Path) -> StorageResult<ObjectMetadata> {
