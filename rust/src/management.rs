@@ -40,31 +40,21 @@ pub async fn run() {
     let mut stdin = BufReader::new(tokio::io::stdin());
     let mut line = Vec::new();
     loop {
-        line.clear();
-        match (&mut stdin)
-            .take(MAX_LINE as u64)
-            .read_until(b'\n', &mut line)
-            .await
-        {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        if !line.ends_with(b"\n") && line.len() >= MAX_LINE {
-            send(json!({"id": null, "success": false, "error": "command line too long"}));
-            // Skip the rest of the oversized line, a bounded piece at a time.
-            loop {
-                line.clear();
-                match (&mut stdin)
-                    .take(MAX_LINE as u64)
-                    .read_until(b'\n', &mut line)
-                    .await
-                {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) if line.ends_with(b"\n") => break,
-                    Ok(_) => {}
+        match read_bounded_line(&mut stdin, &mut line).await {
+            None => break,
+            Some(true) => {}
+            Some(false) => {
+                send(json!({"id": null, "success": false, "error": "command line too long"}));
+                // Skip the rest of the oversized line, a bounded piece at a time.
+                loop {
+                    match read_bounded_line(&mut stdin, &mut line).await {
+                        None => break,
+                        Some(true) => break,
+                        Some(false) => {}
+                    }
                 }
+                continue;
             }
-            continue;
         }
         let Ok(text) = std::str::from_utf8(&line) else {
             send(json!({"id": null, "success": false, "error": "malformed command (not UTF-8)"}));
@@ -81,6 +71,19 @@ pub async fn run() {
     }
     drop(out);
     let _ = writer.await;
+}
+
+/// Reads at most `MAX_LINE` bytes up to a newline into `line`: `Some(true)` for a whole line,
+/// `Some(false)` for a piece of a longer one, `None` when stdin is closed.
+async fn read_bounded_line(
+    stdin: &mut BufReader<tokio::io::Stdin>,
+    line: &mut Vec<u8>,
+) -> Option<bool> {
+    line.clear();
+    match stdin.take(MAX_LINE as u64).read_until(b'\n', line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line.ends_with(b"\n") || line.len() < MAX_LINE),
+    }
 }
 
 async fn handle_line(session: &mut Session, line: &str) -> Value {

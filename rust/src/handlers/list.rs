@@ -115,18 +115,18 @@ impl Common {
                 owner,
             } = entry
             {
-                w.open("Contents")
-                    .element("Key", &self.text(key))
-                    .element("LastModified", &iso8601(*last_modified))
-                    .element("ETag", &format!("\"{etag}\""))
-                    .element("Size", &size.to_string())
-                    .element("StorageClass", "STANDARD");
+                w.open("Contents").element("Key", &self.text(key));
+                write_object_facts(w, *last_modified, etag, *size);
                 if let Some(fallback) = fallback_owner {
                     write_owner(w, owner.as_ref().unwrap_or(fallback));
                 }
                 w.close("Contents");
             }
         }
+        self.write_prefixes(w, page);
+    }
+
+    fn write_prefixes(&self, w: &mut XmlWriter, page: &ListPage) {
         for entry in &page.entries {
             if let ListEntry::CommonPrefix(prefix) = entry {
                 w.open("CommonPrefixes")
@@ -135,6 +135,19 @@ impl Common {
             }
         }
     }
+}
+
+/// LastModified, ETag, Size and StorageClass of a listed object (Contents and Version alike).
+fn write_object_facts(
+    w: &mut XmlWriter,
+    last_modified: std::time::SystemTime,
+    etag: &str,
+    size: u64,
+) {
+    w.element("LastModified", &iso8601(last_modified))
+        .element("ETag", &format!("\"{etag}\""))
+        .element("Size", &size.to_string())
+        .element("StorageClass", "STANDARD");
 }
 
 fn write_owner(w: &mut XmlWriter, owner: &Owner) {
@@ -286,22 +299,13 @@ pub async fn list_versions(
             w.open("Version")
                 .element("Key", &common.text(key))
                 .element("VersionId", "null")
-                .element("IsLatest", "true")
-                .element("LastModified", &iso8601(*last_modified))
-                .element("ETag", &format!("\"{etag}\""))
-                .element("Size", &size.to_string())
-                .element("StorageClass", "STANDARD");
+                .element("IsLatest", "true");
+            write_object_facts(&mut w, *last_modified, etag, *size);
             write_owner(&mut w, owner.as_ref().unwrap_or(&fallback));
             w.close("Version");
         }
     }
-    for entry in &page.entries {
-        if let ListEntry::CommonPrefix(prefix) = entry {
-            w.open("CommonPrefixes")
-                .element("Prefix", &common.text(prefix))
-                .close("CommonPrefixes");
-        }
-    }
+    common.write_prefixes(&mut w, &page);
     w.close("ListVersionsResult");
     Ok(xml_response(w.finish()))
 }
