@@ -2,22 +2,8 @@
 //! (case-insensitive, wildcards), first matching rule wins.
 
 use crate::config::CorsConfig;
-use serde::{Deserialize, Serialize};
 
-/// One `CORSRule` of a bucket (or the server-wide default).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CorsRule {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub allowed_origins: Vec<String>,
-    pub allowed_methods: Vec<String>,
-    #[serde(default)]
-    pub allowed_headers: Vec<String>,
-    #[serde(default)]
-    pub expose_headers: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_age_seconds: Option<u64>,
-}
+pub use crate::storage::CorsRule;
 
 /// The methods CORS rules may name.
 pub const METHODS: [&str; 5] = ["GET", "PUT", "POST", "DELETE", "HEAD"];

@@ -1,25 +1,11 @@
 //! rusts3: the S3 server behind @push.rocks/smarts3.
 //!
 //! `rusts3 --management` speaks JSON lines with the Node wrapper; `rusts3 serve` runs standalone.
-
-mod acl;
-mod auth;
-mod body;
-mod bucket_name;
-mod checksum;
-mod config;
-mod cors;
-mod handlers;
-mod logging;
-mod management;
-mod s3_error;
-mod s3_op;
-mod server;
-mod storage;
-mod xml;
+//! The server itself is the `rusts3` library (`lib.rs`); this binary only parses the command line.
 
 use clap::{Parser, Subcommand};
-use config::{Config, Credential};
+use rusts3::config::{Config, Credential};
+use rusts3::{logging, management, server};
 use std::path::PathBuf;
 
 #[derive(Parser)]

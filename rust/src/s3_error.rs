@@ -314,6 +314,18 @@ impl From<crate::storage::StorageError> for S3Error {
     }
 }
 
+impl From<crate::codec::aws_chunked::ChunkedError> for S3Error {
+    fn from(e: crate::codec::aws_chunked::ChunkedError) -> Self {
+        use crate::codec::aws_chunked::ChunkedError;
+        let code = match e {
+            ChunkedError::SignatureMismatch(_) => S3ErrorCode::SignatureDoesNotMatch,
+            ChunkedError::Malformed(_) => S3ErrorCode::InvalidRequest,
+            ChunkedError::Incomplete => S3ErrorCode::IncompleteBody,
+        };
+        S3Error::with_message(code, e.to_string())
+    }
+}
+
 impl S3Error {
     /// Adds the `BucketName` / `Key` detail S3 puts into not-found errors.
     pub fn for_resource(self, bucket: &str, key: Option<&str>) -> Self {

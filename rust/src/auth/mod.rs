@@ -2,14 +2,13 @@
 //! `Authorization` header or presigned query, SigV2 header or query, and the signing context of
 //! streaming (aws-chunked) bodies. With auth off every request is accepted, as s3rver did.
 
-pub mod chunked;
 pub mod sigv2;
 pub mod sigv4;
 
+use crate::codec::aws_chunked::ChunkSigning;
 use crate::config::{AuthConfig, Credential};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::s3_op::Query;
-use chunked::ChunkSigning;
 use http::HeaderMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,9 +1,7 @@
 //! AWS Signature Version 4 for S3: canonical request, string to sign, signing key, and the
 //! parsing of the `Authorization` header and of presigned query parameters.
 
-use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// RFC 3986 unreserved characters stay; everything else is `%XX` (upper-case hex).
@@ -13,18 +11,7 @@ const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-type HmacSha256 = Hmac<Sha256>;
-
-pub fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any size");
-    mac.update(data);
-    mac.finalize().into_bytes().to_vec()
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
-}
+pub use crate::crypto::{hmac, sha256_hex, signature_matches};
 
 /// `kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
 pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
@@ -32,16 +19,6 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, service.as_bytes());
     hmac(&k_service, b"aws4_request")
-}
-
-/// Compares `HMAC(key, data)` with a hex signature in constant time.
-pub fn signature_matches(key: &[u8], data: &[u8], provided_hex: &str) -> bool {
-    let Ok(provided) = hex::decode(provided_hex.trim()) else {
-        return false;
-    };
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any size");
-    mac.update(data);
-    mac.verify_slice(&provided).is_ok()
 }
 
 /// The credential scope: `date/region/service/aws4_request`.

@@ -37,17 +37,10 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Opens the storage, binds the listener and starts serving. Errors are written for users.
+    /// Opens the storage, binds the configured address and starts serving. Errors are written
+    /// for users.
     pub async fn start(config: Config) -> Result<Self, String> {
         config.validate()?;
-        let store = FileStore::open(&config.storage.directory, config.storage.clean_slate)
-            .await
-            .map_err(|e| {
-                format!(
-                    "storage directory {} is not usable: {e}",
-                    config.storage.directory.display()
-                )
-            })?;
         let addr = format!("{}:{}", config.server.address, config.server.port);
         let listener = TcpListener::bind(&addr).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -59,6 +52,14 @@ impl RunningServer {
                 format!("cannot listen on {addr}: {e}")
             }
         })?;
+        Self::start_on(listener, config).await
+    }
+
+    /// Opens the storage (upgrading a v2 data directory once) and serves on an already-bound
+    /// listener, so callers (tests, embedders) choose how to bind.
+    pub async fn start_on(listener: TcpListener, config: Config) -> Result<Self, String> {
+        config.validate()?;
+        let store = open_store(&config).await?;
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
         let directory = store.root().to_path_buf();
         let owner = config.default_owner();
@@ -85,6 +86,11 @@ impl RunningServer {
         })
     }
 
+    /// The configuration in force, defaults filled in.
+    pub fn config(&self) -> &Config {
+        &self.state.config
+    }
+
     pub fn store(&self) -> &FileStore {
         &self.state.store
     }
@@ -99,6 +105,39 @@ impl RunningServer {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
     }
+}
+
+/// Opens the store and upgrades what smarts3 v2 left in it (once; a second start finds nothing).
+async fn open_store(config: &Config) -> Result<FileStore, String> {
+    let directory = &config.storage.directory;
+    let unusable = |e: std::io::Error| {
+        format!(
+            "storage directory {} is not usable: {e}",
+            directory.display()
+        )
+    };
+    let store = FileStore::open(directory, config.storage.clean_slate)
+        .await
+        .map_err(unusable)?;
+    let (root, tmp) = (store.root().to_path_buf(), store.tmp_dir().to_path_buf());
+    let report = tokio::task::spawn_blocking(move || crate::upgrade_v2::migrate(&root, &tmp))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| {
+            unusable(std::io::Error::new(
+                e.kind(),
+                format!("migrating the smarts3 v2 (s3rver) data failed: {e}"),
+            ))
+        })?;
+    if report.buckets > 0 {
+        tracing::info!(
+            "migrated a smarts3 v2 data directory: {} bucket(s), {} object(s), {} aws-chunked body(ies) repaired",
+            report.buckets,
+            report.objects,
+            report.repaired
+        );
+    }
+    Ok(store)
 }
 
 /// Removes multipart uploads older than `multipart.expirationDays`, at start and then every

@@ -11,7 +11,6 @@
 pub mod keypath;
 mod listing;
 mod locks;
-mod migrate_v2;
 mod multipart;
 mod temp;
 
@@ -20,7 +19,6 @@ pub use multipart::{CompletedPart, UploadInfo};
 
 use crate::acl::{Acl, Owner};
 use crate::checksum::{BodyDigests, FinishedDigests};
-use crate::cors::CorsRule;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
@@ -91,7 +89,7 @@ pub enum WriteCondition {
     Always,
     /// Only if no version exists (`If-None-Match: *`).
     IfAbsent,
-    /// Only if the current version has this ETag (without quotes); a missing key fails.
+    /// Only if the current version has this ETag (without quotes); a missing key is NoSuchKey.
     IfMatch(String),
 }
 
@@ -120,6 +118,22 @@ pub struct ObjectMetadata {
     pub acl: Option<Acl>,
 }
 
+/// One `CORSRule` of a bucket (or the server-wide default), as stored; `cors` matches requests
+/// against it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorsRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<u64>,
+}
+
 /// One tag of an object's or a bucket's tag set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
@@ -141,22 +155,23 @@ fn full_object() -> String {
     "FULL_OBJECT".to_string()
 }
 
+/// The on-disk record of a bucket's settings (`{bucket}/._S3_bucket.json`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct BucketSettings {
+pub struct BucketSettings {
     /// Milliseconds since the Unix epoch.
-    created_ms: u64,
+    pub created_ms: u64,
     /// The bucket's tag set; `None` when none was ever set (GetBucketTagging → NoSuchTagSet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    tags: Option<Vec<Tag>>,
+    pub tags: Option<Vec<Tag>>,
     /// The bucket's CORS rules; `None` when none were set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    cors: Option<Vec<CorsRule>>,
+    pub cors: Option<Vec<CorsRule>>,
     /// Who created the bucket; `None` for buckets from before owners were recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    owner: Option<Owner>,
+    pub owner: Option<Owner>,
     /// The bucket's ACL; `None` means private to its owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    acl: Option<Acl>,
+    pub acl: Option<Acl>,
 }
 
 /// Who owns a bucket and who may do what with it.
@@ -234,31 +249,17 @@ impl FileStore {
         let probe = tmp.join("write-probe");
         tokio::fs::write(&probe, b"").await?;
         tokio::fs::remove_file(&probe).await?;
-        let (migrate_root, migrate_tmp) = (root.clone(), tmp.clone());
-        let report =
-            tokio::task::spawn_blocking(move || migrate_v2::migrate(&migrate_root, &migrate_tmp))
-                .await
-                .map_err(|e| io::Error::other(e.to_string()))?
-                .map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!("migrating the smarts3 v2 (s3rver) data failed: {e}"),
-                    )
-                })?;
-        if report.buckets > 0 {
-            tracing::info!(
-                "migrated a smarts3 v2 data directory: {} bucket(s), {} object(s), {} aws-chunked body(ies) repaired",
-                report.buckets,
-                report.objects,
-                report.repaired
-            );
-        }
         Ok(Self {
             root,
             tmp,
             locks: KeyLocks::new(),
             upload_locks: KeyLocks::new(),
         })
+    }
+
+    /// Where uploads are written before they are committed (same file system as the buckets).
+    pub fn tmp_dir(&self) -> &Path {
+        &self.tmp
     }
 
     pub fn root(&self) -> &Path {

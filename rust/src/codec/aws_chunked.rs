@@ -9,8 +9,7 @@
 //! stored. Bytes are passed on as they arrive and the check happens when the chunk ends: a bad
 //! chunk fails the upload before anything is committed, without buffering whole chunks.
 
-use super::sigv4;
-use crate::s3_error::{S3Error, S3ErrorCode};
+use crate::crypto as sigv4;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -57,18 +56,40 @@ pub struct ChunkedDecoder {
     trailer_signature: Option<String>,
 }
 
-fn signature_mismatch(what: &str) -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::SignatureDoesNotMatch,
-        format!("The {what} signature we calculated does not match the signature you provided."),
-    )
+/// Why an aws-chunked body was refused. `s3_error` maps each to the S3 error a client sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkedError {
+    /// A chunk's or the trailer's signature is missing or wrong (`"chunk"` / `"trailer"`).
+    SignatureMismatch(&'static str),
+    /// The framing is not valid aws-chunked.
+    Malformed(&'static str),
+    /// The body ended before its final chunk.
+    Incomplete,
 }
 
-fn malformed(detail: &str) -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::InvalidRequest,
-        format!("Malformed aws-chunked request body: {detail}"),
-    )
+impl std::fmt::Display for ChunkedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SignatureMismatch(what) => write!(
+                f,
+                "The {what} signature we calculated does not match the signature you provided."
+            ),
+            Self::Malformed(detail) => write!(f, "Malformed aws-chunked request body: {detail}"),
+            Self::Incomplete => {
+                f.write_str("The aws-chunked request body ended before its final chunk.")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ChunkedError {}
+
+fn signature_mismatch(what: &'static str) -> ChunkedError {
+    ChunkedError::SignatureMismatch(what)
+}
+
+fn malformed(detail: &'static str) -> ChunkedError {
+    ChunkedError::Malformed(detail)
 }
 
 impl Default for ChunkedDecoder {
@@ -95,7 +116,7 @@ impl ChunkedDecoder {
     }
 
     /// Checks the chunk that just ended against its declared signature, and moves the chain on.
-    fn verify_chunk(&mut self) -> Result<(), S3Error> {
+    fn verify_chunk(&mut self) -> Result<(), ChunkedError> {
         let Some(signing) = &self.signing else {
             return Ok(());
         };
@@ -116,7 +137,7 @@ impl ChunkedDecoder {
     }
 
     /// Checks the trailer's signature (signed streaming with a trailer).
-    fn verify_trailer(&mut self) -> Result<(), S3Error> {
+    fn verify_trailer(&mut self) -> Result<(), ChunkedError> {
         let Some(signing) = &self.signing else {
             return Ok(());
         };
@@ -146,7 +167,7 @@ impl ChunkedDecoder {
     }
 
     /// Consumes framed input, appending decoded payload slices to `out`.
-    pub fn feed(&mut self, mut input: Bytes, out: &mut Vec<Bytes>) -> Result<(), S3Error> {
+    pub fn feed(&mut self, mut input: Bytes, out: &mut Vec<Bytes>) -> Result<(), ChunkedError> {
         while !input.is_empty() {
             match self.state {
                 State::ChunkData(remaining) => {
@@ -183,7 +204,7 @@ impl ChunkedDecoder {
         Ok(())
     }
 
-    fn handle_line(&mut self, line: &[u8]) -> Result<(), S3Error> {
+    fn handle_line(&mut self, line: &[u8]) -> Result<(), ChunkedError> {
         let line = line.strip_suffix(b"\n").unwrap_or(line);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let text = std::str::from_utf8(line).map_err(|_| malformed("non-UTF-8 framing"))?;
@@ -231,29 +252,26 @@ impl ChunkedDecoder {
     }
 
     /// Called at the end of input: the body must have ended with its final chunk.
-    pub fn finish(self) -> Result<Vec<(String, String)>, S3Error> {
+    pub fn finish(self) -> Result<Vec<(String, String)>, ChunkedError> {
         match self.state {
             State::Done => Ok(self.trailers),
             // Some clients end right after the zero chunk's line without the closing CRLF.
             State::Trailer if self.line.is_empty() && self.signing.is_none() => Ok(self.trailers),
-            _ => Err(S3Error::with_message(
-                S3ErrorCode::IncompleteBody,
-                "The aws-chunked request body ended before its final chunk.",
-            )),
+            _ => Err(ChunkedError::Incomplete),
         }
     }
 }
 
 /// Wraps a framed body stream into a stream of payload bytes. Trailers land in `trailers` when
-/// the body has been read to its end.
+/// the body has been read to its end. The input's errors pass through; the decoder's become `E`.
 pub fn decode<S, E>(
     input: S,
     trailers: Trailers,
     signing: Option<ChunkSigning>,
-) -> impl Stream<Item = Result<Bytes, S3Error>>
+) -> impl Stream<Item = Result<Bytes, E>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: Into<S3Error>,
+    E: From<ChunkedError>,
 {
     struct St<S> {
         input: S,
@@ -278,13 +296,13 @@ where
                     let mut out = Vec::new();
                     if let Err(e) = decoder.feed(bytes, &mut out) {
                         st.decoder = None;
-                        return Some((Err(e), st));
+                        return Some((Err(e.into()), st));
                     }
                     st.ready.extend(out.into_iter().filter(|b| !b.is_empty()));
                 }
                 Some(Err(e)) => {
                     st.decoder = None;
-                    return Some((Err(e.into()), st));
+                    return Some((Err(e), st));
                 }
                 None => {
                     let decoder = st.decoder.take()?;
@@ -295,7 +313,7 @@ where
                             }
                             return None;
                         }
-                        Err(e) => return Some((Err(e), st)),
+                        Err(e) => return Some((Err(e.into()), st)),
                     }
                 }
             }
@@ -307,14 +325,14 @@ where
 mod tests {
     use super::*;
 
-    fn decode_all(pieces: &[&[u8]]) -> Result<(Vec<u8>, Vec<(String, String)>), S3Error> {
+    fn decode_all(pieces: &[&[u8]]) -> Result<(Vec<u8>, Vec<(String, String)>), ChunkedError> {
         decode_signed(pieces, None)
     }
 
     fn decode_signed(
         pieces: &[&[u8]],
         signing: Option<ChunkSigning>,
-    ) -> Result<(Vec<u8>, Vec<(String, String)>), S3Error> {
+    ) -> Result<(Vec<u8>, Vec<(String, String)>), ChunkedError> {
         let mut d = ChunkedDecoder::new(signing);
         let mut out = Vec::new();
         for p in pieces {
@@ -353,9 +371,9 @@ mod tests {
     #[test]
     fn truncated_and_malformed_bodies_fail() {
         let e = decode_all(&[b"5\r\nhel"]).unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::IncompleteBody);
+        assert_eq!(e, ChunkedError::Incomplete);
         let e = decode_all(&[b"5\r\nhello\r\n"]).unwrap_err();
-        assert_eq!(e.code, S3ErrorCode::IncompleteBody);
+        assert_eq!(e, ChunkedError::Incomplete);
         assert!(decode_all(&[b"zz\r\nhello\r\n0\r\n\r\n"]).is_err());
         assert!(decode_all(&[b"3\r\nhello\r\n0\r\n\r\n"]).is_err());
         assert!(decode_all(&[b"0\r\n\r\nextra"]).is_err());
@@ -364,7 +382,7 @@ mod tests {
     fn example_signing() -> ChunkSigning {
         use crate::auth::sigv4::tests::SECRET;
         ChunkSigning {
-            key: sigv4::signing_key(SECRET, "20130524", "us-east-1", "s3"),
+            key: crate::auth::sigv4::signing_key(SECRET, "20130524", "us-east-1", "s3"),
             amz_date: "20130524T000000Z".into(),
             scope: "20130524/us-east-1/s3/aws4_request".into(),
             seed_signature: "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
@@ -436,12 +454,12 @@ mod tests {
     fn a_bad_chunk_signature_fails() {
         let body = example_body("0000000000000000000000000000000000000000000000000000000000000000");
         let error = decode_signed(&[&body], Some(example_signing())).unwrap_err();
-        assert_eq!(error.code, S3ErrorCode::SignatureDoesNotMatch);
+        assert!(matches!(error, ChunkedError::SignatureMismatch(_)));
         let mut tampered =
             example_body("ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
         tampered[200] = b'b';
         let error = decode_signed(&[&tampered], Some(example_signing())).unwrap_err();
-        assert_eq!(error.code, S3ErrorCode::SignatureDoesNotMatch);
+        assert!(matches!(error, ChunkedError::SignatureMismatch(_)));
         let unsigned = b"5\r\nhello\r\n0\r\n\r\n";
         assert!(decode_signed(&[unsigned], Some(example_signing())).is_err());
     }
@@ -479,10 +497,8 @@ mod tests {
         );
         let forged = body.replace("NhCmhg==", "AAAAAA==");
         assert_eq!(
-            decode_signed(&[forged.as_bytes()], Some(signing))
-                .unwrap_err()
-                .code,
-            S3ErrorCode::SignatureDoesNotMatch
+            decode_signed(&[forged.as_bytes()], Some(signing)).unwrap_err(),
+            ChunkedError::SignatureMismatch("trailer")
         );
     }
 }

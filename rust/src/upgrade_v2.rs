@@ -1,4 +1,5 @@
-//! One-time upgrade of a smarts3 v2 (s3rver 3.x) data directory to this layout.
+//! One-time upgrade of a smarts3 v2 (s3rver 3.x) data directory to this layout: a start-up step
+//! run by `server` after the store opens, not part of storage.
 //!
 //! s3rver kept `{key}._S3rver_object`, `{key}._S3rver_object.md5` (optional) and
 //! `{key}._S3rver_metadata.json` (optional, a flat map of stored headers), plus
@@ -7,9 +8,9 @@
 //! missing ETag is computed; a body s3rver stored with aws-chunked framing (its bug with today's
 //! SDKs) is decoded on the way. Migrated files are removed, so a second start finds nothing to do.
 
-use super::keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
-use super::{BucketSettings, ObjectMetadata, Tag};
-use crate::auth::chunked::ChunkedDecoder;
+use crate::codec::aws_chunked::ChunkedDecoder;
+use crate::storage::keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
+use crate::storage::{BucketSettings, ObjectMetadata, Tag};
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
 use std::fs;
