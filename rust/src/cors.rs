@@ -38,7 +38,7 @@ pub enum ConfigurationError {
 /// Parses and checks a `CORSConfiguration` document (PutBucketCors, legacy `._S3rver_cors.xml`).
 pub fn parse_configuration(body: &[u8]) -> Result<Vec<CorsRule>, ConfigurationError> {
     use ConfigurationError::{Invalid, Malformed};
-    let root = crate::xml::parse_document(body).map_err(|()| Malformed)?;
+    let root = crate::xml::parse_document(body).map_err(|_| Malformed)?;
     if root.name != "CORSConfiguration" {
         return Err(Malformed);
     }

@@ -130,16 +130,20 @@ impl Element {
 const MAX_DEPTH: usize = 32;
 
 /// Parses a request body into an element tree; `Err` for anything not well-formed.
-pub fn parse_document(body: &[u8]) -> Result<Element, ()> {
+/// A request document that is not well-formed XML (each caller names its own S3 error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotWellFormed;
+
+pub fn parse_document(body: &[u8]) -> Result<Element, NotWellFormed> {
     let mut reader = quick_xml::Reader::from_reader(body);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
-    let named = |name: &[u8]| String::from_utf8(name.to_vec()).map_err(|_| ());
+    let named = |name: &[u8]| String::from_utf8(name.to_vec()).map_err(|_| NotWellFormed);
     loop {
-        match reader.read_event().map_err(|_| ())? {
+        match reader.read_event().map_err(|_| NotWellFormed)? {
             Event::Start(e) => {
                 if root.is_some() || stack.len() >= MAX_DEPTH {
-                    return Err(());
+                    return Err(NotWellFormed);
                 }
                 stack.push(Element {
                     name: named(e.local_name().as_ref())?,
@@ -154,46 +158,46 @@ pub fn parse_document(body: &[u8]) -> Result<Element, ()> {
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None if root.is_none() => root = Some(element),
-                    None => return Err(()),
+                    None => return Err(NotWellFormed),
                 }
             }
             Event::End(_) => {
-                let element = stack.pop().ok_or(())?;
+                let element = stack.pop().ok_or(NotWellFormed)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(element),
                     None => root = Some(element),
                 }
             }
             Event::Text(t) => {
-                let text = t.unescape().map_err(|_| ())?;
+                let text = t.unescape().map_err(|_| NotWellFormed)?;
                 match stack.last_mut() {
                     Some(current) => current.text.push_str(&text),
                     None if text.trim().is_empty() => {}
-                    None => return Err(()),
+                    None => return Err(NotWellFormed),
                 }
             }
             Event::CData(c) => {
-                let text = String::from_utf8(c.into_inner().to_vec()).map_err(|_| ())?;
-                stack.last_mut().ok_or(())?.text.push_str(&text);
+                let text = String::from_utf8(c.into_inner().to_vec()).map_err(|_| NotWellFormed)?;
+                stack.last_mut().ok_or(NotWellFormed)?.text.push_str(&text);
             }
             Event::Eof => break,
             _ => {}
         }
     }
     if !stack.is_empty() {
-        return Err(());
+        return Err(NotWellFormed);
     }
-    root.ok_or(())
+    root.ok_or(NotWellFormed)
 }
 
 /// The `LocationConstraint` of a `CreateBucketConfiguration` body; `Ok(None)` for an empty body.
-pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, ()> {
+pub fn parse_create_bucket_configuration(body: &[u8]) -> Result<Option<String>, NotWellFormed> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
     let root = parse_document(body)?;
     if root.name != "CreateBucketConfiguration" {
-        return Err(());
+        return Err(NotWellFormed);
     }
     Ok(root
         .child_text("LocationConstraint")

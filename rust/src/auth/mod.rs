@@ -7,8 +7,8 @@ pub mod sigv4;
 
 use crate::codec::aws_chunked::ChunkSigning;
 use crate::config::{AuthConfig, Credential};
+use crate::query::Query;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3_op::Query;
 use http::HeaderMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

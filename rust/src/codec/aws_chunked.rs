@@ -325,14 +325,13 @@ where
 mod tests {
     use super::*;
 
-    fn decode_all(pieces: &[&[u8]]) -> Result<(Vec<u8>, Vec<(String, String)>), ChunkedError> {
+    type Decoded = Result<(Vec<u8>, Vec<(String, String)>), ChunkedError>;
+
+    fn decode_all(pieces: &[&[u8]]) -> Decoded {
         decode_signed(pieces, None)
     }
 
-    fn decode_signed(
-        pieces: &[&[u8]],
-        signing: Option<ChunkSigning>,
-    ) -> Result<(Vec<u8>, Vec<(String, String)>), ChunkedError> {
+    fn decode_signed(pieces: &[&[u8]], signing: Option<ChunkSigning>) -> Decoded {
         let mut d = ChunkedDecoder::new(signing);
         let mut out = Vec::new();
         for p in pieces {

@@ -1,6 +1,9 @@
 //! GetObjectAttributes: what HEAD says, plus parts and checksums, as one XML document.
 
-use super::{headers, xml_response, Context};
+use super::operations::ObjectTarget;
+use super::support::headers;
+use super::Req;
+use super::{xml_response, Context};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3Result};
 use crate::xml::XmlWriter;
@@ -28,10 +31,12 @@ fn header_number(parts: &Parts, name: &'static str, default: usize) -> S3Result<
 
 pub async fn get_object_attributes(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &Parts,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let parts = req.parts;
     let requested: Vec<String> = parts
         .headers
         .get_all("x-amz-object-attributes")

@@ -1,11 +1,13 @@
 //! Bucket operations: CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
 
+use super::operations::BucketTarget;
+use super::ForResource;
+use super::Req;
 use super::{empty_response, xml_response, Context};
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::StorageError;
 use crate::xml::{parse_create_bucket_configuration, XmlWriter};
-use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
 /// A CreateBucketConfiguration document is tiny; anything bigger is not one.
@@ -13,10 +15,12 @@ const MAX_CONFIGURATION_BODY: usize = 64 * 1024;
 
 pub async fn create(
     ctx: &Context<'_>,
-    bucket: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
     crate::bucket_name::validate(bucket).map_err(|reason| {
         S3Error::with_message(
             S3ErrorCode::InvalidBucketName,
@@ -26,9 +30,9 @@ pub async fn create(
     })?;
     let document = body.read_small(MAX_CONFIGURATION_BODY).await?;
     parse_create_bucket_configuration(&document)
-        .map_err(|()| S3Error::new(S3ErrorCode::MalformedXML))?;
+        .map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
     let owner = ctx.acting_owner();
-    let acl = super::acl::from_headers(parts, &owner, Some(&owner))?;
+    let acl = super::support::acl_wire::from_headers(parts, &owner, Some(&owner))?;
     match ctx.store.create_bucket(bucket, owner.clone(), acl).await {
         Ok(()) => {}
         Err(StorageError::BucketAlreadyExists) => {
@@ -56,7 +60,12 @@ pub async fn create(
     Ok(response)
 }
 
-pub async fn head(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn head(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
     let mut response = empty_response(StatusCode::OK);
     if let Ok(region) = HeaderValue::from_str(&ctx.config.server.region) {
@@ -65,15 +74,22 @@ pub async fn head(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<Response
     Ok(response)
 }
 
-pub async fn delete(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    ctx.store
-        .delete_bucket(bucket)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+pub async fn delete(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    ctx.store.delete_bucket(bucket).await.for_bucket(bucket)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-pub async fn location(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn location(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
     let region = ctx.config.server.region.as_str();
     let mut w = XmlWriter::new();
@@ -87,7 +103,12 @@ pub async fn location(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<Resp
 }
 
 /// A bucket that was never versioned answers with an empty configuration (no Status).
-pub async fn get_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn get_versioning(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
     let mut w = XmlWriter::new();
     w.root("VersioningConfiguration")
@@ -95,7 +116,12 @@ pub async fn get_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Respons
     Ok(xml_response(w.finish()))
 }
 
-pub async fn put_versioning(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn put_versioning(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
     Err(S3Error::not_implemented(
         "PutBucketVersioning (buckets on this server are never versioned; every object has the version id 'null')",

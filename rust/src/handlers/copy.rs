@@ -1,9 +1,13 @@
 //! CopyObject: a server-side copy streamed from the source file, never held in memory.
 
-use super::conditions::check_copy_source;
-use super::headers;
-use super::object::{validate_key, write_condition};
-use super::{copy_source, tagging, xml_response, Context};
+use super::operations::ObjectTarget;
+use super::support::conditions::check_copy_source;
+use super::support::copy_source;
+use super::support::headers;
+use super::support::upload::{validate_key, write_condition};
+use super::ForResource;
+use super::Req;
+use super::{tagging, xml_response, Context};
 use crate::body::ResponseBody;
 use crate::checksum::{base64_encode, BodyDigests, ChecksumAlgorithm};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
@@ -29,16 +33,18 @@ fn directive(parts: &Parts, name: &'static str) -> S3Result<bool> {
 
 pub async fn copy_object(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &Parts,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let parts = req.parts;
     validate_key(key)?;
     let source = copy_source::parse(parts)?;
     let replace_metadata = directive(parts, "x-amz-metadata-directive")?;
     let replace_tags = directive(parts, "x-amz-tagging-directive")?;
     let condition = write_condition(parts)?;
-    let requested_algorithm = super::integrity::requested_algorithm(parts)?;
+    let requested_algorithm = super::support::integrity::requested_algorithm(parts)?;
     ctx.require_bucket(bucket).await?;
     let object = ctx.open_object(&source.bucket, &source.key).await?;
     let info = &object.info;
@@ -71,7 +77,7 @@ pub async fn copy_object(
             info.metadata.tags.clone()
         },
         // A copy is a new object of the requester's, with the ACL the request names.
-        acl: Some(super::acl::for_new_object(ctx, bucket, parts).await?),
+        acl: Some(super::support::acl_wire::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
     metadata.checksum = None;
@@ -112,7 +118,7 @@ pub async fn copy_object(
             },
         )
         .await
-        .map_err(|e| e.for_resource(bucket, Some(key)))?;
+        .for_key(bucket, key)?;
 
     let mut w = XmlWriter::new();
     w.root("CopyObjectResult")

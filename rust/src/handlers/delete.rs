@@ -1,11 +1,12 @@
 //! DeleteObjects: up to 1000 keys in one request, each answered on its own.
 
-use super::integrity::verify_small_body;
+use super::operations::BucketTarget;
+use super::support::integrity::verify_small_body;
+use super::Req;
 use super::{xml_response, Context};
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::xml::{parse_document, XmlWriter};
-use http::request::Parts;
 use http::Response;
 
 const MAX_KEYS: usize = 1000;
@@ -19,7 +20,7 @@ struct Requested {
 
 fn parse(body: &[u8]) -> S3Result<(bool, Vec<Requested>)> {
     let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(body).map_err(|()| malformed())?;
+    let root = parse_document(body).map_err(|_| malformed())?;
     if root.name != "Delete" {
         return Err(malformed());
     }
@@ -41,10 +42,12 @@ fn parse(body: &[u8]) -> S3Result<(bool, Vec<Requested>)> {
 
 pub async fn delete_objects(
     ctx: &Context<'_>,
-    bucket: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
     ctx.require_bucket(bucket).await?;
     let document = body.read_small(MAX_BODY).await?;
     verify_small_body(parts, &document)?;

@@ -1,17 +1,18 @@
 //! ListObjects (v1) and ListObjectsV2.
 
+use super::operations::BucketTarget;
+use super::params::ListParams;
+use super::ForResource;
+use super::Req;
 use super::{xml_response, Context};
 use crate::acl::Owner;
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3Result};
-use crate::s3_op::ListParams;
 use crate::storage::{ListEntry, ListPage, ListQuery};
 use crate::xml::{iso8601, XmlWriter};
 use base64::Engine;
 use http::Response;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
-const MAX_KEYS_CAP: usize = 1000;
 
 /// What `encoding-type=url` leaves unencoded: RFC 3986 unreserved characters and `/`.
 pub(super) const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
@@ -20,19 +21,6 @@ pub(super) const URL_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~')
     .remove(b'/');
-
-/// `encoding-type`: absent, or `url`.
-pub(super) fn parse_encoding_type(raw: Option<&str>) -> S3Result<bool> {
-    match raw {
-        None | Some("") => Ok(false),
-        Some(e) if e.eq_ignore_ascii_case("url") => Ok(true),
-        Some(other) => Err(S3Error::invalid_argument(
-            "Invalid Encoding Method specified in Request",
-        )
-        .detail("ArgumentName", "encoding-type")
-        .detail("ArgumentValue", other)),
-    }
-}
 
 /// A key or prefix as it goes into listing XML: URL-encoded when the client asked for it.
 pub(super) fn encode_if(url_encoding: bool, value: &str) -> String {
@@ -43,7 +31,7 @@ pub(super) fn encode_if(url_encoding: bool, value: &str) -> String {
     }
 }
 
-/// Validated listing parameters common to both versions.
+/// Listing parameters common to every version.
 struct Common {
     prefix: String,
     delimiter: Option<String>,
@@ -51,20 +39,13 @@ struct Common {
     url_encoding: bool,
 }
 
-fn parse_common(params: &ListParams) -> S3Result<Common> {
-    let max_keys = super::parse_count(
-        params.max_keys.as_deref(),
-        "max-keys",
-        MAX_KEYS_CAP,
-        MAX_KEYS_CAP,
-    )?;
-    let url_encoding = parse_encoding_type(params.encoding_type.as_deref())?;
-    Ok(Common {
-        prefix: params.prefix.clone().unwrap_or_default(),
-        delimiter: params.delimiter.clone().filter(|d| !d.is_empty()),
-        max_keys,
-        url_encoding,
-    })
+fn common(params: &ListParams) -> Common {
+    Common {
+        prefix: params.prefix.clone(),
+        delimiter: params.delimiter.clone(),
+        max_keys: params.max_keys,
+        url_encoding: params.url_encoding,
+    }
 }
 
 impl Common {
@@ -90,7 +71,7 @@ impl Common {
         ctx.store
             .list_objects(bucket, query)
             .await
-            .map_err(|e| S3Error::from(e).for_resource(bucket, None))
+            .for_bucket(bucket)
     }
 
     /// MaxKeys, Delimiter, EncodingType and IsTruncated, as every listing answers them.
@@ -175,20 +156,19 @@ pub(super) fn decode_token(token: &str) -> S3Result<String> {
 
 pub async fn list_v2(
     ctx: &Context<'_>,
-    bucket: &str,
-    params: &ListParams,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+    params: ListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let common = parse_common(params)?;
-    let token = params
-        .continuation_token
-        .as_deref()
-        .filter(|t| !t.is_empty());
-    let start_after = params.start_after.as_deref().filter(|s| !s.is_empty());
+    let bucket = target.bucket.as_str();
+    let common = common(&params);
+    let token = params.continuation_token.as_deref();
+    let start_after = params.start_after.as_deref();
     let marker = match token {
         Some(token) => Some(decode_token(token)?),
         None => start_after.map(str::to_string),
     };
-    let fetch_owner = params.fetch_owner.as_deref() == Some("true");
+    let fetch_owner = params.fetch_owner;
     let page = common.page(ctx, bucket, marker, fetch_owner).await?;
 
     let mut w = XmlWriter::new();
@@ -216,10 +196,12 @@ pub async fn list_v2(
 
 pub async fn list_v1(
     ctx: &Context<'_>,
-    bucket: &str,
-    params: &ListParams,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+    params: ListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let common = parse_common(params)?;
+    let bucket = target.bucket.as_str();
+    let common = common(&params);
     let marker = params.marker.clone().unwrap_or_default();
     let page = common.page(ctx, bucket, Some(marker.clone()), true).await?;
 
@@ -245,15 +227,14 @@ pub async fn list_v1(
 /// `null`, and the latest.
 pub async fn list_versions(
     ctx: &Context<'_>,
-    bucket: &str,
-    params: &ListParams,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+    params: ListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let common = parse_common(params)?;
+    let bucket = target.bucket.as_str();
+    let common = common(&params);
     let key_marker = params.key_marker.clone().unwrap_or_default();
-    let version_marker = params
-        .version_id_marker
-        .as_deref()
-        .filter(|v| !v.is_empty());
+    let version_marker = params.version_id_marker.as_deref();
     if let Some(version) = version_marker {
         if key_marker.is_empty() {
             return Err(S3Error::invalid_argument(

@@ -1,73 +1,66 @@
 //! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
 //! ListMultipartUploads.
 
-use super::copy_source;
-use super::headers;
-use super::integrity::UploadIntegrity;
-use super::object::{
-    insert_etag, require_length, trailer_fields, upload_payload, validate_key,
+use super::operations::{BucketTarget, ObjectTarget, UploadTarget};
+use super::params::{PartListParams, PartNumber, UploadListParams};
+use super::support::copy_source;
+use super::support::headers;
+use super::support::integrity::UploadIntegrity;
+use super::support::upload::{
+    insert_upload_headers, require_length, trailer_fields, upload_payload, validate_key,
     validate_storage_class, write_condition,
 };
 use super::tagging;
+use super::ForResource;
+use super::Req;
 use super::{empty_response, xml_response, Context};
 use crate::acl::Owner;
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::ResponseBody;
 use crate::checksum::{base64_encode, BodyDigests, ChecksumAlgorithm};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3_op::{UploadListParams, UploadTarget};
-use crate::storage::{CompletedPart, ObjectMetadata, StoredChecksum, UploadInfo};
+use crate::storage::{CompletedPart, ObjectMetadata, StorageError, StoredChecksum, UploadInfo};
 use crate::xml::{iso8601, parse_document, XmlWriter};
 use futures_util::TryStreamExt;
-use http::request::Parts;
 use http::{Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// S3's largest part, and the most parts an upload may have.
 const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-const MAX_PART_NUMBER: u32 = 10_000;
 /// A Complete document lists at most 10,000 parts of ~200 bytes each.
 const MAX_COMPLETE_BODY: usize = 4 * 1024 * 1024;
-const MAX_LISTED: usize = 1000;
 
 fn no_such_upload(upload_id: &str) -> S3Error {
     S3Error::new(S3ErrorCode::NoSuchUpload).detail("UploadId", upload_id)
+}
+
+/// A storage failure about an upload: NoSuchUpload names the upload id, others the key.
+fn upload_error(target: &UploadTarget, e: StorageError) -> S3Error {
+    match S3Error::from(e) {
+        e if e.code == S3ErrorCode::NoSuchUpload => no_such_upload(&target.upload_id),
+        e => e.for_resource(&target.bucket, Some(&target.key)),
+    }
 }
 
 async fn find_upload(ctx: &Context<'_>, target: &UploadTarget) -> S3Result<UploadInfo> {
     ctx.store
         .get_upload(&target.bucket, &target.key, &target.upload_id)
         .await
-        .map_err(|e| match S3Error::from(e) {
-            e if e.code == S3ErrorCode::NoSuchUpload => no_such_upload(&target.upload_id),
-            e => e.for_resource(&target.bucket, Some(&target.key)),
-        })
-}
-
-fn parse_part_number(raw: &str) -> S3Result<u32> {
-    raw.trim()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| (1..=MAX_PART_NUMBER).contains(n))
-        .ok_or_else(|| {
-            S3Error::invalid_argument(
-                "Part number must be an integer between 1 and 10000, inclusive",
-            )
-            .detail("ArgumentName", "partNumber")
-            .detail("ArgumentValue", raw)
-        })
+        .map_err(|e| upload_error(target, e))
 }
 
 pub async fn create(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &Parts,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let parts = req.parts;
     validate_key(key)?;
     validate_storage_class(parts)?;
     let stored = headers::stored_headers(parts, ctx.config.limits.max_metadata_size)?;
     let tags = tagging::from_header(parts)?;
-    let algorithm = super::integrity::requested_algorithm(parts)?;
+    let algorithm = super::support::integrity::requested_algorithm(parts)?;
     let checksum_type =
         match headers::get(parts, "x-amz-checksum-type").map(str::to_ascii_uppercase) {
             None => None,
@@ -93,14 +86,14 @@ pub async fn create(
     let metadata = ObjectMetadata {
         headers: stored,
         tags,
-        acl: Some(super::acl::for_new_object(ctx, bucket, parts).await?),
+        acl: Some(super::support::acl_wire::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
     let upload = ctx
         .store
         .create_upload(bucket, key, metadata, algorithm, checksum_type)
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+        .for_key(bucket, key)?;
 
     let mut w = XmlWriter::new();
     w.root("InitiateMultipartUploadResult")
@@ -122,12 +115,13 @@ pub async fn create(
 
 pub async fn upload_part(
     ctx: &Context<'_>,
+    req: &mut Req<'_>,
     target: &UploadTarget,
-    part_number: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    part_number: PartNumber,
 ) -> S3Result<Response<ResponseBody>> {
-    let number = parse_part_number(part_number)?;
+    let parts = req.parts;
+    let body = &mut *req.body;
+    let number = part_number.0;
     require_length(parts)?;
     let integrity = UploadIntegrity::from_request(parts, &ctx.hoisted)?;
     let upload = find_upload(ctx, target).await?;
@@ -146,23 +140,22 @@ pub async fn upload_part(
             |digests| integrity.verify(digests, &trailer_fields(&trailers)),
         )
         .await
-        .map_err(|e| e.for_resource(&target.bucket, Some(&target.key)))?;
+        .for_key(&target.bucket, &target.key)?;
 
     let mut response = empty_response(StatusCode::OK);
-    insert_etag(response.headers_mut(), &part.etag);
-    if let (Some(algorithm), Some(value)) = (algorithm, &part.checksum) {
-        headers::insert(response.headers_mut(), algorithm.header_name(), value);
-    }
+    let checksum = algorithm.zip(part.checksum.as_deref());
+    insert_upload_headers(response.headers_mut(), &part.etag, checksum);
     Ok(response)
 }
 
 pub async fn upload_part_copy(
     ctx: &Context<'_>,
+    req: &mut Req<'_>,
     target: &UploadTarget,
-    part_number: &str,
-    parts: &Parts,
+    part_number: PartNumber,
 ) -> S3Result<Response<ResponseBody>> {
-    let number = parse_part_number(part_number)?;
+    let parts = req.parts;
+    let number = part_number.0;
     let source = copy_source::parse(parts)?;
     let upload = find_upload(ctx, target).await?;
     let object = ctx.open_object(&source.bucket, &source.key).await?;
@@ -193,7 +186,7 @@ pub async fn upload_part_copy(
             },
         )
         .await
-        .map_err(|e| e.for_resource(&target.bucket, Some(&target.key)))?;
+        .for_key(&target.bucket, &target.key)?;
 
     let mut w = XmlWriter::new();
     w.root("CopyPartResult")
@@ -209,7 +202,7 @@ pub async fn upload_part_copy(
 /// The part list of a CompleteMultipartUpload document.
 fn parse_complete(body: &[u8]) -> S3Result<Vec<CompletedPart>> {
     let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(body).map_err(|()| malformed())?;
+    let root = parse_document(body).map_err(|_| malformed())?;
     if root.name != "CompleteMultipartUpload" {
         return Err(malformed());
     }
@@ -238,10 +231,11 @@ fn parse_complete(body: &[u8]) -> S3Result<Vec<CompletedPart>> {
 
 pub async fn complete(
     ctx: &Context<'_>,
+    req: &mut Req<'_>,
     target: &UploadTarget,
-    parts: &Parts,
-    body: &mut RequestBody,
 ) -> S3Result<Response<ResponseBody>> {
+    let parts = req.parts;
+    let body = &mut *req.body;
     let condition = write_condition(parts)?;
     let upload = find_upload(ctx, target).await?;
     let document = body.read_small(MAX_COMPLETE_BODY).await?;
@@ -255,10 +249,7 @@ pub async fn complete(
             &condition,
         )
         .await
-        .map_err(|e| match S3Error::from(e) {
-            e if e.code == S3ErrorCode::NoSuchUpload => no_such_upload(&target.upload_id),
-            e => e.for_resource(&target.bucket, Some(&target.key)),
-        })?;
+        .map_err(|e| upload_error(target, e))?;
 
     let host = headers::get(parts, "host").unwrap_or("localhost");
     let location = format!(
@@ -280,7 +271,11 @@ pub async fn complete(
     Ok(xml_response(w.finish()))
 }
 
-pub async fn abort(ctx: &Context<'_>, target: &UploadTarget) -> S3Result<Response<ResponseBody>> {
+pub async fn abort(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &UploadTarget,
+) -> S3Result<Response<ResponseBody>> {
     let upload = find_upload(ctx, target).await?;
     ctx.store
         .abort_upload(&upload)
@@ -307,13 +302,11 @@ fn initiator(ctx: &Context<'_>, upload: &UploadInfo) -> Owner {
 
 pub async fn list_parts(
     ctx: &Context<'_>,
+    _req: &mut Req<'_>,
     target: &UploadTarget,
-    max_parts: Option<&str>,
-    part_number_marker: Option<&str>,
+    params: PartListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let max = super::parse_count(max_parts, "max-parts", MAX_LISTED, MAX_LISTED)?;
-    let marker =
-        super::parse_count(part_number_marker, "part-number-marker", 0, usize::MAX)? as u64;
+    let (max, marker) = (params.max_parts, params.part_number_marker);
     let upload = find_upload(ctx, target).await?;
     let all = ctx
         .store
@@ -358,31 +351,27 @@ pub async fn list_parts(
 
 pub async fn list_uploads(
     ctx: &Context<'_>,
-    bucket: &str,
-    params: &UploadListParams,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+    params: UploadListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let max = super::parse_count(
-        params.max_uploads.as_deref(),
-        "max-uploads",
-        MAX_LISTED,
-        MAX_LISTED,
-    )?;
-    let url_encoding = super::list::parse_encoding_type(params.encoding_type.as_deref())?;
-    let text = |value: &str| super::list::encode_if(url_encoding, value);
+    let bucket = target.bucket.as_str();
+    let max = params.max_uploads;
+    let text = |value: &str| super::list::encode_if(params.url_encoding, value);
     ctx.require_bucket(bucket).await?;
-    let prefix = params.prefix.clone().unwrap_or_default();
-    let delimiter = params.delimiter.clone().filter(|d| !d.is_empty());
-    let key_marker = params.key_marker.clone().unwrap_or_default();
-    let id_marker = params
-        .upload_id_marker
-        .clone()
-        .filter(|_| !key_marker.is_empty());
+    let UploadListParams {
+        prefix,
+        delimiter,
+        key_marker,
+        upload_id_marker: id_marker,
+        ..
+    } = params.clone();
 
     let uploads = ctx
         .store
         .list_uploads(Some(bucket))
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+        .for_bucket(bucket)?;
     // Resume after the marker: later keys, or the same key with a later upload.
     let start = match &id_marker {
         Some(id) => match uploads
@@ -446,7 +435,7 @@ pub async fn list_uploads(
     w.optional("Delimiter", delimiter.as_deref().map(text).as_deref())
         .element("Prefix", &text(&prefix))
         .element("MaxUploads", &max.to_string())
-        .optional("EncodingType", url_encoding.then_some("url"))
+        .optional("EncodingType", params.url_encoding.then_some("url"))
         .element("IsTruncated", &truncated.to_string());
     for entry in &entries {
         if let Entry::Upload(upload) = entry {

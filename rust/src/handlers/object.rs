@@ -1,158 +1,36 @@
 //! Object operations: PutObject, GetObject, HeadObject, DeleteObject.
 
-use super::headers::{self, STORED_HEADERS, USER_META_PREFIX};
-use super::integrity::UploadIntegrity;
-use super::range::{self, RangeOutcome};
-use super::{conditions, tagging};
+use super::operations::ObjectTarget;
+use super::params::{PartNumber, ResponseOverrides};
+use super::support::conditions;
+use super::support::headers::{self, STORED_HEADERS, USER_META_PREFIX};
+use super::support::integrity::UploadIntegrity;
+use super::support::range::{self, RangeOutcome};
+use super::support::upload::{
+    insert_etag, insert_upload_headers, require_length, trailer_fields, upload_payload,
+    validate_key, validate_storage_class, write_condition,
+};
+use super::tagging;
+use super::ForResource;
+use super::Req;
 use super::{empty_response, Context};
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::ResponseBody;
 use crate::checksum::ChecksumAlgorithm;
-use crate::codec::aws_chunked::{self as chunked, Trailers};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::s3_op::ResponseOverrides;
-use crate::storage::{ObjectInfo, ObjectMetadata, WriteCondition};
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use crate::storage::{ObjectInfo, ObjectMetadata};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use std::pin::Pin;
 use tokio::io::AsyncSeekExt;
-
-/// S3's limit on key length, in UTF-8 bytes.
-const MAX_KEY_BYTES: usize = 1024;
-
-pub(super) fn validate_key(key: &str) -> S3Result<()> {
-    if key.len() > MAX_KEY_BYTES {
-        return Err(S3Error::new(S3ErrorCode::KeyTooLongError)
-            .detail("Size", key.len().to_string())
-            .detail("MaxSizeAllowed", MAX_KEY_BYTES.to_string()));
-    }
-    Ok(())
-}
-
-fn entity_too_large(size: u64, max: u64) -> S3Error {
-    S3Error::new(S3ErrorCode::EntityTooLarge)
-        .detail("ProposedSize", size.to_string())
-        .detail("MaxSizeAllowed", max.to_string())
-}
-
-/// Fails the stream as soon as more than `max` payload bytes went by.
-fn limit_size<'a>(
-    stream: impl Stream<Item = S3Result<Bytes>> + Send + 'a,
-    max: u64,
-) -> impl Stream<Item = S3Result<Bytes>> + Send + 'a {
-    let mut seen = 0u64;
-    stream.map(move |chunk| {
-        let chunk = chunk?;
-        seen += chunk.len() as u64;
-        if seen > max {
-            return Err(entity_too_large(seen, max));
-        }
-        Ok(chunk)
-    })
-}
-
-pub(super) type Payload<'a> = Pin<Box<dyn Stream<Item = S3Result<Bytes>> + Send + 'a>>;
-
-/// The payload of an upload (PutObject, UploadPart): aws-chunked framing decoded, at most `max`
-/// bytes. Trailers of a chunked body land in the returned slot when the body has ended.
-pub(super) fn upload_payload<'a>(
-    ctx: &Context<'_>,
-    parts: &Parts,
-    body: &'a mut RequestBody,
-    integrity: &UploadIntegrity,
-    max: u64,
-) -> S3Result<(Payload<'a>, Trailers)> {
-    let declared = if integrity.aws_chunked {
-        integrity.decoded_length
-    } else {
-        headers::get(parts, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
-    };
-    if let Some(size) = declared.filter(|s| *s > max) {
-        return Err(entity_too_large(size, max));
-    }
-    let trailers: Trailers = Default::default();
-    let raw = body.stream();
-    let payload: Payload<'a> = if integrity.aws_chunked {
-        let signing = ctx.auth.chunk_signing.clone();
-        Box::pin(limit_size(
-            chunked::decode(raw, trailers.clone(), signing),
-            max,
-        ))
-    } else {
-        Box::pin(limit_size(raw, max))
-    };
-    Ok((payload, trailers))
-}
-
-/// The trailer fields of a finished chunked body.
-pub(super) fn trailer_fields(trailers: &Trailers) -> Vec<(String, String)> {
-    trailers.lock().map(|t| t.clone()).unwrap_or_default()
-}
-
-/// An upload must say how long it is: `Content-Length`, or chunked transfer encoding (which
-/// S3 refuses but today's SDKs send for streams of unknown length; accepted on purpose).
-pub(super) fn require_length(parts: &Parts) -> S3Result<()> {
-    let h = &parts.headers;
-    if h.contains_key(http::header::CONTENT_LENGTH)
-        || h.contains_key(http::header::TRANSFER_ENCODING)
-    {
-        Ok(())
-    } else {
-        Err(S3Error::new(S3ErrorCode::MissingContentLength))
-    }
-}
-
-const STORAGE_CLASSES: [&str; 11] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "OUTPOSTS",
-    "GLACIER_IR",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
-
-/// Any S3 storage class is accepted (and every object is reported as STANDARD); others are not.
-pub(super) fn validate_storage_class(parts: &Parts) -> S3Result<()> {
-    match headers::get(parts, "x-amz-storage-class") {
-        Some(class) if !STORAGE_CLASSES.contains(&class.trim()) => {
-            Err(S3Error::new(S3ErrorCode::InvalidStorageClass)
-                .detail("StorageClassRequested", class))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// `If-None-Match: *` / `If-Match: <etag>` on a write. Other If-None-Match values are not
-/// something S3 supports on writes.
-pub(super) fn write_condition(parts: &Parts) -> S3Result<WriteCondition> {
-    if let Some(value) = headers::get(parts, "if-none-match") {
-        return if value.trim() == "*" {
-            Ok(WriteCondition::IfAbsent)
-        } else {
-            Err(S3Error::not_implemented(
-                "If-None-Match with a value other than '*' on a write",
-            ))
-        };
-    }
-    match headers::get(parts, "if-match") {
-        Some(value) => Ok(WriteCondition::IfMatch(value.trim().replace('"', ""))),
-        None => Ok(WriteCondition::Always),
-    }
-}
 
 pub async fn put(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
     validate_key(key)?;
     require_length(parts)?;
     validate_storage_class(parts)?;
@@ -172,7 +50,7 @@ pub async fn put(
     let metadata = ObjectMetadata {
         headers: stored,
         tags,
-        acl: Some(super::acl::for_new_object(ctx, bucket, parts).await?),
+        acl: Some(super::support::acl_wire::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
     let outcome = ctx
@@ -187,23 +65,17 @@ pub async fn put(
             |digests| integrity.verify(digests, &trailer_fields(&trailers)),
         )
         .await
-        .map_err(|e| e.for_resource(bucket, Some(key)))?;
+        .for_key(bucket, key)?;
 
     let mut response = empty_response(StatusCode::OK);
-    let h = response.headers_mut();
-    insert_etag(h, &outcome.etag);
-    if let Some((algorithm, value)) = &outcome.digests.checksum {
-        headers::insert(
-            h,
-            algorithm.header_name(),
-            &crate::checksum::base64_encode(value),
-        );
-    }
+    let checksum = (outcome.digests.checksum.as_ref())
+        .map(|(algorithm, digest)| (*algorithm, crate::checksum::base64_encode(digest)));
+    insert_upload_headers(
+        response.headers_mut(),
+        &outcome.etag,
+        checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
+    );
     Ok(response)
-}
-
-pub(super) fn insert_etag(h: &mut HeaderMap, etag: &str) {
-    headers::insert(h, "etag", &format!("\"{etag}\""));
 }
 
 /// The headers GET and HEAD share: validators, stored headers, user metadata, overrides.
@@ -243,28 +115,21 @@ struct Span {
     parts_count: Option<usize>,
 }
 
-fn resolve_span(parts: &Parts, info: &ObjectInfo, part_number: Option<&str>) -> S3Result<Span> {
+fn resolve_span(
+    parts: &Parts,
+    info: &ObjectInfo,
+    part_number: Option<PartNumber>,
+) -> S3Result<Span> {
     let size = info.size;
     let range_header = headers::get(parts, "range").filter(|r| !r.trim().is_empty());
-    if let Some(raw) = part_number {
+    if let Some(part_number) = part_number {
+        let number = part_number.0 as usize;
         if range_header.is_some() {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
                 "Cannot specify both Range header and partNumber query parameter",
             ));
         }
-        let number = raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=10_000).contains(n))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "Part number must be an integer between 1 and 10000, inclusive",
-                )
-                .detail("ArgumentName", "partNumber")
-                .detail("ArgumentValue", raw)
-            })?;
         let part_sizes = &info.metadata.parts;
         // A single-part object has exactly one part: the whole object.
         let (start, len, parts_count) = if part_sizes.is_empty() {
@@ -315,13 +180,35 @@ fn resolve_span(parts: &Parts, info: &ObjectInfo, part_number: Option<&str>) -> 
 
 pub async fn get(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
+    overrides: ResponseOverrides,
+    part_number: Option<PartNumber>,
+) -> S3Result<Response<ResponseBody>> {
+    serve(ctx, req.parts, target, &overrides, part_number, false).await
+}
+
+/// HeadObject: GetObject's answer without its body.
+pub async fn head(
+    ctx: &Context<'_>,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
+    overrides: ResponseOverrides,
+    part_number: Option<PartNumber>,
+) -> S3Result<Response<ResponseBody>> {
+    serve(ctx, req.parts, target, &overrides, part_number, true).await
+}
+
+async fn serve(
+    ctx: &Context<'_>,
     parts: &Parts,
+    target: &ObjectTarget,
     overrides: &ResponseOverrides,
-    part_number: Option<&str>,
+    part_number: Option<PartNumber>,
     head_only: bool,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
     let object = ctx.open_object(bucket, key).await?;
     let info = &object.info;
     match conditions::check_request(parts, &info.etag, info.last_modified) {
@@ -393,13 +280,15 @@ pub async fn get(
 
 pub async fn delete(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
+    _req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
     validate_key(key)?;
     ctx.store
         .delete_object(bucket, key)
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+        .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }

@@ -1,18 +1,20 @@
 //! POST Object: browser form uploads (`multipart/form-data`) with a policy document, signed with
 //! SigV4 or SigV2, `${filename}` keys, `success_action_status` and `success_action_redirect`.
 
-use super::form::{self, FormReader};
-use super::headers::{STORED_HEADERS, USER_META_PREFIX};
-use super::object::insert_etag;
-use super::{empty_response, headers, Context};
+use super::operations::BucketTarget;
+use super::support::form::{self, FormReader};
+use super::support::headers;
+use super::support::headers::{STORED_HEADERS, USER_META_PREFIX};
+use super::support::upload::{insert_etag, limit_size, validate_key};
+use super::ForResource;
+use super::Req;
+use super::{empty_response, Context};
 use crate::acl::{Acl, Owner, Permission, Requester};
 use crate::auth::{sigv2, sigv4};
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{ObjectMetadata, WriteCondition};
 use crate::xml::XmlWriter;
-use futures_util::StreamExt;
-use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -229,12 +231,32 @@ fn verify_signature(
     Ok(None)
 }
 
+/// A form as read up to its file part: the fields (lower-case names) and the object key.
+struct Form<S> {
+    fields: BTreeMap<String, String>,
+    key: String,
+    /// Positioned at the file part's data.
+    reader: FormReader<S>,
+}
+
+/// The request body a form is read from.
+trait FormInput: futures_util::Stream<Item = S3Result<bytes::Bytes>> + Unpin + Send {}
+impl<S: futures_util::Stream<Item = S3Result<bytes::Bytes>> + Unpin + Send> FormInput for S {}
+
+/// Who uploads, and what the policy allows: the new object's ACL and its size range.
+struct Grant {
+    acl: Acl,
+    min_size: u64,
+    max_size: u64,
+}
+
 pub async fn post_object(
     ctx: &Context<'_>,
-    bucket: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let parts = req.parts;
     let boundary = headers::get(parts, "content-type")
         .and_then(form::boundary)
         .ok_or_else(|| {
@@ -248,10 +270,25 @@ pub async fn post_object(
             )
         })?;
     ctx.require_bucket(bucket).await?;
-    let mut form = FormReader::new(body.stream(), &boundary);
+    let form = read_form(FormReader::new(req.body.stream(), &boundary)).await?;
+    let grant = authorize(ctx, bucket, &form.fields).await?;
+    let etag = store(
+        ctx,
+        bucket,
+        form.key.clone(),
+        &form.fields,
+        form.reader,
+        grant,
+    )
+    .await?;
+    Ok(respond(parts, bucket, &form.key, &form.fields, &etag))
+}
+
+/// Reads the fields before the file part and works out the key (`${filename}` filled in).
+async fn read_form<S: FormInput>(mut reader: FormReader<S>) -> S3Result<Form<S>> {
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let file = loop {
-        let Some(part) = form.next_part().await? else {
+        let Some(part) = reader.next_part().await? else {
             return Err(S3Error::invalid_argument(
                 "POST requires exactly one file upload per request.",
             )
@@ -266,31 +303,42 @@ pub async fn post_object(
                 "Your POST request has too many fields.",
             ));
         }
-        let value = form.read_value().await?;
+        let value = reader.read_value().await?;
         fields.insert(
             part.name.to_ascii_lowercase(),
             String::from_utf8_lossy(&value).into_owned(),
         );
     };
-
     let key_template = fields
         .get("key")
         .ok_or_else(|| S3Error::invalid_argument("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.").detail("ArgumentName", "key"))?;
     let key = key_template.replace("${filename}", file.filename.as_deref().unwrap_or(""));
-    super::object::validate_key(&key)?;
+    validate_key(&key)?;
     if key.is_empty() {
         return Err(
             S3Error::invalid_argument("User key must have a length greater than 0.")
                 .detail("ArgumentName", "key"),
         );
     }
-    let policy = fields.get("policy").cloned();
+    Ok(Form {
+        fields,
+        key,
+        reader,
+    })
+}
+
+/// Checks the policy's signature (with auth on) and conditions and the uploader's WRITE on the
+/// bucket; returns the object's ACL and the allowed size range.
+async fn authorize(
+    ctx: &Context<'_>,
+    bucket: &str,
+    fields: &BTreeMap<String, String>,
+) -> S3Result<Grant> {
+    let policy = fields.get("policy");
     let bucket_owner = ctx.bucket_owner(bucket).await?;
     let uploader = if ctx.config.auth.enabled {
-        let requester = match verify_signature(ctx, &fields, policy.as_deref().unwrap_or(""))? {
-            Some(user) => Requester::User(user),
-            None => Requester::Anonymous,
-        };
+        let signer = verify_signature(ctx, fields, policy.map_or("", String::as_str))?;
+        let requester = signer.map_or(Requester::Anonymous, Requester::User);
         let bucket_acl = ctx.bucket_acl(bucket).await?;
         if !bucket_acl.allows(&requester, Permission::Write) {
             return Err(S3Error::new(S3ErrorCode::AccessDenied));
@@ -299,7 +347,7 @@ pub async fn post_object(
     } else {
         ctx.acting_owner()
     };
-    let object_acl = match fields.get("acl") {
+    let acl = match fields.get("acl") {
         Some(name) => {
             Acl::canned(name, uploader.clone(), Some(&bucket_owner)).ok_or_else(|| {
                 S3Error::invalid_argument(format!("Invalid canned ACL: {name}"))
@@ -308,40 +356,43 @@ pub async fn post_object(
         }
         None => Acl::private(uploader),
     };
-    let length_range = match &policy {
-        Some(encoded) => parse_policy(encoded)?.check_fields(&fields, bucket, SystemTime::now())?,
+    let length_range = match policy {
+        Some(encoded) => parse_policy(encoded)?.check_fields(fields, bucket, SystemTime::now())?,
         None => None,
     };
+    let (min_size, max_size) = length_range.unwrap_or((0, u64::MAX));
+    Ok(Grant {
+        acl,
+        min_size,
+        max_size: max_size.min(ctx.config.limits.max_object_size),
+    })
+}
 
-    let mut stored = BTreeMap::new();
-    for (name, value) in &fields {
-        if STORED_HEADERS.contains(&name.as_str()) || name.starts_with(USER_META_PREFIX) {
-            stored.insert(name.clone(), value.clone());
-        }
-    }
+/// Streams the file part into the object; returns its ETag.
+async fn store<S: FormInput>(
+    ctx: &Context<'_>,
+    bucket: &str,
+    key: String,
+    fields: &BTreeMap<String, String>,
+    mut reader: FormReader<S>,
+    grant: Grant,
+) -> S3Result<String> {
+    let mut stored: BTreeMap<String, String> = fields
+        .iter()
+        .filter(|(name, _)| {
+            STORED_HEADERS.contains(&name.as_str()) || name.starts_with(USER_META_PREFIX)
+        })
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     stored
         .entry("content-type".to_string())
         .or_insert_with(|| "binary/octet-stream".to_string());
     let metadata = ObjectMetadata {
         headers: stored,
-        acl: Some(object_acl),
+        acl: Some(grant.acl),
         ..Default::default()
     };
-    let (min, max) = length_range.unwrap_or((0, u64::MAX));
-    let max = max.min(ctx.config.limits.max_object_size);
-    let mut seen = 0u64;
-    let data = form.file_stream().map(move |chunk| {
-        let chunk = chunk?;
-        seen += chunk.len() as u64;
-        if seen > max {
-            return Err(S3Error::with_message(
-                S3ErrorCode::EntityTooLarge,
-                "Your proposed upload exceeds the maximum allowed size",
-            )
-            .detail("MaxSizeAllowed", max.to_string()));
-        }
-        Ok(chunk)
-    });
+    let min = grant.min_size;
     let outcome = ctx
         .store
         .put_object(
@@ -350,7 +401,7 @@ pub async fn post_object(
             metadata,
             crate::checksum::BodyDigests::new(None),
             &WriteCondition::Always,
-            data,
+            limit_size(reader.file_stream(), grant.max_size),
             |digests| {
                 if digests.len < min {
                     return Err(S3Error::with_message(
@@ -363,34 +414,43 @@ pub async fn post_object(
             },
         )
         .await
-        .map_err(|e| e.for_resource(bucket, Some(&key)))?;
+        .for_key(bucket, &key)?;
+    Ok(outcome.etag)
+}
 
+/// The answer the form asked for: a redirect, 200, 201 with a document, or 204.
+fn respond(
+    parts: &http::request::Parts,
+    bucket: &str,
+    key: &str,
+    fields: &BTreeMap<String, String>,
+    etag: &str,
+) -> Response<ResponseBody> {
+    let encode =
+        |v: &str| percent_encoding::utf8_percent_encode(v, super::list::URL_ENCODE_SET).to_string();
     let location = format!(
         "http://{}/{bucket}/{}",
         headers::get(parts, "host").unwrap_or("localhost"),
-        percent_encoding::utf8_percent_encode(&key, super::list::URL_ENCODE_SET)
+        encode(key)
     );
     let redirect = fields
         .get("success_action_redirect")
         .or_else(|| fields.get("redirect"));
     if let Some(target) = redirect.filter(|r| r.starts_with("http://") || r.starts_with("https://"))
     {
-        let encode = |v: &str| {
-            percent_encoding::utf8_percent_encode(v, super::list::URL_ENCODE_SET).to_string()
-        };
         let separator = if target.contains('?') { '&' } else { '?' };
         let url = format!(
             "{target}{separator}bucket={}&key={}&etag={}",
             encode(bucket),
-            encode(&key),
-            encode(&format!("\"{}\"", outcome.etag))
+            encode(key),
+            encode(&format!("\"{etag}\""))
         );
         let mut response = empty_response(StatusCode::SEE_OTHER);
         if let Ok(value) = HeaderValue::from_str(&url) {
             response.headers_mut().insert(http::header::LOCATION, value);
         }
-        insert_etag(response.headers_mut(), &outcome.etag);
-        return Ok(response);
+        insert_etag(response.headers_mut(), etag);
+        return response;
     }
     let mut response = match fields.get("success_action_status").map(String::as_str) {
         Some("200") => empty_response(StatusCode::OK),
@@ -399,8 +459,8 @@ pub async fn post_object(
             w.open("PostResponse")
                 .element("Location", &location)
                 .element("Bucket", bucket)
-                .element("Key", &key)
-                .element("ETag", &format!("\"{}\"", outcome.etag))
+                .element("Key", key)
+                .element("ETag", &format!("\"{etag}\""))
                 .close("PostResponse");
             let mut r = super::xml_response(w.finish());
             *r.status_mut() = StatusCode::CREATED;
@@ -408,11 +468,11 @@ pub async fn post_object(
         }
         _ => empty_response(StatusCode::NO_CONTENT),
     };
-    insert_etag(response.headers_mut(), &outcome.etag);
+    insert_etag(response.headers_mut(), etag);
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(http::header::LOCATION, value);
     }
-    Ok(response)
+    response
 }
 
 #[cfg(test)]

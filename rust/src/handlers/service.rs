@@ -1,39 +1,23 @@
 //! Service-level operations: ListBuckets.
 
 use super::list::{decode_token, encode_token};
+use super::operations::ServiceTarget;
+use super::params::BucketListParams;
+use super::Req;
 use super::{xml_response, Context};
 use crate::body::ResponseBody;
-use crate::s3_error::{S3Error, S3Result};
-use crate::s3_op::BucketListParams;
+use crate::s3_error::S3Result;
 use crate::xml::{iso8601, XmlWriter};
 use http::Response;
 
-const MAX_BUCKETS: usize = 10_000;
-
 pub async fn list_buckets(
     ctx: &Context<'_>,
-    params: &BucketListParams,
+    _req: &mut Req<'_>,
+    _target: &ServiceTarget,
+    params: BucketListParams,
 ) -> S3Result<Response<ResponseBody>> {
-    let max = match params.max_buckets.as_deref() {
-        None => MAX_BUCKETS,
-        Some(raw) => raw
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_BUCKETS).contains(n))
-            .ok_or_else(|| {
-                S3Error::invalid_argument(
-                    "Argument max-buckets must be an integer between 1 and 10000",
-                )
-                .detail("ArgumentName", "max-buckets")
-                .detail("ArgumentValue", raw)
-            })?,
-    };
-    let after = match params
-        .continuation_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-    {
+    let max = params.max_buckets;
+    let after = match params.continuation_token.as_deref() {
         Some(token) => Some(decode_token(token)?),
         None => None,
     };

@@ -1,8 +1,11 @@
 //! Object and bucket tagging: the `?tagging` sub-resource, the `x-amz-tagging` header, and
 //! S3's limits on tag sets.
 
-use super::headers;
-use super::integrity::verify_small_body;
+use super::operations::{BucketTarget, ObjectTarget};
+use super::support::headers;
+use super::support::integrity::verify_small_body;
+use super::ForResource;
+use super::Req;
 use super::{empty_response, xml_response, Context};
 use crate::body::{RequestBody, ResponseBody};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
@@ -79,7 +82,7 @@ pub fn from_header(parts: &Parts) -> S3Result<Vec<Tag>> {
 
 fn parse_tagging(body: &[u8], max_tags: usize) -> S3Result<Vec<Tag>> {
     let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(body).map_err(|()| malformed())?;
+    let root = parse_document(body).map_err(|_| malformed())?;
     if root.name != "Tagging" {
         return Err(malformed());
     }
@@ -120,46 +123,53 @@ async fn read_tagging(
 
 pub async fn get_object(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
+    _req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
     let object = ctx.open_object(bucket, key).await?;
     Ok(xml_response(tagging_document(&object.info.metadata.tags)))
 }
 
 pub async fn put_object(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
     let tags = read_tagging(parts, body, MAX_OBJECT_TAGS).await?;
     ctx.store
         .update_metadata(bucket, key, |m| m.tags = tags)
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+        .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::OK))
 }
 
 pub async fn delete_object(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
+    _req: &mut Req<'_>,
+    target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
     ctx.store
         .update_metadata(bucket, key, |m| m.tags.clear())
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
+        .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-pub async fn get_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    let tags = ctx
-        .store
-        .bucket_tags(bucket)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+pub async fn get_bucket(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let tags = ctx.store.bucket_tags(bucket).await.for_bucket(bucket)?;
     match tags {
         Some(tags) => Ok(xml_response(tagging_document(&tags))),
         None => Err(S3Error::new(S3ErrorCode::NoSuchTagSet).detail("BucketName", bucket)),
@@ -168,24 +178,31 @@ pub async fn get_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<Re
 
 pub async fn put_bucket(
     ctx: &Context<'_>,
-    bucket: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
     ctx.require_bucket(bucket).await?;
     let tags = read_tagging(parts, body, MAX_BUCKET_TAGS).await?;
     ctx.store
         .set_bucket_tags(bucket, Some(tags))
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+        .for_bucket(bucket)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 
-pub async fn delete_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn delete_bucket(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     ctx.store
         .set_bucket_tags(bucket, None)
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+        .for_bucket(bucket)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

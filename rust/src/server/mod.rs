@@ -1,7 +1,7 @@
 //! The HTTP server: bind outside, serve inside, drain with a deadline.
 
-mod cors;
 mod pipeline;
+mod preflight;
 mod response;
 pub mod router;
 

@@ -41,7 +41,7 @@ pub async fn handle(
     );
 
     let result = if parts.method == Method::OPTIONS {
-        super::cors::preflight(&parts, &state, bucket.as_deref()).await
+        super::preflight::preflight(&parts, &state, bucket.as_deref()).await
     } else {
         route_and_run(&parts, &mut body, &state).await
     };
@@ -64,9 +64,9 @@ pub async fn handle(
         .get(http::header::ORIGIN)
         .and_then(|v| v.to_str().ok());
     if let (Some(origin), false) = (origin, parts.method == Method::OPTIONS) {
-        if let Some(policy) = super::cors::policy_for(&state, bucket.as_deref()).await {
+        if let Some(policy) = super::preflight::policy_for(&state, bucket.as_deref()).await {
             if let Some(grant) = policy.evaluate(origin, parts.method.as_str(), &[]) {
-                super::cors::decorate(response.headers_mut(), &grant);
+                super::preflight::decorate(response.headers_mut(), &grant);
             }
         }
     }
@@ -87,7 +87,7 @@ async fn route_and_run(
     body: &mut RequestBody,
     state: &ServerState,
 ) -> S3Result<Response<ResponseBody>> {
-    let query = router::parse_query(parts.uri.query())?;
+    let query = crate::query::Query::parse(parts.uri.query())?;
     let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
     let host = parts
         .headers
@@ -129,7 +129,7 @@ async fn route_and_run(
     };
     let op = router::route(&parts.method, &path, &query, has_copy_source)?;
     tracing::trace!(operation = op.name(), "routed");
-    if ctx.auth.form_post && !matches!(op, crate::s3_op::S3Op::PostObject { .. }) {
+    if ctx.auth.form_post && !matches!(op, crate::handlers::operations::S3Op::PostObject { .. }) {
         return Err(crate::s3_error::S3Error::new(
             crate::s3_error::S3ErrorCode::AccessDenied,
         ));

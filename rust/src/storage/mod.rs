@@ -11,11 +11,11 @@
 pub mod keypath;
 mod listing;
 mod locks;
-mod multipart;
 mod temp;
+mod uploads;
 
 pub use listing::{ListEntry, ListPage, ListQuery};
-pub use multipart::{CompletedPart, UploadInfo};
+pub use uploads::{CompletedPart, UploadInfo};
 
 use crate::acl::{Acl, Owner};
 use crate::checksum::{BodyDigests, FinishedDigests};

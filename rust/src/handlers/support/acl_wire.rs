@@ -1,15 +1,14 @@
 //! ACLs on the wire: `x-amz-acl` and `x-amz-grant-*` headers, `AccessControlPolicy` documents,
-//! and Get/PutBucketAcl, Get/PutObjectAcl.
+//! and the effective ACL of an object.
 
 use super::headers;
 use super::integrity::verify_small_body;
-use super::{empty_response, xml_response, Context};
 use crate::acl::{Acl, Grant, Grantee, Group, Owner, Permission, CANNED};
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::RequestBody;
+use crate::handlers::Context;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::xml::{parse_document, XmlWriter};
 use http::request::Parts;
-use http::{Response, StatusCode};
 
 const MAX_BODY: usize = 64 * 1024;
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
@@ -114,7 +113,7 @@ pub async fn for_new_object(ctx: &Context<'_>, bucket: &str, parts: &Parts) -> S
 
 /// An `AccessControlPolicy` document; its owner must be the resource's owner.
 fn from_document(body: &[u8], owner: &Owner) -> S3Result<Acl> {
-    let root = parse_document(body).map_err(|()| malformed_acl())?;
+    let root = parse_document(body).map_err(|_| malformed_acl())?;
     if root.name != "AccessControlPolicy" {
         return Err(malformed_acl());
     }
@@ -198,7 +197,7 @@ pub fn document(acl: &Acl) -> String {
 }
 
 /// The ACL a PUT ?acl asks for: headers, else the document in the body.
-async fn requested_acl(
+pub async fn requested_acl(
     parts: &Parts,
     body: &mut RequestBody,
     owner: &Owner,
@@ -223,59 +222,12 @@ async fn requested_acl(
     }
 }
 
-pub async fn get_bucket(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
-    Ok(xml_response(document(&ctx.bucket_acl(bucket).await?)))
-}
-
-pub async fn put_bucket(
-    ctx: &Context<'_>,
-    bucket: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
-) -> S3Result<Response<ResponseBody>> {
-    let owner = ctx.bucket_owner(bucket).await?;
-    let acl = requested_acl(parts, body, &owner, Some(&owner)).await?;
-    ctx.store
-        .set_bucket_acl(bucket, acl)
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
-    Ok(empty_response(StatusCode::OK))
-}
-
 /// An object's ACL as stored, or private to the bucket's owner for objects from before ACLs.
 pub async fn object_acl(ctx: &Context<'_>, bucket: &str, stored: Option<Acl>) -> S3Result<Acl> {
     if let Some(acl) = stored {
         return Ok(acl);
     }
     Ok(Acl::private(ctx.bucket_owner(bucket).await?))
-}
-
-pub async fn get_object(
-    ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-) -> S3Result<Response<ResponseBody>> {
-    let object = ctx.open_object(bucket, key).await?;
-    let acl = object_acl(ctx, bucket, object.info.metadata.acl).await?;
-    Ok(xml_response(document(&acl)))
-}
-
-pub async fn put_object(
-    ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
-) -> S3Result<Response<ResponseBody>> {
-    let object = ctx.open_object(bucket, key).await?;
-    let current = object_acl(ctx, bucket, object.info.metadata.acl).await?;
-    let bucket_owner = ctx.bucket_owner(bucket).await?;
-    let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;
-    ctx.store
-        .update_metadata(bucket, key, |m| m.acl = Some(acl))
-        .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, Some(key)))?;
-    Ok(empty_response(StatusCode::OK))
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The bucket CORS API: PutBucketCors, GetBucketCors, DeleteBucketCors. (Rules are applied to
 //! requests by the server pipeline.)
 
-use super::integrity::verify_small_body;
+use super::operations::BucketTarget;
+use super::support::integrity::verify_small_body;
+use super::ForResource;
+use super::Req;
 use super::{empty_response, xml_response, Context};
-use crate::body::{RequestBody, ResponseBody};
+use crate::body::ResponseBody;
 use crate::cors::{ConfigurationError, CorsRule};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::xml::XmlWriter;
-use http::request::Parts;
 use http::{Response, StatusCode};
 
 const MAX_BODY: usize = 64 * 1024;
@@ -25,10 +27,12 @@ fn parse_rules(body: &[u8]) -> S3Result<Vec<CorsRule>> {
 
 pub async fn put(
     ctx: &Context<'_>,
-    bucket: &str,
-    parts: &Parts,
-    body: &mut RequestBody,
+    req: &mut Req<'_>,
+    target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
     ctx.require_bucket(bucket).await?;
     let document = body.read_small(MAX_BODY).await?;
     verify_small_body(parts, &document)?;
@@ -36,16 +40,21 @@ pub async fn put(
     ctx.store
         .set_bucket_cors(bucket, Some(rules))
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+        .for_bucket(bucket)?;
     Ok(empty_response(StatusCode::OK))
 }
 
-pub async fn get(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn get(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     let rules = ctx
         .store
         .bucket_cors(bucket)
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?
+        .for_bucket(bucket)?
         .ok_or_else(|| {
             S3Error::new(S3ErrorCode::NoSuchCORSConfiguration).detail("BucketName", bucket)
         })?;
@@ -73,11 +82,16 @@ pub async fn get(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseB
     Ok(xml_response(w.finish()))
 }
 
-pub async fn delete(ctx: &Context<'_>, bucket: &str) -> S3Result<Response<ResponseBody>> {
+pub async fn delete(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
     ctx.store
         .set_bucket_cors(bucket, None)
         .await
-        .map_err(|e| S3Error::from(e).for_resource(bucket, None))?;
+        .for_bucket(bucket)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

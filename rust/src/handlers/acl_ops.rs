@@ -1,0 +1,68 @@
+//! Get/PutBucketAcl and Get/PutObjectAcl.
+
+use super::operations::{BucketTarget, ObjectTarget};
+use super::support::acl_wire::{document, object_acl, requested_acl};
+use super::ForResource;
+use super::Req;
+use super::{empty_response, xml_response, Context};
+use crate::body::ResponseBody;
+use crate::s3_error::S3Result;
+use http::{Response, StatusCode};
+
+pub async fn get_bucket(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    Ok(xml_response(document(&ctx.bucket_acl(bucket).await?)))
+}
+
+pub async fn put_bucket(
+    ctx: &Context<'_>,
+    req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
+    let owner = ctx.bucket_owner(bucket).await?;
+    let acl = requested_acl(parts, body, &owner, Some(&owner)).await?;
+    ctx.store
+        .set_bucket_acl(bucket, acl)
+        .await
+        .for_bucket(bucket)?;
+    Ok(empty_response(StatusCode::OK))
+}
+
+pub async fn get_object(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &ObjectTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let object = ctx.open_object(bucket, key).await?;
+    let acl = object_acl(ctx, bucket, object.info.metadata.acl).await?;
+    Ok(xml_response(document(&acl)))
+}
+
+pub async fn put_object(
+    ctx: &Context<'_>,
+    req: &mut Req<'_>,
+    target: &ObjectTarget,
+) -> S3Result<Response<ResponseBody>> {
+    let bucket = target.bucket.as_str();
+    let key = target.key.as_str();
+    let parts = req.parts;
+    let body = &mut *req.body;
+    let object = ctx.open_object(bucket, key).await?;
+    let current = object_acl(ctx, bucket, object.info.metadata.acl).await?;
+    let bucket_owner = ctx.bucket_owner(bucket).await?;
+    let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;
+    ctx.store
+        .update_metadata(bucket, key, |m| m.acl = Some(acl))
+        .await
+        .for_key(bucket, key)?;
+    Ok(empty_response(StatusCode::OK))
+}
