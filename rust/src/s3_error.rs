@@ -3,216 +3,88 @@
 
 use http::StatusCode;
 
-/// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum S3ErrorCode {
-    RequestTimeout,
-    BucketAlreadyExists,
-    MissingSecurityHeader,
-    UnexpectedContent,
-    UnresolvableGrantByEmailAddress,
-    MalformedACLError,
-    NoSuchCORSConfiguration,
-    CORSResponse,
-    BadRequest,
-    InvalidPolicyDocument,
-    MaxPostPreDataLengthExceeded,
-    MalformedPOSTRequest,
-    XAmzContentSHA256Mismatch,
-    SignatureDoesNotMatch,
-    RequestTimeTooSkewed,
-    InvalidAccessKeyId,
-    AuthorizationQueryParametersError,
-    AuthorizationHeaderMalformed,
-    AccessDenied,
-    BadDigest,
-    BucketAlreadyOwnedByYou,
-    BucketNotEmpty,
-    EntityTooLarge,
-    EntityTooSmall,
-    IncompleteBody,
-    InternalError,
-    InvalidArgument,
-    InvalidBucketName,
-    InvalidDigest,
-    InvalidPart,
-    InvalidPartNumber,
-    InvalidPartOrder,
-    InvalidRange,
-    InvalidRequest,
-    InvalidStorageClass,
-    InvalidTag,
-    InvalidURI,
-    KeyTooLongError,
-    MalformedXML,
-    MetadataTooLarge,
-    MethodNotAllowed,
-    MissingContentLength,
-    NoSuchBucket,
-    NoSuchKey,
-    NoSuchTagSet,
-    NoSuchUpload,
-    NotImplemented,
-    PreconditionFailed,
+/// Declares every S3 error code once: its HTTP status and the message S3 uses when nothing
+/// more specific is known.
+macro_rules! error_codes {
+    ($($code:ident: $status:ident, $message:literal;)*) => {
+        /// The S3 error codes this server answers with. Each maps to exactly one HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S3ErrorCode {
+            $($code,)*
+        }
+
+        impl S3ErrorCode {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$code => stringify!($code),)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Self::$code => StatusCode::$status,)*
+                }
+            }
+
+            pub fn default_message(self) -> &'static str {
+                match self {
+                    $(Self::$code => $message,)*
+                }
+            }
+        }
+    };
 }
 
-impl S3ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::RequestTimeout => "RequestTimeout",
-            Self::BucketAlreadyExists => "BucketAlreadyExists",
-            Self::MissingSecurityHeader => "MissingSecurityHeader",
-            Self::UnexpectedContent => "UnexpectedContent",
-            Self::UnresolvableGrantByEmailAddress => "UnresolvableGrantByEmailAddress",
-            Self::MalformedACLError => "MalformedACLError",
-            Self::NoSuchCORSConfiguration => "NoSuchCORSConfiguration",
-            Self::CORSResponse => "CORSResponse",
-            Self::BadRequest => "BadRequest",
-            Self::InvalidPolicyDocument => "InvalidPolicyDocument",
-            Self::MaxPostPreDataLengthExceeded => "MaxPostPreDataLengthExceeded",
-            Self::MalformedPOSTRequest => "MalformedPOSTRequest",
-            Self::XAmzContentSHA256Mismatch => "XAmzContentSHA256Mismatch",
-            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
-            Self::InvalidAccessKeyId => "InvalidAccessKeyId",
-            Self::AuthorizationQueryParametersError => "AuthorizationQueryParametersError",
-            Self::AuthorizationHeaderMalformed => "AuthorizationHeaderMalformed",
-            Self::AccessDenied => "AccessDenied",
-            Self::BadDigest => "BadDigest",
-            Self::BucketAlreadyOwnedByYou => "BucketAlreadyOwnedByYou",
-            Self::BucketNotEmpty => "BucketNotEmpty",
-            Self::EntityTooLarge => "EntityTooLarge",
-            Self::EntityTooSmall => "EntityTooSmall",
-            Self::IncompleteBody => "IncompleteBody",
-            Self::InternalError => "InternalError",
-            Self::InvalidArgument => "InvalidArgument",
-            Self::InvalidBucketName => "InvalidBucketName",
-            Self::InvalidDigest => "InvalidDigest",
-            Self::InvalidPart => "InvalidPart",
-            Self::InvalidPartNumber => "InvalidPartNumber",
-            Self::InvalidPartOrder => "InvalidPartOrder",
-            Self::InvalidRange => "InvalidRange",
-            Self::InvalidRequest => "InvalidRequest",
-            Self::InvalidStorageClass => "InvalidStorageClass",
-            Self::InvalidTag => "InvalidTag",
-            Self::InvalidURI => "InvalidURI",
-            Self::KeyTooLongError => "KeyTooLongError",
-            Self::MalformedXML => "MalformedXML",
-            Self::MetadataTooLarge => "MetadataTooLarge",
-            Self::MethodNotAllowed => "MethodNotAllowed",
-            Self::MissingContentLength => "MissingContentLength",
-            Self::NoSuchBucket => "NoSuchBucket",
-            Self::NoSuchKey => "NoSuchKey",
-            Self::NoSuchTagSet => "NoSuchTagSet",
-            Self::NoSuchUpload => "NoSuchUpload",
-            Self::NotImplemented => "NotImplemented",
-            Self::PreconditionFailed => "PreconditionFailed",
-        }
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::BucketAlreadyOwnedByYou | Self::BucketNotEmpty => StatusCode::CONFLICT,
-            Self::AccessDenied => StatusCode::FORBIDDEN,
-            Self::AuthorizationHeaderMalformed => StatusCode::BAD_REQUEST,
-            Self::AuthorizationQueryParametersError => StatusCode::BAD_REQUEST,
-            Self::InvalidAccessKeyId => StatusCode::FORBIDDEN,
-            Self::RequestTimeTooSkewed => StatusCode::FORBIDDEN,
-            Self::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
-            Self::XAmzContentSHA256Mismatch => StatusCode::BAD_REQUEST,
-            Self::MalformedPOSTRequest => StatusCode::BAD_REQUEST,
-            Self::MaxPostPreDataLengthExceeded => StatusCode::BAD_REQUEST,
-            Self::InvalidPolicyDocument => StatusCode::BAD_REQUEST,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::CORSResponse => StatusCode::FORBIDDEN,
-            Self::NoSuchCORSConfiguration => StatusCode::NOT_FOUND,
-            Self::MalformedACLError => StatusCode::BAD_REQUEST,
-            Self::UnresolvableGrantByEmailAddress => StatusCode::BAD_REQUEST,
-            Self::UnexpectedContent => StatusCode::BAD_REQUEST,
-            Self::MissingSecurityHeader => StatusCode::BAD_REQUEST,
-            Self::BucketAlreadyExists => StatusCode::CONFLICT,
-            Self::RequestTimeout => StatusCode::BAD_REQUEST,
-            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::InvalidRange | Self::InvalidPartNumber => StatusCode::RANGE_NOT_SATISFIABLE,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::MissingContentLength => StatusCode::LENGTH_REQUIRED,
-            Self::NoSuchBucket | Self::NoSuchKey | Self::NoSuchTagSet | Self::NoSuchUpload => {
-                StatusCode::NOT_FOUND
-            }
-            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::NotImplemented => StatusCode::NOT_IMPLEMENTED,
-            Self::BadDigest
-            | Self::EntityTooLarge
-            | Self::EntityTooSmall
-            | Self::IncompleteBody
-            | Self::InvalidArgument
-            | Self::InvalidBucketName
-            | Self::InvalidDigest
-            | Self::InvalidPart
-            | Self::InvalidPartOrder
-            | Self::InvalidRequest
-            | Self::InvalidStorageClass
-            | Self::InvalidTag
-            | Self::InvalidURI
-            | Self::KeyTooLongError
-            | Self::MalformedXML
-            | Self::MetadataTooLarge => StatusCode::BAD_REQUEST,
-        }
-    }
-
-    /// The message S3 uses when nothing more specific is known.
-    pub fn default_message(self) -> &'static str {
-        match self {
-            Self::BadDigest => "The Content-MD5 or checksum you specified did not match what we received.",
-            Self::BucketAlreadyOwnedByYou => "Your previous request to create the named bucket succeeded and you already own it.",
-            Self::BucketNotEmpty => "The bucket you tried to delete is not empty",
-            Self::EntityTooLarge => "Your proposed upload exceeds the maximum allowed size",
-            Self::EntityTooSmall => "Your proposed upload is smaller than the minimum allowed object size.",
-            Self::IncompleteBody => "You did not provide the number of bytes specified by the Content-Length HTTP header.",
-            Self::AccessDenied => "Access Denied",
-            Self::AuthorizationHeaderMalformed => "The authorization header is malformed.",
-            Self::AuthorizationQueryParametersError => "Error parsing the X-Amz-Credential parameter.",
-            Self::InvalidAccessKeyId => "The AWS Access Key Id you provided does not exist in our records.",
-            Self::RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
-            Self::SignatureDoesNotMatch => "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-            Self::XAmzContentSHA256Mismatch => "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            Self::MalformedPOSTRequest => "The body of your POST request is not well-formed multipart/form-data.",
-            Self::MaxPostPreDataLengthExceeded => "Your POST request fields preceding the upload file were too large.",
-            Self::InvalidPolicyDocument => "The content of the form does not meet the conditions specified in the policy document.",
-            Self::BadRequest => "Bad Request",
-            Self::CORSResponse => "CORS is not enabled for this bucket.",
-            Self::NoSuchCORSConfiguration => "The CORS configuration does not exist",
-            Self::MalformedACLError => "The XML you provided was not well-formed or did not validate against our published schema.",
-            Self::UnresolvableGrantByEmailAddress => "The email address you provided does not match any account on record.",
-            Self::UnexpectedContent => "This request does not support content.",
-            Self::MissingSecurityHeader => "Your request was missing a required header.",
-            Self::BucketAlreadyExists => "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.",
-            Self::RequestTimeout => "Your socket connection to the server was not read from or written to within the timeout period.",
-            Self::InternalError => "We encountered an internal error. Please try again.",
-            Self::InvalidArgument => "Invalid Argument",
-            Self::InvalidBucketName => "The specified bucket is not valid.",
-            Self::InvalidDigest => "The Content-MD5 you specified is not valid.",
-            Self::InvalidPart => "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
-            Self::InvalidPartNumber => "The requested partnumber is not satisfiable",
-            Self::InvalidPartOrder => "The list of parts was not in ascending order. Parts must be ordered by part number.",
-            Self::InvalidRange => "The requested range is not satisfiable",
-            Self::InvalidRequest => "Invalid Request",
-            Self::InvalidStorageClass => "The storage class you specified is not valid",
-            Self::InvalidTag => "The tag provided was not a valid tag.",
-            Self::InvalidURI => "Couldn't parse the specified URI.",
-            Self::KeyTooLongError => "Your key is too long",
-            Self::MalformedXML => "The XML you provided was not well-formed or did not validate against our published schema",
-            Self::MetadataTooLarge => "Your metadata headers exceed the maximum allowed metadata size",
-            Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
-            Self::MissingContentLength => "You must provide the Content-Length HTTP header.",
-            Self::NoSuchBucket => "The specified bucket does not exist",
-            Self::NoSuchKey => "The specified key does not exist.",
-            Self::NoSuchTagSet => "The TagSet does not exist",
-            Self::NoSuchUpload => "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
-            Self::NotImplemented => "A header you provided implies functionality that is not implemented",
-            Self::PreconditionFailed => "At least one of the pre-conditions you specified did not hold",
-        }
-    }
+#[rustfmt::skip]
+error_codes! {
+    RequestTimeout: BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period.";
+    BucketAlreadyExists: CONFLICT, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
+    MissingSecurityHeader: BAD_REQUEST, "Your request was missing a required header.";
+    UnexpectedContent: BAD_REQUEST, "This request does not support content.";
+    UnresolvableGrantByEmailAddress: BAD_REQUEST, "The email address you provided does not match any account on record.";
+    MalformedACLError: BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
+    NoSuchCORSConfiguration: NOT_FOUND, "The CORS configuration does not exist";
+    CORSResponse: FORBIDDEN, "CORS is not enabled for this bucket.";
+    BadRequest: BAD_REQUEST, "Bad Request";
+    InvalidPolicyDocument: BAD_REQUEST, "The content of the form does not meet the conditions specified in the policy document.";
+    MaxPostPreDataLengthExceeded: BAD_REQUEST, "Your POST request fields preceding the upload file were too large.";
+    MalformedPOSTRequest: BAD_REQUEST, "The body of your POST request is not well-formed multipart/form-data.";
+    XAmzContentSHA256Mismatch: BAD_REQUEST, "The provided 'x-amz-content-sha256' header does not match what was computed.";
+    SignatureDoesNotMatch: FORBIDDEN, "The request signature we calculated does not match the signature you provided. Check your key and signing method.";
+    RequestTimeTooSkewed: FORBIDDEN, "The difference between the request time and the current time is too large.";
+    InvalidAccessKeyId: FORBIDDEN, "The AWS Access Key Id you provided does not exist in our records.";
+    AuthorizationQueryParametersError: BAD_REQUEST, "Error parsing the X-Amz-Credential parameter.";
+    AuthorizationHeaderMalformed: BAD_REQUEST, "The authorization header is malformed.";
+    AccessDenied: FORBIDDEN, "Access Denied";
+    BadDigest: BAD_REQUEST, "The Content-MD5 or checksum you specified did not match what we received.";
+    BucketAlreadyOwnedByYou: CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
+    BucketNotEmpty: CONFLICT, "The bucket you tried to delete is not empty";
+    EntityTooLarge: BAD_REQUEST, "Your proposed upload exceeds the maximum allowed size";
+    EntityTooSmall: BAD_REQUEST, "Your proposed upload is smaller than the minimum allowed object size.";
+    IncompleteBody: BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    InternalError: INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
+    InvalidArgument: BAD_REQUEST, "Invalid Argument";
+    InvalidBucketName: BAD_REQUEST, "The specified bucket is not valid.";
+    InvalidDigest: BAD_REQUEST, "The Content-MD5 you specified is not valid.";
+    InvalidPart: BAD_REQUEST, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
+    InvalidPartNumber: RANGE_NOT_SATISFIABLE, "The requested partnumber is not satisfiable";
+    InvalidPartOrder: BAD_REQUEST, "The list of parts was not in ascending order. Parts must be ordered by part number.";
+    InvalidRange: RANGE_NOT_SATISFIABLE, "The requested range is not satisfiable";
+    InvalidRequest: BAD_REQUEST, "Invalid Request";
+    InvalidStorageClass: BAD_REQUEST, "The storage class you specified is not valid";
+    InvalidTag: BAD_REQUEST, "The tag provided was not a valid tag.";
+    InvalidURI: BAD_REQUEST, "Couldn't parse the specified URI.";
+    KeyTooLongError: BAD_REQUEST, "Your key is too long";
+    MalformedXML: BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
+    MetadataTooLarge: BAD_REQUEST, "Your metadata headers exceed the maximum allowed metadata size";
+    MethodNotAllowed: METHOD_NOT_ALLOWED, "The specified method is not allowed against this resource.";
+    MissingContentLength: LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
+    NoSuchBucket: NOT_FOUND, "The specified bucket does not exist";
+    NoSuchKey: NOT_FOUND, "The specified key does not exist.";
+    NoSuchTagSet: NOT_FOUND, "The TagSet does not exist";
+    NoSuchUpload: NOT_FOUND, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+    NotImplemented: NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented";
+    PreconditionFailed: PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
 }
 
 /// An S3 error as it will be sent: code, message, extra XML elements and extra headers.
