@@ -16,6 +16,7 @@ import {
   DeleteObjectCommand,
   DeleteObjectTaggingCommand,
   DeleteObjectsCommand,
+  GetBucketRequestPaymentCommand,
   GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetObjectAttributesCommand,
@@ -393,6 +394,16 @@ describe('object attributes, parts and headers', () => {
     const bad = await raw('PUT', `/${bucket}/bad-class`, { 'x-amz-storage-class': 'CHEAPEST', 'content-length': 1 }, 'x');
     assert.equal(bad.status, 400);
     assert.match(bad.body, /<Code>InvalidStorageClass<\/Code>/);
+  });
+});
+
+describe('request payment', () => {
+  it('answers BucketOwner for every bucket and NoSuchBucket for a missing one', async () => {
+    const bucket = await newBucket('payer');
+    const payment = await s3.send(new GetBucketRequestPaymentCommand({ Bucket: bucket }));
+    assert.equal(payment.Payer, 'BucketOwner');
+    const missing = await s3Error(s3.send(new GetBucketRequestPaymentCommand({ Bucket: uniqueBucket('no-payer') })));
+    assert.equal(missing.name, 'NoSuchBucket');
   });
 });
 

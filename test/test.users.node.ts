@@ -6,6 +6,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   GetBucketAclCommand,
+  GetBucketRequestPaymentCommand,
   GetObjectAclCommand,
   GetObjectCommand,
   ListBucketsCommand,
@@ -103,6 +104,13 @@ describe('owners', () => {
     } finally {
       await eu.stop();
     }
+  });
+
+  it('lets only the owner read a bucket\'s request-payment configuration', async () => {
+    const mine = await alice.send(new GetBucketRequestPaymentCommand({ Bucket: 'alice-private' }));
+    assert.equal(mine.Payer, 'BucketOwner');
+    await denied(bob.send(new GetBucketRequestPaymentCommand({ Bucket: 'alice-private' })));
+    await denied(anonymous.send(new GetBucketRequestPaymentCommand({ Bucket: 'alice-private' })));
   });
 
   it('checks x-amz-expected-bucket-owner', async () => {

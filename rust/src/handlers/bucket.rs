@@ -127,3 +127,18 @@ pub async fn put_versioning(
         "PutBucketVersioning (buckets on this server are never versioned; every object has the version id 'null')",
     ))
 }
+
+/// GetBucketRequestPayment: nobody but the owner ever pays here, as for every S3 bucket
+/// without Requester Pays.
+pub async fn get_request_payment(
+    ctx: &Context<'_>,
+    _req: &mut Req<'_>,
+    target: &BucketTarget,
+) -> S3Result<Response<ResponseBody>> {
+    ctx.require_bucket(&target.bucket).await?;
+    let mut w = XmlWriter::new();
+    w.root("RequestPaymentConfiguration")
+        .element("Payer", "BucketOwner")
+        .close("RequestPaymentConfiguration");
+    Ok(xml_response(w.finish()))
+}

@@ -35,6 +35,8 @@ operations! {
     GetBucketCors: GET BucketTarget ["cors"] {} needs Need::BucketOwner => cors_ops::get;
     PutBucketCors: PUT BucketTarget ["cors"] {} needs Need::BucketOwner => cors_ops::put;
     DeleteBucketCors: DELETE BucketTarget ["cors"] {} needs Need::BucketOwner => cors_ops::delete;
+    GetBucketRequestPayment: GET BucketTarget ["requestPayment"] {}
+        needs Need::BucketOwner => bucket::get_request_payment;
     GetBucketVersioning: GET BucketTarget ["versioning"] {}
         needs Need::BucketOwner => bucket::get_versioning;
     PutBucketVersioning: PUT BucketTarget ["versioning"] {}
@@ -115,7 +117,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
     ("policyStatus", "BucketPolicyStatus"),
     ("publicAccessBlock", "PublicAccessBlock"),
     ("replication", "BucketReplication"),
-    ("requestPayment", "BucketRequestPayment"),
     ("website", "BucketWebsite"),
 ];
 
