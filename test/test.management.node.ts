@@ -99,6 +99,7 @@ describe('rusts3 --management', () => {
     const ready = await proc.next();
     assert.equal(ready.event, 'ready');
     assert.equal(ready.id, undefined);
+    assert.equal(ready.data.pid, proc.child.pid);
 
     const started = await proc.command('req_1', 'start', {
       config: { server: { port: 0, silent: true }, storage: { directory } },
@@ -109,6 +110,11 @@ describe('rusts3 --management', () => {
     assert.equal(started.result.address, '127.0.0.1');
     assert.equal(started.result.region, 'us-east-1');
     assert.equal(started.result.directory, fs.realpathSync(directory));
+    // The server reports every default it filled in, so the wrapper repeats none.
+    assert.equal(started.result.authEnabled, false);
+    assert.deepEqual(started.result.credentials, [{ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }]);
+    assert.equal(started.result.pid, proc.child.pid);
+    assert.match(started.result.version, /^\d+\.\d+\.\d+/);
     assert.ok(await canConnect(started.result.port));
 
     const created = await proc.command('req_2', 'createBucket', { name: 'ipc-bucket' });
@@ -216,7 +222,10 @@ describe('Smarts3 life cycle', () => {
   it('runs two instances side by side and stops each idempotently', async () => {
     const one = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory: tempDir('one') } });
     const two = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory: tempDir('two') } });
-    dirs.push(one.config.storage.directory, two.config.storage.directory);
+    dirs.push(one.getServerInfo().directory, two.getServerInfo().directory);
+    const pids = [one.getServerInfo().pid, two.getServerInfo().pid];
+    assert.notEqual(pids[0], pids[1]);
+    assert.equal(one.getServerInfo().credentials[0].accessKeyId, 'S3RVER');
     const d1 = await one.getS3Descriptor();
     const d2 = await two.getS3Descriptor();
     try {
@@ -246,6 +255,7 @@ describe('Smarts3 life cycle', () => {
     }
     assert.equal(await canConnect(Number(d1.port)), false);
     assert.equal(await canConnect(Number(d2.port)), false);
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), 'stop() returns once the process is gone');
     await assert.rejects(one.getS3Descriptor(), /not running/);
   });
 
@@ -276,8 +286,9 @@ describe('Smarts3 life cycle', () => {
     const holder = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory } });
     try {
       const busyPort = (await holder.getS3Descriptor()).port as number;
-      const clash = new Smarts3({ server: { port: busyPort, silent: true }, storage: { directory: tempDir('clash') } });
-      dirs.push(clash.config.storage.directory);
+      const clashDirectory = tempDir('clash');
+      dirs.push(clashDirectory);
+      const clash = new Smarts3({ server: { port: busyPort, silent: true }, storage: { directory: clashDirectory } });
       await assert.rejects(clash.start(), /already in use/);
     } finally {
       await holder.stop();

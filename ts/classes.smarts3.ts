@@ -13,38 +13,14 @@ const BINARY_ENV_VAR = 'SMARTS3_RUST_BINARY';
 const SUPPORTED_PLATFORMS = ['linux/x64', 'linux/arm64'];
 const STDERR_LINES_KEPT = 20;
 
-/** A fully resolved config: every section present, the directory absolute. */
-type TResolvedConfig = ISmarts3Config & {
-  server: Required<Pick<NonNullable<ISmarts3Config['server']>, 'port' | 'address' | 'region'>> &
-    ISmarts3Config['server'];
-  storage: { directory: string; cleanSlate: boolean };
-  auth: { enabled: boolean; credentials: { accessKeyId: string; secretAccessKey: string }[] };
-};
-
-function resolveConfig(options: TSmarts3Options): TResolvedConfig {
-  const { port: v2Port, cleanSlate: v2CleanSlate, ...config } = options;
-  const credentials = config.auth?.credentials?.length
-    ? config.auth.credentials
-    : [{ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }];
+/** The v2 top-level options folded into the v6 config; every default is the server's. */
+function mergeV2Options(options: TSmarts3Options): ISmarts3Config {
+  const { port, cleanSlate, ...config } = options;
   return {
     ...config,
-    server: {
-      ...config.server,
-      port: config.server?.port ?? v2Port ?? 3000,
-      address: config.server?.address ?? '127.0.0.1',
-      region: config.server?.region ?? 'us-east-1',
-    },
-    storage: {
-      directory: plugins.path.resolve(config.storage?.directory ?? paths.defaultBucketsDir()),
-      cleanSlate: config.storage?.cleanSlate ?? v2CleanSlate ?? false,
-    },
-    auth: { enabled: config.auth?.enabled ?? false, credentials },
+    server: { ...config.server, port: config.server?.port ?? port },
+    storage: { ...config.storage, cleanSlate: config.storage?.cleanSlate ?? cleanSlate },
   };
-}
-
-/** The child's process id; smartrust keeps it private, and stop() must see the process gone. */
-function childPid(bridge: plugins.smartrust.RustBridge<TRusts3Commands>): number | undefined {
-  return (bridge as any).transport?.childProcess?.pid;
 }
 
 function isAlive(pid: number): boolean {
@@ -74,13 +50,16 @@ export class Smarts3 {
     return instance;
   }
 
-  public readonly config: TResolvedConfig;
+  /** The configuration as given (v2 options folded in); `getServerInfo()` has it resolved. */
+  public readonly config: ISmarts3Config;
   private bridge: plugins.smartrust.RustBridge<TRusts3Commands> | null = null;
   private started: IStartResult | null = null;
+  /** The child's process id, from its `ready` event; stop() waits for it to be gone. */
+  private pid: number | undefined;
   private stderrTail: string[] = [];
 
   constructor(options: TSmarts3Options = {}) {
-    this.config = resolveConfig(options);
+    this.config = mergeV2Options(options);
   }
 
   /** Starts the server; rejects with an Error that says what went wrong. */
@@ -99,7 +78,11 @@ export class Smarts3 {
     bridge.on('stderr', (line: string) => {
       this.stderrTail.push(line);
       if (this.stderrTail.length > STDERR_LINES_KEPT) this.stderrTail.shift();
-      if (!this.config.server.silent) console.error(`[smarts3] ${line}`);
+      if (!this.config.server?.silent) console.error(`[smarts3] ${line}`);
+    });
+    this.pid = undefined;
+    bridge.once('management:ready', (data: { pid?: number }) => {
+      this.pid = data?.pid;
     });
     // A crash before `ready` would otherwise cost the whole ready timeout.
     const exited = new Promise<false>((resolve) => bridge.once('exit', () => resolve(false)));
@@ -116,9 +99,8 @@ export class Smarts3 {
         }),
       ]);
     } catch (error) {
-      const pid = childPid(bridge);
       bridge.kill();
-      await waitForExit(pid, 3_000);
+      await waitForExit(this.pid, 3_000);
       throw new Error(`smarts3 could not start: ${(error as Error).message}`);
     }
     this.bridge = bridge;
@@ -130,7 +112,7 @@ export class Smarts3 {
     if (!bridge) return;
     this.bridge = null;
     this.started = null;
-    const pid = childPid(bridge);
+    const pid = this.pid;
     try {
       if (bridge.running) await bridge.sendCommand('stop', {});
     } catch {
@@ -152,9 +134,8 @@ export class Smarts3 {
   public async getS3Descriptor(
     overrides?: Partial<plugins.tsclass.storage.IS3Descriptor>,
   ): Promise<plugins.tsclass.storage.IS3Descriptor> {
-    this.requireRunning();
-    const started = this.started!;
-    const credential = this.config.auth.credentials[0];
+    const started = this.getServerInfo();
+    const credential = started.credentials[0];
     const wildcard = started.address === '0.0.0.0' || started.address === '::';
     return {
       endpoint: wildcard ? '127.0.0.1' : started.address,
@@ -165,6 +146,12 @@ export class Smarts3 {
       region: started.region,
       ...overrides,
     };
+  }
+
+  /** The running server's resolved configuration: port, address, directory, credentials, pid. */
+  public getServerInfo(): IStartResult {
+    this.requireRunning();
+    return this.started!;
   }
 
   private requireRunning(): plugins.smartrust.RustBridge<TRusts3Commands> {

@@ -59,16 +59,19 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
     fail((error as Error).message);
   }
   const v = parsed.values;
-  const port = v.port === undefined ? 3000 : Number(v.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, not '${v.port}'`);
+  const port = v.port === undefined ? undefined : Number(v.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    fail(`--port must be a port number, not '${v.port}'`);
+  }
   if (Boolean(v['access-key-id']) !== Boolean(v['secret-access-key'])) {
     fail('--access-key-id and --secret-access-key go together');
   }
   const config: ISmarts3Config = {
-    server: { port, address: v.address ?? '127.0.0.1', region: v.region, silent: v.silent },
-    storage: { directory: v.directory, cleanSlate: v['clean-slate'] ?? false },
+    // Unset options stay unset: the server fills in its defaults and reports them back.
+    server: { port, address: v.address, region: v.region, silent: v.silent },
+    storage: { directory: v.directory, cleanSlate: v['clean-slate'] },
     auth: {
-      enabled: v.auth ?? false,
+      enabled: v.auth,
       credentials: v['access-key-id'] ? [{ accessKeyId: v['access-key-id'], secretAccessKey: v['secret-access-key']! }] : undefined,
     },
     cors: v['no-cors'] ? { enabled: false } : { enabled: true, allowedOrigins: v['cors-origin'] },
@@ -96,14 +99,15 @@ async function main() {
     process.exit(1);
   }
   const d = await smarts3.getS3Descriptor();
+  const info = smarts3.getServerInfo();
   const endpoint = `http://${d.endpoint}:${d.port}`;
   console.log(`smarts3 is running
   endpoint:          ${endpoint}
   region:            ${d.region}
   accessKeyId:       ${d.accessKey}
   secretAccessKey:   ${d.accessSecret}
-  storage directory: ${smarts3.config.storage.directory}
-  signatures:        ${smarts3.config.auth.enabled ? 'verified' : 'not verified (any credentials are accepted)'}
+  storage directory: ${info.directory}
+  signatures:        ${info.authEnabled ? 'verified' : 'not verified (any credentials are accepted)'}
 
 For the aws CLI and the SDKs (which read these variables):
   export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=${d.region} AWS_ACCESS_KEY_ID=${d.accessKey} AWS_SECRET_ACCESS_KEY=${d.accessSecret}

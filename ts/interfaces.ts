@@ -88,12 +88,25 @@ export interface ISmarts3ContructorOptions {
 /** What the constructor takes: the v6 config, optionally with the v2 top-level fields. */
 export type TSmarts3Options = ISmarts3Config & ISmarts3ContructorOptions;
 
-/** Result of the `start` command: what the server actually bound. */
+/**
+ * Result of the `start` command: the configuration in force, as the server resolved it (the
+ * server owns every default; the wrapper repeats none).
+ */
 export interface IStartResult {
+  /** The port actually bound (so port 0 works). */
   port: number;
   address: string;
+  /** The storage directory, absolute. */
   directory: string;
   region: string;
+  /** Whether request signatures are verified. */
+  authEnabled: boolean;
+  /** The credential pairs the server accepts; the first is handed out by getS3Descriptor(). */
+  credentials: { accessKeyId: string; secretAccessKey: string }[];
+  /** The server process id. */
+  pid: number;
+  /** The rusts3 version. */
+  version: string;
 }
 
 /** The IPC commands rusts3 understands in --management mode. */

@@ -8,6 +8,3 @@ export const packageDir = plugins.path.join(
 
 export const distRustDir = plugins.path.join(packageDir, 'dist_rust');
 export const rustTargetDir = plugins.path.join(packageDir, 'rust', 'target');
-
-/** Where buckets live unless configured otherwise (smarts3 v2's default). */
-export const defaultBucketsDir = () => plugins.path.join(process.cwd(), '.nogit', 'bucketsDir');

@@ -63,7 +63,20 @@ impl Default for StorageConfig {
 pub struct AuthConfig {
     /// Signature verification; off by default, like s3rver. Any credentials are then accepted.
     pub enabled: bool,
+    /// The users; an empty list means the default pair (as absent does).
+    #[serde(deserialize_with = "credentials_or_default")]
     pub credentials: Vec<Credential>,
+}
+
+fn credentials_or_default<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Credential>, D::Error> {
+    let credentials = Vec::<Credential>::deserialize(deserializer)?;
+    Ok(if credentials.is_empty() {
+        vec![Credential::default()]
+    } else {
+        credentials
+    })
 }
 
 impl Default for AuthConfig {
@@ -278,5 +291,18 @@ mod tests {
         assert!(c.validate().is_ok());
         let owner = c.default_owner();
         assert_eq!(owner.id.len(), 64);
+    }
+
+    #[test]
+    fn an_empty_credential_list_means_the_default_pair() {
+        let c: Config =
+            serde_json::from_str(r#"{"auth":{"enabled":true,"credentials":[]}}"#).unwrap();
+        assert_eq!(c.auth.credentials.len(), 1);
+        assert_eq!(c.auth.credentials[0].secret_access_key, "S3RVER");
+        let c: Config = serde_json::from_str(
+            r#"{"auth":{"credentials":[{"accessKeyId":"a","secretAccessKey":"b"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.auth.credentials[0].access_key_id, "a");
     }
 }

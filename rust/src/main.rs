@@ -101,9 +101,10 @@ impl ServeArgs {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let config = args.into_config()?;
     logging::init(&config);
-    let credential = config.auth.credentials.first().cloned().unwrap_or_default();
-    let region = config.server.region.clone();
     let server = server::RunningServer::start(config).await?;
+    let config = server.config();
+    let credential = config.auth.credentials.first().cloned().unwrap_or_default();
+    let region = &config.server.region;
     // The one thing serve prints to stdout: how to reach it.
     println!("smarts3 (rusts3 {}) is running", env!("CARGO_PKG_VERSION"));
     println!("  endpoint:          http://{}", server.local_addr);

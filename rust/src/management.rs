@@ -34,7 +34,9 @@ pub async fn run() {
     let send = |value: Value| {
         let _ = out.send(value.to_string());
     };
-    send(json!({"event": "ready", "data": {"version": env!("CARGO_PKG_VERSION")}}));
+    send(
+        json!({"event": "ready", "data": {"version": env!("CARGO_PKG_VERSION"), "pid": std::process::id()}}),
+    );
 
     let mut session = Session { server: None };
     let mut stdin = BufReader::new(tokio::io::stdin());
@@ -133,16 +135,32 @@ async fn start(session: &mut Session, params: Value) -> Result<Value, String> {
     let config: Config =
         serde_json::from_value(config_value).map_err(|e| format!("invalid config: {e}"))?;
     crate::logging::init(&config);
-    let region = config.server.region.clone();
     let server = RunningServer::start(config).await?;
-    let result = json!({
+    let result = started(&server);
+    session.server = Some(server);
+    Ok(result)
+}
+
+/// What `start` answers: the configuration in force, defaults filled in, so the wrapper never
+/// repeats a default of its own.
+fn started(server: &RunningServer) -> Value {
+    let config = server.config();
+    let credentials: Vec<Value> = config
+        .auth
+        .credentials
+        .iter()
+        .map(|c| json!({"accessKeyId": c.access_key_id, "secretAccessKey": c.secret_access_key}))
+        .collect();
+    json!({
         "port": server.local_addr.port(),
         "address": server.local_addr.ip().to_string(),
         "directory": server.directory.to_string_lossy(),
-        "region": region,
-    });
-    session.server = Some(server);
-    Ok(result)
+        "region": config.server.region,
+        "authEnabled": config.auth.enabled,
+        "credentials": credentials,
+        "pid": std::process::id(),
+        "version": env!("CARGO_PKG_VERSION"),
+    })
 }
 
 async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, String> {
