@@ -78,3 +78,28 @@ export async function s3Error(promise: Promise<unknown>): Promise<S3ServiceExcep
   }
   assert.fail('expected the request to fail');
 }
+
+/**
+ * Resolves once `holds(entries of dir)` is true, re-checking on every change the file system
+ * reports in `dir` (no sleeps); rejects after `timeoutMs` saying what did not happen.
+ */
+export function whenDirectory(dir: string, holds: (entries: string[]) => boolean, timeoutMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!holds(fs.readdirSync(dir))) return false;
+      finish();
+      resolve();
+      return true;
+    };
+    const watcher = fs.watch(dir, () => check());
+    const timer = setTimeout(() => {
+      finish();
+      if (!check()) reject(new Error(`${what} did not happen within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const finish = () => {
+      clearTimeout(timer);
+      watcher.close();
+    };
+    check();
+  });
+}

@@ -21,7 +21,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { filesBelow, s3Error, startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
+import { filesBelow, s3Error, startTestServer, uniqueBucket, whenDirectory, type ITestServer } from './helpers.js';
 
 let server: ITestServer;
 let s3: S3Client;
@@ -321,8 +321,11 @@ describe('objects', () => {
       fs.readdirSync(path.dirname(root)).filter((n) => n.includes('escape')),
       [],
     );
-    for (const file of filesBelow(path.join(root, hostile))) {
-      assert.ok(!file.startsWith('..'), file);
+    // The '../' keys must land inside the bucket's own directory, not beside it in the root.
+    const escapes = filesBelow(root).filter((file) => file.includes('escape'));
+    assert.ok(escapes.length >= 2, `the escape keys are on disk: ${escapes.join(', ')}`);
+    for (const file of escapes) {
+      assert.ok(file.startsWith(`${hostile}${path.sep}`), `${file} is inside ${hostile}/`);
     }
     for (const key of keys) {
       await s3.send(new DeleteObjectCommand({ Bucket: hostile, Key: key }));
@@ -445,19 +448,22 @@ describe('what today\'s SDK sends: aws-chunked bodies and flexible checksums', (
 
   it('keeps the previous object when an upload is cut off, and leaves no litter', async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'survivor', Body: 'old content' }));
+    const tmpDir = path.join(server.directory, '.tmp');
     await new Promise<void>((resolve) => {
       const url = new URL(`/${bucket}/survivor`, server.endpoint);
       const req = http.request(url, { method: 'PUT', headers: { 'content-length': 1_000_000 } });
       req.on('error', () => resolve());
       req.on('close', () => resolve());
-      req.write(Buffer.alloc(100_000, 1), () => setTimeout(() => req.destroy(), 100));
+      // Cut the upload once the server is demonstrably inside it: its temp file exists.
+      req.write(Buffer.alloc(100_000, 1), () =>
+        whenDirectory(tmpDir, (entries) => entries.length > 0, 10_000, 'the upload reaching the server').then(
+          () => req.destroy(),
+          () => req.destroy(),
+        ),
+      );
     });
-    // The server notices the cut within moments; poll (bounded) until its temp file is gone.
-    const tmpDir = path.join(server.directory, '.tmp');
-    for (let i = 0; i < 250 && fs.readdirSync(tmpDir).length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    assert.deepEqual(fs.readdirSync(tmpDir), []);
+    // The server notices the cut and removes its temp file.
+    await whenDirectory(tmpDir, (entries) => entries.length === 0, 10_000, 'the temp file going');
     assert.equal((await getText(bucket, 'survivor')).text, 'old content');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'survivor' }));
     assert.deepEqual(listed.Contents!.map((c) => [c.Key, c.Size]), [['survivor', 11]]);

@@ -45,37 +45,43 @@ describe('smarts3 CLI', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let output = '';
-    const endpoint = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no endpoint printed: ${output}`)), 20_000);
-      child.stdout.on('data', (d) => {
-        output += d;
-        const match = /endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (match && output.includes('Press Ctrl-C')) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
+    let endpoint: string;
+    try {
+      let output = '';
+      endpoint = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no endpoint printed: ${output}`)), 20_000);
+        child.stdout.on('data', (d) => {
+          output += d;
+          const match = /endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+          if (match && output.includes('Press Ctrl-C')) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
       });
-    });
-    assert.match(output, /accessKeyId:\s+CLIKEY/);
-    assert.match(output, /secretAccessKey:\s+cli-secret/);
-    assert.match(output, /region:\s+us-east-1/);
-    assert.match(output, /export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=CLIKEY AWS_SECRET_ACCESS_KEY=cli-secret/);
-    assert.match(output, /signatures:\s+verified/);
+      assert.match(output, /accessKeyId:\s+CLIKEY/);
+      assert.match(output, /secretAccessKey:\s+cli-secret/);
+      assert.match(output, /region:\s+us-east-1/);
+      assert.match(output, /export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=CLIKEY AWS_SECRET_ACCESS_KEY=cli-secret/);
+      assert.match(output, /signatures:\s+verified/);
 
-    const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'cli-secret' } });
-    await client.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
-    await client.send(new PutObjectCommand({ Bucket: 'cli-bucket', Key: 'k', Body: 'from the cli server' }));
-    const get = await client.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' }));
-    assert.equal(await get.Body!.transformToString(), 'from the cli server');
-    const wrong = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'nope' } });
-    await assert.rejects(wrong.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' })), (e: S3ServiceException) => e.name === 'SignatureDoesNotMatch');
-    client.destroy();
-    wrong.destroy();
+      const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'cli-secret' } });
+      await client.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
+      await client.send(new PutObjectCommand({ Bucket: 'cli-bucket', Key: 'k', Body: 'from the cli server' }));
+      const get = await client.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' }));
+      assert.equal(await get.Body!.transformToString(), 'from the cli server');
+      const wrong = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'nope' } });
+      await assert.rejects(wrong.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' })), (e: S3ServiceException) => e.name === 'SignatureDoesNotMatch');
+      client.destroy();
+      wrong.destroy();
 
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
-    assert.match(output, /smarts3 stopped/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.match(output, /smarts3 stopped/);
+    } finally {
+      // Whatever failed above, the CLI (and with its stdin gone, its server) must not outlive the test.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     const port = Number(new URL(endpoint).port);
     const stillOpen = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1', () => {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { Smarts3 } from '../ts/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir, whenDirectory } from './helpers.js';
 
 const binary = path.join(import.meta.dirname, '..', 'dist_rust', `rusts3_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
 
@@ -68,6 +68,15 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** Resolves once the port refuses connections (the listener is closed); rejects after `ms`. */
+async function untilRefused(port: number, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (await canConnect(port)) {
+    if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections after ${ms} ms`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -188,10 +197,15 @@ describe('rusts3 --management', () => {
         // Wait (bounded) until the server is demonstrably inside the request: its upload's temp
         // file exists. Only then ask it to stop, and finish the body afterwards.
         const tmp = path.join(fs.realpathSync(directory), '.tmp');
-        for (let i = 0; i < 200 && fs.readdirSync(tmp).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-        if (fs.readdirSync(tmp).length === 0) return reject(new Error('the upload never reached the server'));
-        proc.send(JSON.stringify({ id: 'stop', method: 'stop', params: {} }));
-        setTimeout(() => req.end('56789'), 200);
+        try {
+          await whenDirectory(tmp, (entries) => entries.length > 0, 10_000, 'the upload reaching the server');
+          proc.send(JSON.stringify({ id: 'stop', method: 'stop', params: {} }));
+          // Finish the body only once the server has stopped accepting: stop is draining now.
+          await untilRefused(started.result.port, 10_000);
+        } catch (error) {
+          return reject(error);
+        }
+        req.end('56789');
       });
     });
     assert.equal(await response, 200);

@@ -26,7 +26,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import * as smartbucket from '@push.rocks/smartbucket';
 import { Smarts3 } from '../ts/index.js';
-import { s3Error, startTestServer, tempDir, uniqueBucket, type ITestServer } from './helpers.js';
+import { s3Error, startTestServer, tempDir, uniqueBucket, whenDirectory, type ITestServer } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const md5 = (data: Buffer | string) => crypto.createHash('md5').update(data).digest('hex');
@@ -482,7 +482,7 @@ describe('multipart with small parts, restarts and expiry', () => {
       const created = await expiring.client.send(new CreateMultipartUploadCommand({ Bucket: 'expiry', Key: 'old' }));
       const dir = path.join(expiring.directory, '.multipart', created.UploadId!);
       assert.ok(fs.existsSync(dir));
-      for (let i = 0; i < 100 && fs.existsSync(dir); i++) await new Promise((r) => setTimeout(r, 50));
+      await whenDirectory(path.dirname(dir), (uploads) => !uploads.includes(created.UploadId!), 10_000, 'the expiry sweep');
       assert.ok(!fs.existsSync(dir), 'the expired upload was swept');
       const error = await s3Error(
         expiring.client.send(new UploadPartCommand({ Bucket: 'expiry', Key: 'old', UploadId: created.UploadId, PartNumber: 1, Body: 'x' })),
