@@ -57,7 +57,15 @@ const sha256Hex = (data: string | Buffer) => crypto.createHash('sha256').update(
 async function sendSigned(
   method: string,
   path: string,
-  options: { body?: string | Buffer; headers?: Record<string, string>; signingDate?: Date; credentials?: typeof USER; payloadHash?: string } = {},
+  options: {
+    body?: string | Buffer;
+    headers?: Record<string, string>;
+    /** Added after signing, as someone holding the signed request could. */
+    unsignedHeaders?: Record<string, string>;
+    signingDate?: Date;
+    credentials?: typeof USER;
+    payloadHash?: string;
+  } = {},
 ) {
   const body = options.body ?? '';
   const request = new HttpRequest({
@@ -76,7 +84,7 @@ async function sendSigned(
   const signed = await signer(options.credentials).sign(request, { signingDate: options.signingDate });
   const response = await fetch(`${server.endpoint}${path}`, {
     method,
-    headers: signed.headers as Record<string, string>,
+    headers: { ...(signed.headers as Record<string, string>), ...options.unsignedHeaders },
     body: method === 'GET' || method === 'HEAD' || body === undefined ? undefined : typeof body === 'string' ? body : new Uint8Array(body),
   });
   return { status: response.status, text: await response.text(), headers: response.headers };
@@ -326,6 +334,56 @@ describe('signed streaming payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () =>
     assert.equal(bad.status, 403);
     assert.match(bad.text, /<Code>SignatureDoesNotMatch<\/Code>/);
     assert.equal(await exists('chunked-bad'), false);
+  });
+});
+
+describe('unsigned x-amz-* headers', () => {
+  const smuggled = { 'x-amz-copy-source': `/${BUCKET}/secret.txt`, 'x-amz-acl': 'public-read' };
+
+  async function anonymousGet(key: string) {
+    return (await fetch(`${server.endpoint}/${BUCKET}/${key}`)).status;
+  }
+
+  it('refuses them on a presigned URL: no copy of a private object, no public ACL', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'secret.txt', Body: 'private data' }));
+    const presigner = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: USER, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const url = await getSignedUrl(presigner, new PutObjectCommand({ Bucket: BUCKET, Key: 'inbox/upload.txt' }), { expiresIn: 300 });
+    presigner.destroy();
+    const attack = await fetch(url, { method: 'PUT', headers: smuggled });
+    const text = await attack.text();
+    assert.equal(attack.status, 403, text);
+    assert.match(text, /<Code>AccessDenied<\/Code><Message>There were headers present in the request which were not signed<\/Message>/);
+    assert.match(text, /<HeadersNotSigned>x-amz-acl, x-amz-copy-source<\/HeadersNotSigned>/);
+    assert.equal(await exists('inbox/upload.txt'), false, 'nothing was stored');
+    assert.equal(await anonymousGet('inbox/upload.txt'), 403);
+    // The URL itself still works as signed.
+    const honest = await fetch(url, { method: 'PUT', body: 'an honest upload' });
+    assert.equal(honest.status, 200, await honest.clone().text());
+    assert.equal(await anonymousGet('inbox/upload.txt'), 403, 'the object stayed private');
+    assert.equal(await objectText('inbox/upload.txt'), 'an honest upload');
+  });
+
+  it('refuses them in header-signed (SigV4) requests', async () => {
+    const attack = await sendSigned('PUT', `/${BUCKET}/inbox/header.txt`, { body: '', unsignedHeaders: smuggled });
+    assert.equal(attack.status, 403, attack.text);
+    assert.match(attack.text, /<HeadersNotSigned>x-amz-acl, x-amz-copy-source<\/HeadersNotSigned>/);
+    assert.equal(await exists('inbox/header.txt'), false);
+    const signedAcl = await sendSigned('PUT', `/${BUCKET}/inbox/header.txt`, { body: 'x', headers: { 'x-amz-acl': 'public-read' } });
+    assert.equal(signedAcl.status, 200, signedAcl.text);
+    assert.equal(await anonymousGet('inbox/header.txt'), 200, 'a signed x-amz-acl is honoured');
+  });
+
+  it('fails the signature of a SigV2 request (its string to sign covers every x-amz-* header)', async () => {
+    const date = new Date().toUTCString();
+    const signature = crypto.createHmac('sha1', USER.secretAccessKey).update(`PUT\n\ntext/plain\n${date}\n/${BUCKET}/inbox/v2.txt`).digest('base64');
+    const attack = await fetch(`${server.endpoint}/${BUCKET}/inbox/v2.txt`, {
+      method: 'PUT',
+      headers: { date, 'content-type': 'text/plain', 'x-amz-acl': 'public-read', authorization: `AWS ${USER.accessKeyId}:${signature}` },
+      body: 'x',
+    });
+    assert.equal(attack.status, 403);
+    assert.match(await attack.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+    assert.equal(await exists('inbox/v2.txt'), false);
   });
 });
 

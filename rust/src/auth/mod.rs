@@ -177,6 +177,12 @@ impl Verifier<'_> {
             ));
         }
         let credential = self.credential(&auth.credential.access_key_id)?;
+        // x-amz-date and x-amz-content-sha256 enter the string to sign even when not listed.
+        refuse_unsigned_amz_headers(
+            self.request.headers,
+            &auth.signed_headers,
+            &["x-amz-date", "x-amz-content-sha256"],
+        )?;
         let (amz_date_text, request_time) = match self.header("x-amz-date") {
             Some(d) => (d.trim().to_string(), parse_amz_date(d)),
             None => match self
@@ -316,6 +322,13 @@ impl Verifier<'_> {
             .split(';')
             .map(|h| h.trim().to_ascii_lowercase())
             .collect();
+        // A presigned URL carries its x-amz-* values as signed query parameters; a header added
+        // to it must be one of its signed headers (the payload hash is signed either way).
+        refuse_unsigned_amz_headers(
+            self.request.headers,
+            &signed_headers,
+            &["x-amz-content-sha256"],
+        )?;
         let payload_hash = q
             .get("X-Amz-Content-Sha256")
             .or_else(|| self.header("x-amz-content-sha256"))
@@ -444,6 +457,31 @@ impl Verifier<'_> {
             ..Default::default()
         })
     }
+}
+
+/// S3 refuses a SigV4 request carrying `x-amz-*` headers its signature does not cover: they
+/// could otherwise be added to a signed request by anyone holding it (a presigned URL, say).
+fn refuse_unsigned_amz_headers(
+    headers: &HeaderMap,
+    signed: &[String],
+    covered_anyway: &[&str],
+) -> S3Result<()> {
+    let mut unsigned: Vec<&str> = headers
+        .keys()
+        .map(|name| name.as_str())
+        .filter(|name| name.starts_with("x-amz-"))
+        .filter(|name| !covered_anyway.contains(name) && !signed.iter().any(|s| s == name))
+        .collect();
+    if unsigned.is_empty() {
+        return Ok(());
+    }
+    unsigned.sort_unstable();
+    unsigned.dedup();
+    Err(S3Error::with_message(
+        S3ErrorCode::AccessDenied,
+        "There were headers present in the request which were not signed",
+    )
+    .detail("HeadersNotSigned", unsigned.join(", ")))
 }
 
 fn is_form(headers: &HeaderMap) -> bool {
