@@ -76,6 +76,7 @@ error_codes! {
     InvalidURI: BAD_REQUEST, "Couldn't parse the specified URI.";
     KeyTooLongError: BAD_REQUEST, "Your key is too long";
     MalformedXML: BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema";
+    MalformedTrailerError: BAD_REQUEST, "The request contained trailing data that was not well-formed or did not conform to our published schema.";
     MetadataTooLarge: BAD_REQUEST, "Your metadata headers exceed the maximum allowed metadata size";
     MethodNotAllowed: METHOD_NOT_ALLOWED, "The specified method is not allowed against this resource.";
     MissingContentLength: LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
@@ -193,6 +194,7 @@ impl From<crate::codec::aws_chunked::ChunkedError> for S3Error {
             ChunkedError::SignatureMismatch(_) => S3ErrorCode::SignatureDoesNotMatch,
             ChunkedError::Malformed(_) => S3ErrorCode::InvalidRequest,
             ChunkedError::Incomplete => S3ErrorCode::IncompleteBody,
+            ChunkedError::TrailerTooLarge => S3ErrorCode::MalformedTrailerError,
         };
         S3Error::with_message(code, e.to_string())
     }

@@ -256,3 +256,39 @@ async fn copy_and_tagging_errors() {
     assert!(eleven.text().contains("cannot be greater than 10"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn aws_chunked_bodies_with_endless_trailers_or_lines_get_a_400() {
+    let s = TestServer::start().await;
+    s.create_bucket("chunky").await;
+    let chunked = [
+        ("content-encoding", "aws-chunked"),
+        ("x-amz-content-sha256", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+        ("x-amz-decoded-content-length", "5"),
+    ];
+    // A megabyte of trailer lines: refused as soon as the bound is passed, nothing stored.
+    let mut body = b"5\r\nhello\r\n0\r\n".to_vec();
+    for i in 0..50_000 {
+        body.extend_from_slice(format!("x-amz-meta-{i}:v\r\n").as_bytes());
+    }
+    body.extend_from_slice(b"\r\n");
+    s.send("PUT", "/chunky/k", &chunked, body)
+        .await
+        .assert_error(400, "MalformedTrailerError");
+    let long_line = format!("5;{}\r\nhello\r\n0\r\n\r\n", "ext=1;".repeat(10_000));
+    s.send("PUT", "/chunky/k", &chunked, long_line)
+        .await
+        .assert_error(400, "InvalidRequest");
+    s.get("/chunky/k").await.assert_error(404, "NoSuchKey");
+    let fine = s
+        .send(
+            "PUT",
+            "/chunky/k",
+            &chunked,
+            "5\r\nhello\r\n0\r\nx-amz-meta-a:b\r\n\r\n",
+        )
+        .await;
+    assert_eq!(fine.status.as_u16(), 200, "{}", fine.text());
+    assert_eq!(s.get("/chunky/k").await.text(), "hello");
+    s.stop().await;
+}

@@ -16,8 +16,11 @@ use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-/// Longest header or trailer line accepted; real ones are under 200 bytes.
+/// Longest chunk-size (with extensions) or trailer line accepted; real ones are under 200 bytes.
 const MAX_LINE: usize = 8 * 1024;
+/// Most trailer fields and trailer bytes a body may carry; real ones send one or two checksums.
+const MAX_TRAILERS: usize = 16;
+const MAX_TRAILER_BYTES: usize = 16 * 1024;
 
 /// Trailer fields of a decoded body: lower-case name and trimmed value.
 pub type Trailers = Arc<Mutex<Vec<(String, String)>>>;
@@ -54,6 +57,8 @@ pub struct ChunkedDecoder {
     declared_signature: Option<String>,
     chunk_hash: Sha256,
     trailer_signature: Option<String>,
+    /// Bytes of trailer lines seen so far.
+    trailer_bytes: usize,
 }
 
 /// Why an aws-chunked body was refused. `s3_error` maps each to the S3 error a client sees.
@@ -65,6 +70,8 @@ pub enum ChunkedError {
     Malformed(&'static str),
     /// The body ended before its final chunk.
     Incomplete,
+    /// More trailer fields or bytes than any client sends.
+    TrailerTooLarge,
 }
 
 impl std::fmt::Display for ChunkedError {
@@ -78,6 +85,10 @@ impl std::fmt::Display for ChunkedError {
             Self::Incomplete => {
                 f.write_str("The aws-chunked request body ended before its final chunk.")
             }
+            Self::TrailerTooLarge => write!(
+                f,
+                "The request trailer is too large: at most {MAX_TRAILERS} fields and {MAX_TRAILER_BYTES} bytes are accepted."
+            ),
         }
     }
 }
@@ -112,6 +123,7 @@ impl ChunkedDecoder {
             declared_signature: None,
             chunk_hash: Sha256::new(),
             trailer_signature: None,
+            trailer_bytes: 0,
         }
     }
 
@@ -187,18 +199,22 @@ impl ChunkedDecoder {
                 State::Done => return Err(malformed("data after the final chunk")),
                 _ => match input.iter().position(|&b| b == b'\n') {
                     Some(pos) => {
+                        if self.line.len() + pos > MAX_LINE {
+                            return Err(malformed("line too long"));
+                        }
                         self.line.extend_from_slice(&input.split_to(pos + 1));
                         let line = std::mem::take(&mut self.line);
                         self.handle_line(&line)?;
                     }
                     None => {
+                        // Checked before buffering: a line is never held beyond the bound.
+                        if self.line.len() + input.len() > MAX_LINE {
+                            return Err(malformed("line too long"));
+                        }
                         self.line.extend_from_slice(&input);
                         input.clear();
                     }
                 },
-            }
-            if self.line.len() > MAX_LINE {
-                return Err(malformed("line too long"));
             }
         }
         Ok(())
@@ -242,6 +258,11 @@ impl ChunkedDecoder {
                     let (name, value) = text
                         .split_once(':')
                         .ok_or_else(|| malformed("invalid trailer line"))?;
+                    self.trailer_bytes += text.len();
+                    if self.trailers.len() >= MAX_TRAILERS || self.trailer_bytes > MAX_TRAILER_BYTES
+                    {
+                        return Err(ChunkedError::TrailerTooLarge);
+                    }
                     self.trailers
                         .push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
                 }
@@ -499,5 +520,45 @@ mod tests {
             decode_signed(&[forged.as_bytes()], Some(signing)).unwrap_err(),
             ChunkedError::SignatureMismatch("trailer")
         );
+    }
+
+    #[test]
+    fn trailers_and_lines_are_bounded() {
+        let mut many = b"1\r\nx\r\n0\r\n".to_vec();
+        for i in 0..MAX_TRAILERS + 1 {
+            many.extend_from_slice(format!("x-amz-meta-{i}:v\r\n").as_bytes());
+        }
+        many.extend_from_slice(b"\r\n");
+        assert_eq!(
+            decode_all(&[&many]).unwrap_err(),
+            ChunkedError::TrailerTooLarge
+        );
+
+        let mut big = b"1\r\nx\r\n0\r\n".to_vec();
+        for _ in 0..4 {
+            big.extend_from_slice(
+                format!("x-amz-checksum-crc32:{}\r\n", "A".repeat(5000)).as_bytes(),
+            );
+        }
+        assert_eq!(
+            decode_all(&[&big]).unwrap_err(),
+            ChunkedError::TrailerTooLarge
+        );
+
+        // A chunk-size line with endless extensions fails once it passes the bound, whole or in
+        // pieces, without being buffered beyond it.
+        let long = format!("5;{}\r\nhello\r\n0\r\n\r\n", "e=1;".repeat(MAX_LINE));
+        assert!(matches!(
+            decode_all(&[long.as_bytes()]).unwrap_err(),
+            ChunkedError::Malformed(_)
+        ));
+        let pieces: Vec<&[u8]> = long.as_bytes().chunks(1000).collect();
+        assert!(matches!(
+            decode_all(&pieces).unwrap_err(),
+            ChunkedError::Malformed(_)
+        ));
+        // Two ordinary trailers still pass.
+        let ok = b"1\r\nx\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\nx-amz-meta-a:b\r\n\r\n";
+        assert_eq!(decode_all(&[ok]).unwrap().1.len(), 2);
     }
 }
