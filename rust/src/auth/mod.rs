@@ -238,6 +238,13 @@ impl Verifier<'_> {
                 Some(&canonical),
             ));
         }
+        if payload_hash.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") {
+            // Its chunks carry SigV4a (ECDSA) signatures, which this server cannot check yet:
+            // refuse rather than store what nobody verified.
+            return Err(S3Error::not_implemented(
+                "x-amz-content-sha256: STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD (SigV4a-signed chunks)",
+            ));
+        }
         let chunk_signing = payload_hash
             .starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
             .then(|| ChunkSigning {
@@ -433,13 +440,12 @@ impl Verifier<'_> {
         let expires_at: u64 = expires.trim().parse().map_err(|_| {
             S3Error::invalid_argument("Expires should be a number of seconds since the epoch")
         })?;
-        if self.now > UNIX_EPOCH + Duration::from_secs(expires_at) {
+        // Any number of seconds is accepted; one past what a clock can hold never expires.
+        let expiry = UNIX_EPOCH.checked_add(Duration::from_secs(expires_at));
+        if let Some(expiry) = expiry.filter(|e| self.now > *e) {
             return Err(
                 S3Error::with_message(S3ErrorCode::AccessDenied, "Request has expired")
-                    .detail(
-                        "Expires",
-                        crate::xml::iso8601(UNIX_EPOCH + Duration::from_secs(expires_at)),
-                    )
+                    .detail("Expires", crate::xml::iso8601(expiry))
                     .detail("ServerTime", crate::xml::iso8601(self.now)),
             );
         }
@@ -497,12 +503,13 @@ fn is_form(headers: &HeaderMap) -> bool {
 
 /// `x-amz-content-sha256` is a hex digest or one of the sentinels S3 knows.
 fn validate_payload_hash(value: &str) -> S3Result<()> {
-    const SENTINELS: [&str; 5] = [
+    const SENTINELS: [&str; 6] = [
         "UNSIGNED-PAYLOAD",
         "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
         "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
         "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+        "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
     ];
     let is_hex = value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit());
     if is_hex || SENTINELS.contains(&value) {

@@ -144,8 +144,10 @@ async fn open_store(config: &Config) -> Result<FileStore, String> {
 /// `multipart.cleanupIntervalMinutes`.
 async fn sweep_expired_uploads(state: Arc<ServerState>) {
     let settings = &state.config.multipart;
-    let max_age = Duration::from_secs_f64(settings.expiration_days * 86_400.0);
-    let interval = Duration::from_secs_f64(settings.cleanup_interval_minutes * 60.0);
+    // Validated finite and non-negative; a value too large for a Duration means "never".
+    let seconds = |value: f64| Duration::try_from_secs_f64(value).unwrap_or(Duration::MAX);
+    let max_age = seconds(settings.expiration_days * 86_400.0);
+    let interval = seconds(settings.cleanup_interval_minutes * 60.0);
     loop {
         match state.store.sweep_expired_uploads(max_age).await {
             Ok(0) => {}
