@@ -41,6 +41,8 @@ pub struct MigrationReport {
     pub objects: usize,
     /// Objects whose body still carried aws-chunked framing and was decoded.
     pub repaired: usize,
+    /// Objects left as they were because they could not be read (logged; a later start tries again).
+    pub skipped: usize,
 }
 
 /// Migrates every v2 object under `root`; buckets are the non-hidden directories.
@@ -62,10 +64,17 @@ pub fn migrate(root: &Path, tmp: &Path) -> io::Result<MigrationReport> {
         }
         report.buckets += 1;
         for data in legacy {
-            if migrate_object(&bucket_dir, &data, tmp)? {
-                report.repaired += 1;
+            match migrate_object(&bucket_dir, &data, tmp) {
+                Ok(repaired) => {
+                    report.objects += 1;
+                    report.repaired += usize::from(repaired);
+                }
+                // One unreadable object must not keep the server from starting.
+                Err(e) => {
+                    tracing::warn!("left {} as it was: cannot migrate it: {e}", data.display());
+                    report.skipped += 1;
+                }
             }
-            report.objects += 1;
         }
         migrate_bucket_settings(&bucket_dir, &cors)?;
         if uploads.exists() {
@@ -189,7 +198,10 @@ fn file_md5(path: &Path) -> io::Result<String> {
     }
 }
 
-/// Moves one object to the v6 layout; true if its body had to be decoded.
+/// Moves one object to the v6 layout; true if its body had to be decoded. Everything is read
+/// and written aside first; the data file moves into place last, so a crash before that leaves
+/// the legacy object (migrated again at the next start) and at worst a metadata file without
+/// data, which reads as a missing key.
 fn migrate_object(bucket_dir: &Path, data: &Path, tmp: &Path) -> io::Result<bool> {
     let Some(key) = legacy_key(bucket_dir, data) else {
         return Ok(false);
@@ -198,24 +210,14 @@ fn migrate_object(bucket_dir: &Path, data: &Path, tmp: &Path) -> io::Result<bool
     let md5_path = sibling(data, LEGACY_MD5);
     let tagging_path = sibling(data, LEGACY_TAGGING);
     let mut headers = read_legacy_headers(&metadata_path)?;
-    let target = ObjectPaths::for_key(bucket_dir, &key);
-    for (dir, hashed) in &target.dirs {
-        if fs::create_dir(dir).is_ok() {
-            if let Some(segment) = hashed {
-                fs::write(dir.join(SEGMENT_NAME_FILE), segment)?;
-            }
-        }
-    }
-
     let chunked = headers.get("content-encoding").is_some_and(|e| {
         e.split(',')
             .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"))
     });
-    let etag = if chunked {
-        let decoded = tmp.join(format!("migrate-{:032x}", rand::random::<u128>()));
+    let temp = |what: &str| tmp.join(format!("migrate-{what}-{:032x}", rand::random::<u128>()));
+    let (body, etag) = if chunked {
+        let decoded = temp("data");
         let md5 = decode_chunked(data, &decoded)?;
-        fs::rename(&decoded, target.data())?;
-        fs::remove_file(data)?;
         match headers.get("content-encoding").map(|e| {
             e.split(',')
                 .map(str::trim)
@@ -226,14 +228,13 @@ fn migrate_object(bucket_dir: &Path, data: &Path, tmp: &Path) -> io::Result<bool
             Some(rest) if !rest.is_empty() => headers.insert("content-encoding".into(), rest),
             _ => headers.remove("content-encoding"),
         };
-        hex::encode(md5)
+        (decoded, hex::encode(md5))
     } else {
         let etag = match fs::read_to_string(&md5_path) {
             Ok(text) if !text.trim().is_empty() => text.trim().to_string(),
             _ => file_md5(data)?,
         };
-        fs::rename(data, target.data())?;
-        etag
+        (data.to_path_buf(), etag)
     };
     headers
         .entry("content-type".into())
@@ -245,9 +246,26 @@ fn migrate_object(bucket_dir: &Path, data: &Path, tmp: &Path) -> io::Result<bool
         ..Default::default()
     };
     let json = serde_json::to_vec_pretty(&metadata).map_err(|e| io::Error::other(e.to_string()))?;
-    fs::write(target.metadata(), json)?;
-    fs::write(target.md5(), etag)?;
-    for leftover in [metadata_path, md5_path, tagging_path] {
+
+    let target = ObjectPaths::for_key(bucket_dir, &key);
+    for (dir, hashed) in &target.dirs {
+        if fs::create_dir(dir).is_ok() {
+            if let Some(segment) = hashed {
+                fs::write(dir.join(SEGMENT_NAME_FILE), segment)?;
+            }
+        }
+    }
+    for (content, path) in [(json, target.metadata()), (etag.into_bytes(), target.md5())] {
+        let aside = temp("meta");
+        fs::write(&aside, content)?;
+        fs::rename(&aside, path)?;
+    }
+    fs::rename(&body, target.data())?;
+    let mut leftovers = vec![metadata_path, md5_path, tagging_path];
+    if chunked {
+        leftovers.push(data.to_path_buf());
+    }
+    for leftover in leftovers {
         match fs::remove_file(leftover) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -330,7 +348,8 @@ mod tests {
             MigrationReport {
                 buckets: 1,
                 objects: 5,
-                repaired: 1
+                repaired: 1,
+                skipped: 0,
             }
         );
 
@@ -391,5 +410,28 @@ mod tests {
             migrate(root.path(), &tmp).unwrap(),
             MigrationReport::default()
         );
+    }
+
+    #[test]
+    fn an_unreadable_object_is_left_in_place_and_the_rest_migrates() {
+        let root = tempfile::tempdir().unwrap();
+        let tmp = root.path().join(".tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let b = root.path().join("legacy");
+        write(&b.join("broken._S3rver_object"), b"kept");
+        write(&b.join("broken._S3rver_metadata.json"), b"{not json");
+        write(&b.join("fine._S3rver_object"), b"moved");
+
+        let report = migrate(root.path(), &tmp).unwrap();
+        assert_eq!((report.objects, report.skipped), (1, 1));
+        assert_eq!(
+            fs::read(ObjectPaths::for_key(&b, "fine").data()).unwrap(),
+            b"moved"
+        );
+        assert_eq!(fs::read(b.join("broken._S3rver_object")).unwrap(), b"kept");
+        assert!(!ObjectPaths::for_key(&b, "broken").data().exists());
+        assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "nothing left aside");
+        // Every start tries again; it still starts.
+        assert_eq!(migrate(root.path(), &tmp).unwrap().skipped, 1);
     }
 }
