@@ -293,3 +293,78 @@ async fn listings_walk_nested_keys_in_order_with_prefixes_and_pages() {
     }
     assert_eq!(paged, sorted);
 }
+
+#[tokio::test]
+async fn a_bucket_is_deleted_whole_or_not_at_all_while_puts_race_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(FileStore::open(dir.path(), false).await.unwrap());
+    let tags = vec![rusts3::storage::Tag {
+        key: "team".into(),
+        value: "storage".into(),
+    }];
+    let (mut deleted, mut kept) = (0, 0);
+    for trial in 0..60 {
+        store.create_bucket("b", owner(), None).await.unwrap();
+        store
+            .set_bucket_tags("b", Some(tags.clone()))
+            .await
+            .unwrap();
+        let writers: Vec<_> = (0..4)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let key = format!("k{i}");
+                    let result = put(&store, &key, b"data", &WriteCondition::Always).await;
+                    (key, result)
+                })
+            })
+            .collect();
+        if trial % 2 == 0 {
+            tokio::task::yield_now().await;
+        }
+        let deletion = store.delete_bucket("b").await;
+        let mut stored = Vec::new();
+        for writer in writers {
+            let (key, result) = writer.await.unwrap();
+            match result {
+                Ok(_) => stored.push(key),
+                Err(StorageError::NoSuchBucket) => {}
+                Err(e) => panic!("trial {trial}: a PUT failed with {e}"),
+            }
+        }
+        match deletion {
+            Ok(()) => {
+                deleted += 1;
+                assert!(!store.bucket_exists("b").await.unwrap());
+                // A PUT that committed before the check kept the bucket; none can commit after.
+                assert!(
+                    stored.is_empty(),
+                    "trial {trial}: {stored:?} acknowledged, then lost"
+                );
+            }
+            Err(StorageError::BucketNotEmpty) => {
+                kept += 1;
+                assert_eq!(store.bucket_tags("b").await.unwrap(), Some(tags.clone()));
+                for key in &stored {
+                    assert_eq!(read(&store, key).await.unwrap(), b"data");
+                }
+                for key in stored {
+                    store.delete_object("b", &key).await.unwrap();
+                }
+                // Writers that lost to the deletion attempt may have committed meanwhile.
+                for i in 0..4 {
+                    store.delete_object("b", &format!("k{i}")).await.unwrap();
+                }
+                store.delete_bucket("b").await.unwrap();
+            }
+            Err(e) => panic!("trial {trial}: DeleteBucket failed with {e}"),
+        }
+        assert!(!store.bucket_exists("b").await.unwrap());
+    }
+    assert_eq!(deleted + kept, 60);
+    assert!(
+        deleted > 0 && kept > 0,
+        "both outcomes were exercised: {deleted} deleted, {kept} kept"
+    );
+    assert_eq!(std::fs::read_dir(store.tmp_dir()).unwrap().count(), 0);
+}

@@ -222,6 +222,10 @@ pub struct FileStore {
     locks: KeyLocks,
     /// Multipart uploads; separate because Complete holds one while installing the object.
     upload_locks: KeyLocks,
+    /// One per bucket (key ""): whatever writes into a bucket holds it shared; creating and
+    /// deleting the bucket hold it exclusively, so a bucket is never deleted under a commit.
+    /// Taken before any lock of `locks`; never held while taking an upload lock.
+    bucket_locks: KeyLocks,
 }
 
 impl FileStore {
@@ -254,6 +258,7 @@ impl FileStore {
             tmp,
             locks: KeyLocks::new(),
             upload_locks: KeyLocks::new(),
+            bucket_locks: KeyLocks::new(),
         })
     }
 
@@ -343,6 +348,7 @@ impl FileStore {
         acl: Option<Acl>,
     ) -> StorageResult<()> {
         let dir = self.bucket_dir(bucket)?;
+        let _bucket = self.bucket_locks.write(bucket, "").await;
         match tokio::fs::create_dir(&dir).await {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
@@ -368,16 +374,34 @@ impl FileStore {
 
     pub async fn delete_bucket(&self, bucket: &str) -> StorageResult<()> {
         let dir = self.existing_bucket_dir(bucket).await?;
-        let probe_dir = dir.clone();
-        let has_objects = tokio::task::spawn_blocking(move || listing::contains_object(&probe_dir))
-            .await
-            .map_err(|e| io::Error::other(e.to_string()))??;
-        if has_objects {
-            return Err(StorageError::BucketNotEmpty);
+        let graveyard = self.temp_path("deleted-bucket");
+        {
+            // No commit can land between the emptiness check and the (atomic) rename away.
+            let _bucket = self.bucket_locks.write(bucket, "").await;
+            let (dir, away) = (dir.clone(), graveyard.path().to_path_buf());
+            blocking(move || {
+                if !dir.is_dir() {
+                    return Err(StorageError::NoSuchBucket);
+                }
+                if listing::contains_object(&dir)? {
+                    return Err(StorageError::BucketNotEmpty);
+                }
+                std::fs::rename(&dir, &away)?;
+                Ok(())
+            })
+            .await?;
         }
-        // Unfinished uploads do not keep a bucket alive; they go with it.
-        self.abort_bucket_uploads(bucket).await?;
-        tokio::fs::remove_dir_all(&dir).await?;
+        // Unfinished uploads do not keep a bucket alive; they go with it. (After the lock: a
+        // CompleteMultipartUpload holds its upload's lock while it waits for the bucket's.)
+        if let Err(e) = self.abort_bucket_uploads(bucket).await {
+            tracing::warn!("removing deleted bucket {bucket}'s uploads: {e}");
+        }
+        let away = graveyard.path().to_path_buf();
+        if let Err(e) = tokio::fs::remove_dir_all(&away).await {
+            // The bucket is gone either way; the start-up sweep of .tmp removes what is left.
+            tracing::warn!("removing deleted bucket {bucket}'s files: {e}");
+        }
+        graveyard.disarm();
         Ok(())
     }
 
@@ -475,6 +499,7 @@ impl FileStore {
         })
         .await?;
 
+        let _bucket = self.bucket_locks.read(bucket, "").await;
         let _guard = self.locks.write(bucket, key).await;
         let condition = condition.clone();
         let tmp_dir = self.tmp.clone();
@@ -563,6 +588,7 @@ impl FileStore {
         change: impl FnOnce(&mut BucketSettings),
     ) -> StorageResult<()> {
         let dir = self.existing_bucket_dir(bucket).await?;
+        let _bucket = self.bucket_locks.read(bucket, "").await;
         let _guard = self.locks.write(BUCKET_SETTINGS_LOCK, bucket).await;
         let mut settings = self.read_bucket_settings(&dir).await?;
         if settings.created_ms == 0 {
@@ -589,6 +615,7 @@ impl FileStore {
     ) -> StorageResult<()> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
+        let _bucket = self.bucket_locks.read(bucket, "").await;
         let _guard = self.locks.write(bucket, key).await;
         match tokio::fs::metadata(paths.data()).await {
             Ok(m) if m.is_file() => {}
@@ -637,6 +664,7 @@ impl FileStore {
     pub async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
+        let _bucket = self.bucket_locks.read(bucket, "").await;
         {
             let _guard = self.locks.write(bucket, key).await;
             for path in [paths.data(), paths.metadata(), paths.md5()] {
