@@ -66,8 +66,12 @@ export interface ISmarts3Config {
     maxObjectSize?: number;
     /** Largest total of user metadata in bytes. Default 2048. */
     maxMetadataSize?: number;
-    /** Time a client may take to send its request headers, or pause while sending a body, in ms. Default 300000. */
+    /** Time a client may pause while sending a body, in ms (then RequestTimeout). Default 300000. */
     requestTimeoutMs?: number;
+    /** Time a client may take to send a request's headers, or keep a connection idle, in ms. Default 20000. */
+    headerTimeoutMs?: number;
+    /** Most connections served at once; more wait until one closes. Default 1024 (capped by the open-file limit). */
+    maxConnections?: number;
   };
   multipart?: {
     /** Unfinished uploads older than this are removed. Default 7. */

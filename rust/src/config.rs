@@ -183,9 +183,16 @@ pub struct LimitsConfig {
     pub max_object_size: u64,
     /// Largest total of user metadata (`x-amz-meta-*` names and values), in bytes (S3: 2 KB).
     pub max_metadata_size: usize,
-    /// How long a client may take to send its request headers, and may pause while sending a
-    /// body, before the request is cut off (RequestTimeout).
+    /// How long a client may pause while sending a body before the request is cut off
+    /// (RequestTimeout).
     pub request_timeout_ms: u64,
+    /// How long a client may take to send a request's headers (and a kept-alive connection may
+    /// sit idle) before the connection is closed; short, so idle or half-sent connections cannot
+    /// hold the server's connection slots.
+    pub header_timeout_ms: u64,
+    /// Most connections served at once; more wait in the listen queue until one closes.
+    /// Also capped by the process's open-file limit, so the accept loop never runs out of files.
+    pub max_connections: usize,
 }
 
 impl Default for LimitsConfig {
@@ -194,6 +201,8 @@ impl Default for LimitsConfig {
             max_object_size: 5 * 1024 * 1024 * 1024,
             max_metadata_size: 2048,
             request_timeout_ms: 300_000,
+            header_timeout_ms: 20_000,
+            max_connections: 1024,
         }
     }
 }
@@ -241,6 +250,9 @@ impl Config {
             .any(|c| c.access_key_id.is_empty())
         {
             return Err("auth.credentials: accessKeyId must not be empty".into());
+        }
+        if self.limits.max_connections == 0 || self.limits.header_timeout_ms == 0 {
+            return Err("limits.maxConnections and limits.headerTimeoutMs must be > 0".into());
         }
         let days = self.multipart.expiration_days;
         let minutes = self.multipart.cleanup_interval_minutes;

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 
 /// How long `stop` lets in-flight requests finish before cutting them off.
@@ -63,14 +63,17 @@ impl RunningServer {
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
         let directory = store.root().to_path_buf();
         let owner = config.default_owner();
-        let header_timeout = Duration::from_millis(config.limits.request_timeout_ms.max(1));
+        let limits = ConnectionLimits {
+            header_timeout: Duration::from_millis(config.limits.header_timeout_ms),
+            max_connections: connection_cap(config.limits.max_connections),
+        };
         let state = Arc::new(ServerState {
             store,
             config,
             owner,
         });
         let (shutdown, shutdown_rx) = oneshot::channel();
-        let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, header_timeout));
+        let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, limits));
         let sweeper = tokio::spawn(sweep_expired_uploads(state.clone()));
         tracing::info!(
             "listening on http://{local_addr}, storage in {}",
@@ -158,14 +161,78 @@ async fn sweep_expired_uploads(state: Arc<ServerState>) {
     }
 }
 
+/// How many connections are served at once and how long their headers may take.
+struct ConnectionLimits {
+    header_timeout: Duration,
+    max_connections: usize,
+}
+
+/// Files kept free for storage work (temp files, data, metadata) beside the connections.
+const FILES_RESERVED: u64 = 64;
+
+/// The configured connection limit, lowered to fit the open-file limit (raised to its hard
+/// maximum first, as servers do) so that accept never fails for want of files.
+fn connection_cap(configured: usize) -> usize {
+    let files = raise_open_file_limit();
+    let fit = usize::try_from(files.saturating_sub(FILES_RESERVED)).unwrap_or(usize::MAX);
+    let cap = configured.min(fit.max(1));
+    if cap < configured {
+        tracing::info!(
+            "serving at most {cap} connections at once (open-file limit {files}; limits.maxConnections is {configured})"
+        );
+    }
+    cap
+}
+
+/// Raises the soft open-file limit to the hard one; returns the limit in force.
+#[cfg(unix)]
+fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed by pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return u64::MAX;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is u64 on Linux, not everywhere
+    let current = limit.rlim_cur as u64;
+    current
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() -> u64 {
+    u64::MAX
+}
+
 async fn serve(
     listener: TcpListener,
     state: Arc<ServerState>,
     mut shutdown: oneshot::Receiver<()>,
-    header_timeout: Duration,
+    limits: ConnectionLimits,
 ) {
     let graceful = GracefulShutdown::new();
+    // A permit per connection: past the limit, new connections wait in the listen queue.
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            _ = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
@@ -182,7 +249,7 @@ async fn serve(
                 let service = service_fn(move |req| pipeline::handle(req, state.clone()));
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(header_timeout)
+                    .header_read_timeout(limits.header_timeout)
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
@@ -190,6 +257,7 @@ async fn serve(
                     if let Err(e) = connection.await {
                         tracing::debug!("connection ended with an error: {e}");
                     }
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => break,
