@@ -292,3 +292,30 @@ async fn aws_chunked_bodies_with_endless_trailers_or_lines_get_a_400() {
     assert_eq!(s.get("/chunky/k").await.text(), "hello");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_post_form_may_not_hold_megabytes_of_fields() {
+    let s = TestServer::start().await;
+    s.create_bucket("forms").await;
+    let value = "v".repeat(60 * 1024);
+    let mut body = String::new();
+    for i in 0..3 {
+        body.push_str(&format!(
+            "--B\r\nContent-Disposition: form-data; name=\"x-amz-meta-f{i}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str("--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n");
+    body.push_str("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx\r\n--B--\r\n");
+    let form = [("content-type", "multipart/form-data; boundary=B")];
+    s.send("POST", "/forms", &form, body)
+        .await
+        .assert_error(400, "MaxPostPreDataLengthExceeded");
+    s.get("/forms/k").await.assert_error(404, "NoSuchKey");
+    let small = "--B\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nx\r\n--B--\r\n";
+    assert_eq!(
+        s.send("POST", "/forms", &form, small).await.status.as_u16(),
+        204
+    );
+    assert_eq!(s.get("/forms/k").await.text(), "x");
+    s.stop().await;
+}

@@ -21,6 +21,9 @@ use std::time::SystemTime;
 
 /// More form fields than this is not a browser form.
 const MAX_FIELDS: usize = 100;
+/// All fields before the file together (each is also bounded by `form::MAX_FIELD`), so one
+/// request holds at most this much of them in memory.
+const MAX_FIELD_BYTES: usize = 128 * 1024;
 
 /// Fields the policy need not mention.
 fn exempt(field: &str) -> bool {
@@ -287,6 +290,7 @@ pub async fn post_object(
 /// Reads the fields before the file part and works out the key (`${filename}` filled in).
 async fn read_form<S: FormInput>(mut reader: FormReader<S>) -> S3Result<Form<S>> {
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let mut field_bytes = 0usize;
     let file = loop {
         let Some(part) = reader.next_part().await? else {
             return Err(S3Error::invalid_argument(
@@ -304,6 +308,13 @@ async fn read_form<S: FormInput>(mut reader: FormReader<S>) -> S3Result<Form<S>>
             ));
         }
         let value = reader.read_value().await?;
+        field_bytes += part.name.len() + value.len();
+        if field_bytes > MAX_FIELD_BYTES {
+            return Err(S3Error::with_message(
+                S3ErrorCode::MaxPostPreDataLengthExceeded,
+                "Your POST request fields preceding the upload file were too large.",
+            ));
+        }
         fields.insert(
             part.name.to_ascii_lowercase(),
             String::from_utf8_lossy(&value).into_owned(),
