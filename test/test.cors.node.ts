@@ -98,7 +98,10 @@ describe('bucket CORS rules (server default off, as S3)', () => {
     assert.equal(get.status, 200);
     assert.equal(get.headers['access-control-allow-origin'], 'http://web.app.test');
     assert.equal(get.headers['access-control-expose-headers'], 'ETag');
-    assert.equal(get.headers.vary, 'Origin');
+    // As S3: the rule's methods and max age come with actual responses too.
+    assert.equal(get.headers['access-control-allow-methods'], 'GET, PUT');
+    assert.equal(get.headers['access-control-max-age'], '3000');
+    assert.equal(get.headers.vary, 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method');
     const missing = await request(server, 'GET', '/with-rules/nope', { origin: 'http://web.app.test' });
     assert.equal(missing.status, 404);
     assert.equal(missing.headers['access-control-allow-origin'], 'http://web.app.test');

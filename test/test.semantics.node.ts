@@ -397,6 +397,31 @@ describe('object attributes, parts and headers', () => {
   });
 });
 
+describe('answers as S3 gives them', () => {
+  it('treats a body as aws-chunked only when x-amz-content-sha256 says so', async () => {
+    const bucket = await newBucket('encoding');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gz', Body: 'plain bytes', ContentEncoding: 'gzip, aws-chunked' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'gz' }));
+    assert.equal(await got.Body!.transformToString(), 'plain bytes');
+    assert.equal(got.ContentEncoding, 'gzip', 'aws-chunked is never stored');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'only', Body: 'x', ContentEncoding: 'aws-chunked' }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'only' }))).ContentEncoding, undefined);
+  });
+
+  it('echoes an empty continuation token and returns tags in key order', async () => {
+    const bucket = await newBucket('echo');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'x', Tagging: 'foo=bar&bar' }));
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: '' }));
+    assert.equal(listed.ContinuationToken, '');
+    assert.deepEqual(listed.Contents!.map((c) => c.Key), ['k']);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'k' }));
+    assert.deepEqual(tags.TagSet, [
+      { Key: 'bar', Value: '' },
+      { Key: 'foo', Value: 'bar' },
+    ]);
+  });
+});
+
 describe('request payment', () => {
   it('answers BucketOwner for every bucket and NoSuchBucket for a missing one', async () => {
     const bucket = await newBucket('payer');

@@ -164,7 +164,8 @@ pub async fn list_v2(
     let common = common(&params);
     let token = params.continuation_token.as_deref();
     let start_after = params.start_after.as_deref();
-    let marker = match token {
+    // An empty token is echoed (as S3 does) but resumes nothing.
+    let marker = match token.filter(|t| !t.is_empty()) {
         Some(token) => Some(decode_token(token)?),
         None => start_after.map(str::to_string),
     };

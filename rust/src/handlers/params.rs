@@ -95,7 +95,7 @@ pub struct ListParams {
     pub url_encoding: bool,
     /// v1 only.
     pub marker: Option<String>,
-    /// v2 only, as sent (decoded by the handler).
+    /// v2 only, as sent, empty included (decoded by the handler).
     pub continuation_token: Option<String>,
     /// v2 only.
     pub start_after: Option<String>,
@@ -117,7 +117,7 @@ impl ListParams {
             max_keys: parse_count(query, "max-keys", MAX_LISTED_KEYS, MAX_LISTED_KEYS)?,
             url_encoding: url_encoding(query)?,
             marker: query.non_empty("marker"),
-            continuation_token: query.non_empty("continuation-token"),
+            continuation_token: query.get("continuation-token").map(str::to_string),
             start_after: query.non_empty("start-after"),
             fetch_owner: query.get("fetch-owner") == Some("true"),
             key_marker: query.non_empty("key-marker"),

@@ -98,10 +98,13 @@ fn parse_tagging(body: &[u8], max_tags: usize) -> S3Result<Vec<Tag>> {
     Ok(tags)
 }
 
+/// A `Tagging` document, its tags in key order (as S3 returns them).
 fn tagging_document(tags: &[Tag]) -> String {
+    let mut sorted: Vec<&Tag> = tags.iter().collect();
+    sorted.sort_by(|a, b| a.key.cmp(&b.key));
     let mut w = XmlWriter::new();
     w.root("Tagging").open("TagSet");
-    for tag in tags {
+    for tag in sorted {
         w.open("Tag")
             .element("Key", &tag.key)
             .element("Value", &tag.value)

@@ -24,8 +24,21 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// What S3 sends on preflights and actual requests alike.
+const VARY: &str = "Origin, Access-Control-Request-Headers, Access-Control-Request-Method";
+
+/// The headers of a matched rule that preflights and actual responses share (S3 sends the
+/// rule's methods and max age on actual responses too).
 fn common(headers: &mut HeaderMap, grant: &Grant) {
     set(headers, "access-control-allow-origin", &grant.allow_origin);
+    set(
+        headers,
+        "access-control-allow-methods",
+        &grant.allow_methods.join(", "),
+    );
+    if let Some(max_age) = grant.max_age_seconds {
+        set(headers, "access-control-max-age", &max_age.to_string());
+    }
     if grant.allow_credentials {
         set(headers, "access-control-allow-credentials", "true");
     }
@@ -41,7 +54,7 @@ fn common(headers: &mut HeaderMap, grant: &Grant) {
 /// Adds the CORS headers of a matched rule to an actual (non-preflight) response.
 pub fn decorate(headers: &mut HeaderMap, grant: &Grant) {
     common(headers, grant);
-    set(headers, "vary", "Origin");
+    set(headers, "vary", VARY);
 }
 
 /// Answers `OPTIONS`: 200 with the rule's permissions, 403 CORSResponse, or 400 when the request
@@ -85,21 +98,9 @@ pub async fn preflight(
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();
     common(h, &grant);
-    set(
-        h,
-        "access-control-allow-methods",
-        &grant.allow_methods.join(", "),
-    );
     if !requested.is_empty() {
         set(h, "access-control-allow-headers", &requested.join(", "));
     }
-    if let Some(max_age) = grant.max_age_seconds {
-        set(h, "access-control-max-age", &max_age.to_string());
-    }
-    set(
-        h,
-        "vary",
-        "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
-    );
+    set(h, "vary", VARY);
     Ok(response)
 }

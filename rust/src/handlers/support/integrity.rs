@@ -85,11 +85,9 @@ impl UploadIntegrity {
         integrity.trailer_algorithm =
             headers::get(parts, "x-amz-trailer").and_then(ChecksumAlgorithm::from_header_name);
         let content_sha256 = headers::get(parts, "x-amz-content-sha256").unwrap_or("");
-        let encoding = headers::get(parts, "content-encoding").unwrap_or("");
-        integrity.aws_chunked = content_sha256.starts_with("STREAMING-")
-            || encoding
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("aws-chunked"));
+        // As S3: the payload hash alone says whether the body is aws-chunked framed; a
+        // Content-Encoding naming aws-chunked on a plain body is only stored (without it).
+        integrity.aws_chunked = content_sha256.starts_with("STREAMING-");
         integrity.content_sha256 = Some(content_sha256)
             .filter(|v| v.len() == 64)
             .and_then(|v| hex::decode(v).ok());
