@@ -251,6 +251,9 @@ async fn serve(
                     .timer(TokioTimer::new())
                     .header_read_timeout(limits.header_timeout)
                     .keep_alive(true)
+                    // A client may shut its write side once the request is sent and still
+                    // wait for the answer (without this, the answer raced the close).
+                    .half_close(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
