@@ -97,12 +97,24 @@ describe('buckets', () => {
     assert.equal(deleteAgain.name, 'NoSuchBucket');
   });
 
-  it('accepts a CreateBucketConfiguration body', async () => {
+  it('keeps a CreateBucketConfiguration\'s LocationConstraint as the bucket\'s region', async () => {
     const bucket = uniqueBucket();
     await s3.send(
       new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } }),
     );
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    const head = await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    assert.equal(head.BucketRegion, 'eu-west-1');
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }));
+    assert.equal(location.LocationConstraint, 'eu-west-1');
+    const listed = await s3.send(new ListBucketsCommand({ BucketRegion: 'eu-west-1' }));
+    assert.deepEqual(listed.Buckets!.map((b) => [b.Name, b.BucketRegion]), [[bucket, 'eu-west-1']]);
+    for (const LocationConstraint of ['us-east-1', 'not a region!']) {
+      const refused = await s3Error(
+        s3.send(new CreateBucketCommand({ Bucket: uniqueBucket(), CreateBucketConfiguration: { LocationConstraint: LocationConstraint as any } })),
+      );
+      assert.equal(refused.name, 'InvalidLocationConstraint', LocationConstraint);
+      assert.equal(refused.$metadata.httpStatusCode, 400);
+    }
   });
 
   it('rejects invalid bucket names with InvalidBucketName', async () => {

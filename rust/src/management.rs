@@ -176,7 +176,7 @@ async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, St
         .ok_or("the server is not running; call start first")?;
     match server
         .store()
-        .create_bucket(name, server.default_owner(), None)
+        .create_bucket(name, server.default_owner(), None, None)
         .await
     {
         Ok(()) => Ok(json!({"name": name, "created": true})),

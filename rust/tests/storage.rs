@@ -23,7 +23,7 @@ async fn store_with_bucket(dir: &tempfile::TempDir) -> FileStore {
         .await
         .expect("store opens");
     store
-        .create_bucket("b", owner(), None)
+        .create_bucket("b", owner(), None, None)
         .await
         .expect("bucket is created");
     store
@@ -304,7 +304,7 @@ async fn a_bucket_is_deleted_whole_or_not_at_all_while_puts_race_it() {
     }];
     let (mut deleted, mut kept) = (0, 0);
     for trial in 0..60 {
-        store.create_bucket("b", owner(), None).await.unwrap();
+        store.create_bucket("b", owner(), None, None).await.unwrap();
         store
             .set_bucket_tags("b", Some(tags.clone()))
             .await

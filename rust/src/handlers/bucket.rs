@@ -29,11 +29,17 @@ pub async fn create(
         .detail("BucketName", bucket)
     })?;
     let document = body.read_small(MAX_CONFIGURATION_BODY).await?;
-    parse_create_bucket_configuration(&document)
-        .map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?;
+    let region = parse_create_bucket_configuration(&document)
+        .map_err(|_| S3Error::new(S3ErrorCode::MalformedXML))?
+        .map(|constraint| location_constraint(&constraint))
+        .transpose()?;
     let owner = ctx.acting_owner();
     let acl = super::support::acl_wire::from_headers(parts, &owner, Some(&owner))?;
-    match ctx.store.create_bucket(bucket, owner.clone(), acl).await {
+    match ctx
+        .store
+        .create_bucket(bucket, owner.clone(), acl, region)
+        .await
+    {
         Ok(()) => {}
         Err(StorageError::BucketAlreadyExists) => {
             let existing = ctx.bucket_owner(bucket).await?;
@@ -60,15 +66,39 @@ pub async fn create(
     Ok(response)
 }
 
+/// A CreateBucketConfiguration's LocationConstraint, kept with the bucket. Any region name is
+/// accepted (this server serves them all); us-east-1 is never written as a constraint, and S3
+/// refuses it, as it refuses what is not a region name.
+fn location_constraint(constraint: &str) -> S3Result<String> {
+    let looks_like_region = constraint.len() <= 32
+        && constraint
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if constraint == "us-east-1" || !looks_like_region {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidLocationConstraint,
+            "The specified location-constraint is not valid",
+        )
+        .detail("LocationConstraint", constraint));
+    }
+    Ok(constraint.to_string())
+}
+
+/// The region a bucket lives in: its LocationConstraint, else the server's.
+async fn bucket_region(ctx: &Context<'_>, bucket: &str) -> S3Result<String> {
+    let stored = ctx.store.bucket_region(bucket).await.for_bucket(bucket)?;
+    Ok(stored.unwrap_or_else(|| ctx.config.server.region.clone()))
+}
+
 pub async fn head(
     ctx: &Context<'_>,
     _req: &mut Req<'_>,
     target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    ctx.require_bucket(bucket).await?;
+    let region = bucket_region(ctx, bucket).await?;
     let mut response = empty_response(StatusCode::OK);
-    if let Ok(region) = HeaderValue::from_str(&ctx.config.server.region) {
+    if let Ok(region) = HeaderValue::from_str(&region) {
         response.headers_mut().insert("x-amz-bucket-region", region);
     }
     Ok(response)
@@ -90,13 +120,12 @@ pub async fn location(
     target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    ctx.require_bucket(bucket).await?;
-    let region = ctx.config.server.region.as_str();
+    let region = bucket_region(ctx, bucket).await?;
     let mut w = XmlWriter::new();
     // us-east-1 is reported as an empty constraint, as S3 does.
     w.root("LocationConstraint");
     if region != "us-east-1" {
-        w.element_text(region);
+        w.element_text(&region);
     }
     w.close("LocationConstraint");
     Ok(xml_response(w.finish()))

@@ -23,7 +23,8 @@ pub async fn list_buckets(
     };
     let prefix = params.prefix.as_deref().unwrap_or("");
     let region = ctx.config.server.region.as_str();
-    let in_region = params.bucket_region.as_deref().is_none_or(|r| r == region);
+    let region_of =
+        |b: &crate::storage::BucketInfo| b.region.clone().unwrap_or_else(|| region.to_string());
 
     let buckets = ctx.store.list_buckets().await?;
     let me = ctx.acting_owner();
@@ -34,7 +35,13 @@ pub async fn list_buckets(
     let matching: Vec<_> = buckets
         .iter()
         .filter(mine)
-        .filter(|b| in_region && b.name.starts_with(prefix))
+        .filter(|b| {
+            params
+                .bucket_region
+                .as_deref()
+                .is_none_or(|r| r == region_of(b))
+        })
+        .filter(|b| b.name.starts_with(prefix))
         .filter(|b| after.as_deref().is_none_or(|a| b.name.as_str() > a))
         .collect();
     let page = &matching[..matching.len().min(max)];
@@ -46,7 +53,7 @@ pub async fn list_buckets(
         w.open("Bucket")
             .element("Name", &bucket.name)
             .element("CreationDate", &iso8601(bucket.created))
-            .element("BucketRegion", region)
+            .element("BucketRegion", &region_of(bucket))
             .close("Bucket");
     }
     w.close("Buckets")

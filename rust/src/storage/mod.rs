@@ -172,6 +172,9 @@ pub struct BucketSettings {
     /// The bucket's ACL; `None` means private to its owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Acl>,
+    /// The LocationConstraint it was created with; `None`: the server's region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 /// Who owns a bucket and who may do what with it.
@@ -205,6 +208,8 @@ pub struct BucketInfo {
     pub name: String,
     pub created: SystemTime,
     pub owner: Option<Owner>,
+    /// The LocationConstraint it was created with; `None`: the server's region.
+    pub region: Option<String>,
 }
 
 /// The result of a successful PUT.
@@ -308,15 +313,15 @@ impl FileStore {
                 continue;
             }
             let created = self.bucket_created(&entry.path()).await;
-            let owner = self
+            let settings = self
                 .read_bucket_settings(&entry.path())
                 .await
-                .ok()
-                .and_then(|s| s.owner);
+                .unwrap_or_default();
             buckets.push(BucketInfo {
                 name,
                 created,
-                owner,
+                owner: settings.owner,
+                region: settings.region,
             });
         }
         buckets.sort_by(|a, b| a.name.cmp(&b.name));
@@ -346,6 +351,7 @@ impl FileStore {
         bucket: &str,
         owner: Owner,
         acl: Option<Acl>,
+        region: Option<String>,
     ) -> StorageResult<()> {
         let dir = self.bucket_dir(bucket)?;
         let _bucket = self.bucket_locks.write(bucket, "").await;
@@ -364,6 +370,7 @@ impl FileStore {
             created_ms,
             owner: Some(owner),
             acl,
+            region,
             ..Default::default()
         })
         .map_err(|e| io::Error::other(e.to_string()))?;
@@ -552,6 +559,12 @@ impl FileStore {
     pub async fn bucket_cors(&self, bucket: &str) -> StorageResult<Option<Vec<CorsRule>>> {
         let dir = self.existing_bucket_dir(bucket).await?;
         Ok(self.read_bucket_settings(&dir).await?.cors)
+    }
+
+    /// The LocationConstraint a bucket was created with (`None`: the server's region).
+    pub async fn bucket_region(&self, bucket: &str) -> StorageResult<Option<String>> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        Ok(self.read_bucket_settings(&dir).await?.region)
     }
 
     pub async fn bucket_access(&self, bucket: &str) -> StorageResult<BucketAccess> {

@@ -493,7 +493,7 @@ mod tests {
             id: "o".into(),
             display_name: "o".into(),
         };
-        store.create_bucket("b", owner, None).await.unwrap();
+        store.create_bucket("b", owner, None, None).await.unwrap();
         let upload = store
             .create_upload("b", "k", ObjectMetadata::default(), None, None)
             .await
