@@ -319,3 +319,55 @@ async fn a_post_form_may_not_hold_megabytes_of_fields() {
     assert_eq!(s.get("/forms/k").await.text(), "x");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn multi_delete_attributes_and_acl_errors() {
+    let s = TestServer::start().await;
+    s.create_bucket("misc").await;
+    assert_eq!(s.put("/misc/k", "x").await.status.as_u16(), 200);
+    s.send("POST", "/misc?delete", &[], "<Delete><Object>")
+        .await
+        .assert_error(400, "MalformedXML");
+    let too_many: String = (0..1001)
+        .map(|i| format!("<Object><Key>k{i}</Key></Object>"))
+        .collect();
+    s.send(
+        "POST",
+        "/misc?delete",
+        &[],
+        format!("<Delete>{too_many}</Delete>"),
+    )
+    .await
+    .assert_error(400, "MalformedXML");
+    s.get("/misc/k?attributes")
+        .await
+        .assert_error(400, "InvalidArgument");
+    s.send(
+        "GET",
+        "/misc/nope?attributes",
+        &[("x-amz-object-attributes", "ETag")],
+        Bytes::new(),
+    )
+    .await
+    .assert_error(404, "NoSuchKey");
+    s.send(
+        "PUT",
+        "/misc/k?acl",
+        &[("x-amz-acl", "public-read")],
+        "<AccessControlPolicy/>",
+    )
+    .await
+    .assert_error(400, "UnexpectedContent");
+    s.send("PUT", "/misc/k?acl", &[], Bytes::new())
+        .await
+        .assert_error(400, "MissingSecurityHeader");
+    s.send(
+        "PUT",
+        "/misc/k",
+        &[("x-amz-acl", "no-such-canned-acl")],
+        "x",
+    )
+    .await
+    .assert_error(400, "InvalidArgument");
+    s.stop().await;
+}
