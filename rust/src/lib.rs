@@ -2,7 +2,7 @@
 //! the integration tests in `rust/tests/` both drive it through [`server::RunningServer`].
 //!
 //! Layers, each importing only those below it:
-//! `management` → `server` → `handlers` / `auth` → `s3_error` → `codec` → `storage` →
+//! `management` → `server` → `handlers` / `auth` → `query` / `s3_error` → `codec` → `storage` →
 //! `acl` / `xml` / `checksum` / `config` / `crypto`. `upgrade_v2` is a start-up step beside
 //! `server`. `tests/layers.rs` keeps storage free of HTTP, S3 errors, XML and CORS.
 
