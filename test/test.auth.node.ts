@@ -392,6 +392,30 @@ describe('SigV2', () => {
     return crypto.createHmac('sha1', secret).update(stringToSign).digest('base64');
   }
 
+  it('reads RFC 2822 dates and x-amz-date as S3 does, and judges their skew', async () => {
+    // AWS's SigV2 examples write dates with a numeric zone.
+    const rfc2822 = (d: Date) => d.toUTCString().replace('GMT', '+0000');
+    const put = (headers: Record<string, string>, stringToSign: string) =>
+      fetch(`${server.endpoint}/${BUCKET}/v2-dates.txt`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'text/plain', authorization: `AWS ${USER.accessKeyId}:${v2Signature(stringToSign)}` },
+        body: 'dated',
+      });
+    const date = rfc2822(new Date());
+    const numeric = await put({ date }, `PUT\n\ntext/plain\n${date}\n/${BUCKET}/v2-dates.txt`);
+    assert.equal(numeric.status, 200, await numeric.clone().text());
+    // x-amz-date wins over Date (the Date line is then empty) and may come alone.
+    const amz = rfc2822(new Date());
+    const both = await put({ date: 'Thu, 01 Jan 1970 00:00:00 GMT', 'x-amz-date': amz }, `PUT\n\ntext/plain\n\nx-amz-date:${amz}\n/${BUCKET}/v2-dates.txt`);
+    assert.equal(both.status, 200, await both.clone().text());
+    const alone = await put({ 'x-amz-date': amz }, `PUT\n\ntext/plain\n\nx-amz-date:${amz}\n/${BUCKET}/v2-dates.txt`);
+    assert.equal(alone.status, 200, await alone.clone().text());
+    const old = rfc2822(new Date(Date.now() - 3600_000));
+    const skewed = await put({ 'x-amz-date': old }, `PUT\n\ntext/plain\n\nx-amz-date:${old}\n/${BUCKET}/v2-dates.txt`);
+    assert.equal(skewed.status, 403);
+    assert.match(await skewed.text(), /<Code>RequestTimeTooSkewed<\/Code>/);
+  });
+
   it('accepts header-signed requests and rejects bad ones', async () => {
     const date = new Date().toUTCString();
     const put = await fetch(`${server.endpoint}/${BUCKET}/v2.txt`, {

@@ -371,3 +371,24 @@ async fn multi_delete_attributes_and_acl_errors() {
     .assert_error(400, "InvalidArgument");
     s.stop().await;
 }
+
+#[tokio::test]
+async fn well_formed_but_wrong_checksums_are_bad_digests() {
+    let s = TestServer::start().await;
+    s.create_bucket("sums").await;
+    let zero32 = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let zero8 = "AAAAAAAAAAA=";
+    for (header, value) in [
+        ("x-amz-checksum-sha256", zero32),
+        ("x-amz-checksum-crc64nvme", zero8),
+    ] {
+        s.send("PUT", "/sums/k", &[(header, value)], "body")
+            .await
+            .assert_error(400, "BadDigest");
+        s.send("PUT", "/sums/k", &[(header, "not base64!")], "body")
+            .await
+            .assert_error(400, "InvalidRequest");
+    }
+    s.get("/sums/k").await.assert_error(404, "NoSuchKey");
+    s.stop().await;
+}

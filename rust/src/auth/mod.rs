@@ -91,6 +91,21 @@ fn query_error(message: impl Into<String>) -> S3Error {
     S3Error::with_message(S3ErrorCode::AuthorizationQueryParametersError, message)
 }
 
+/// A `Date` / SigV2 `x-amz-date` value: HTTP's IMF-fixdate (and its obsolete forms), RFC 2822
+/// with a numeric zone (`Tue, 27 Mar 2007 19:36:42 +0000`, as AWS's SigV2 examples write it),
+/// or SigV4's `20130524T000000Z`.
+fn parse_request_date(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    httpdate::parse_http_date(text)
+        .ok()
+        .or_else(|| {
+            let parsed = chrono::DateTime::parse_from_rfc2822(text).ok()?;
+            let seconds = u64::try_from(parsed.timestamp()).ok()?;
+            Some(UNIX_EPOCH + Duration::from_secs(seconds))
+        })
+        .or_else(|| parse_amz_date(text))
+}
+
 /// `20130524T000000Z` → time.
 fn parse_amz_date(text: &str) -> Option<SystemTime> {
     let parsed = chrono::NaiveDateTime::parse_from_str(text.trim(), "%Y%m%dT%H%M%SZ").ok()?;
@@ -185,10 +200,7 @@ impl Verifier<'_> {
         )?;
         let (amz_date_text, request_time) = match self.header("x-amz-date") {
             Some(d) => (d.trim().to_string(), parse_amz_date(d)),
-            None => match self
-                .header("date")
-                .and_then(|d| httpdate::parse_http_date(d).ok())
-            {
+            None => match self.header("date").and_then(parse_request_date) {
                 Some(t) => (amz_date(t), Some(t)),
                 None => (String::new(), None),
             },
@@ -391,15 +403,10 @@ impl Verifier<'_> {
         let credential = self.credential(&access_key_id)?;
         // With x-amz-date the Date line of the string to sign is empty.
         let (date_line, request_time) = match self.header("x-amz-date") {
-            Some(d) => (
-                String::new(),
-                httpdate::parse_http_date(d)
-                    .ok()
-                    .or_else(|| parse_amz_date(d)),
-            ),
+            Some(d) => (String::new(), parse_request_date(d)),
             None => {
                 let d = self.header("date").unwrap_or("");
-                (d.to_string(), httpdate::parse_http_date(d).ok())
+                (d.to_string(), parse_request_date(d))
             }
         };
         let request_time = request_time.ok_or_else(|| {
