@@ -1,5 +1,6 @@
 // The management (IPC) protocol of the rusts3 binary, spoken directly, and the Smarts3 wrapper's
-// life cycle: start/stop, errors that say what went wrong, several instances side by side.
+// life cycle: start/stop, errors that say what went wrong, several instances side by side, and the
+// admin commands (listBuckets, emptyBucket, deleteBucket with force, reset).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
@@ -8,9 +9,20 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetBucketTaggingCommand,
+  ListBucketsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutBucketTaggingCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { Smarts3 } from '../ts/index.js';
-import { tempDir, whenDirectory } from './helpers.js';
+import { startTestServer, tempDir, whenDirectory } from './helpers.js';
 
 const binary = path.join(import.meta.dirname, '..', 'dist_rust', `rusts3_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
 
@@ -323,6 +335,50 @@ describe('Smarts3 life cycle', () => {
     } finally {
       if (previous === undefined) delete process.env.SMARTS3_RUST_BINARY;
       else process.env.SMARTS3_RUST_BINARY = previous;
+    }
+  });
+});
+
+describe('admin commands', () => {
+  it('lists, empties, deletes (with force) and resets while the server keeps serving', async () => {
+    const server = await startTestServer('admin');
+    const s3 = server.client;
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'admin-a' }));
+      await s3.send(new CreateBucketCommand({ Bucket: 'admin-b' }));
+      await s3.send(new PutBucketTaggingCommand({ Bucket: 'admin-a', Tagging: { TagSet: [{ Key: 'kept', Value: 'yes' }] } }));
+      for (const Key of ['x', 'dir/y', 'dir/deeper/z']) {
+        await s3.send(new PutObjectCommand({ Bucket: 'admin-a', Key, Body: Key }));
+      }
+      await s3.send(new PutObjectCommand({ Bucket: 'admin-b', Key: 'k', Body: 'k' }));
+      const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'admin-a', Key: 'pending' }));
+
+      const listed = await server.smarts3.listBuckets();
+      assert.deepEqual(listed.map((b) => b.name), ['admin-a', 'admin-b']);
+      assert.match(listed[0].creationDate, /^\d{4}-\d\d-\d\dT/);
+
+      await server.smarts3.emptyBucket('admin-a');
+      assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'admin-a' }))).KeyCount, 0);
+      assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'admin-a' }))).Uploads ?? [], []);
+      assert.deepEqual((await s3.send(new GetBucketTaggingCommand({ Bucket: 'admin-a' }))).TagSet, [{ Key: 'kept', Value: 'yes' }]);
+      await assert.rejects(s3.send(new UploadPartCommand({ Bucket: 'admin-a', Key: 'pending', UploadId: upload.UploadId, PartNumber: 1, Body: 'x' })));
+
+      await assert.rejects(server.smarts3.deleteBucket('admin-b'), /BucketNotEmpty/);
+      await server.smarts3.deleteBucket('admin-b', { force: true });
+      await assert.rejects(server.smarts3.deleteBucket('admin-b'), /NoSuchBucket/);
+      assert.deepEqual((await server.smarts3.listBuckets()).map((b) => b.name), ['admin-a']);
+
+      await s3.send(new PutObjectCommand({ Bucket: 'admin-a', Key: 'again', Body: 'again' }));
+      assert.equal(await server.smarts3.reset(), 1);
+      assert.deepEqual(await server.smarts3.listBuckets(), []);
+      assert.deepEqual((await s3.send(new ListBucketsCommand({}))).Buckets, []);
+      // Still serving after the reset.
+      await s3.send(new CreateBucketCommand({ Bucket: 'admin-a' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'admin-a', Key: 'fresh', Body: 'fresh' }));
+      assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'admin-a' }))).KeyCount, 1);
+      assert.deepEqual(fs.readdirSync(path.join(server.directory, '.tmp')), [], 'nothing left aside');
+    } finally {
+      await server.stop();
     }
   });
 });

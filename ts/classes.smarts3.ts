@@ -1,6 +1,7 @@
 import * as plugins from './plugins.js';
 import * as paths from './paths.js';
 import type {
+  IBucketSummary,
   ISmarts3Config,
   IStartResult,
   TRusts3Commands,
@@ -128,6 +129,29 @@ export class Smarts3 {
     await bridge.sendCommand('createBucket', { name: bucketName });
     const smartbucket = new plugins.smartbucket.SmartBucket(await this.getS3Descriptor());
     return smartbucket.getBucketByName(bucketName);
+  }
+
+  /** Every bucket, by name, with its creation date (whoever owns it). */
+  public async listBuckets(): Promise<IBucketSummary[]> {
+    return (await this.requireRunning().sendCommand('listBuckets', {})).buckets;
+  }
+
+  /**
+   * Deletes a bucket. A bucket holding objects is refused (BucketNotEmpty) unless `force`,
+   * which deletes its objects and unfinished uploads with it.
+   */
+  public async deleteBucket(name: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.requireRunning().sendCommand('deleteBucket', { name, force: options.force ?? false });
+  }
+
+  /** Removes every object and unfinished upload of a bucket; the bucket and its settings stay. */
+  public async emptyBucket(name: string): Promise<void> {
+    await this.requireRunning().sendCommand('emptyBucket', { name });
+  }
+
+  /** Removes every bucket, object and upload while the server keeps running; returns how many buckets went. */
+  public async reset(): Promise<number> {
+    return (await this.requireRunning().sendCommand('reset', {})).bucketsRemoved;
   }
 
   /** Connection details for the AWS SDK, SmartBucket and friends, with the port actually bound. */

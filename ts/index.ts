@@ -1,5 +1,6 @@
 export { Smarts3 } from './classes.smarts3.js';
 export type {
+  IBucketSummary,
   ISmarts3Config,
   ISmarts3ContructorOptions,
   ISmarts3Credential,

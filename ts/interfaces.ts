@@ -113,9 +113,20 @@ export interface IStartResult {
   version: string;
 }
 
+/** A bucket as `listBuckets()` reports it. */
+export interface IBucketSummary {
+  name: string;
+  /** ISO 8601. */
+  creationDate: string;
+}
+
 /** The IPC commands rusts3 understands in --management mode. */
 export type TRusts3Commands = {
   start: { params: { config: ISmarts3Config }; result: IStartResult };
   stop: { params: Record<string, never>; result: Record<string, never> };
   createBucket: { params: { name: string }; result: { name: string; created: boolean } };
+  listBuckets: { params: Record<string, never>; result: { buckets: IBucketSummary[] } };
+  deleteBucket: { params: { name: string; force?: boolean }; result: { name: string; deleted: boolean } };
+  emptyBucket: { params: { name: string }; result: { name: string } };
+  reset: { params: Record<string, never>; result: { bucketsRemoved: number } };
 };

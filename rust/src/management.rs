@@ -116,6 +116,10 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
             Ok(json!({}))
         }
         "createBucket" => create_bucket(session, params).await,
+        "listBuckets" => list_buckets(session).await,
+        "deleteBucket" => delete_bucket(session, params).await,
+        "emptyBucket" => empty_bucket(session, params).await,
+        "reset" => reset(session).await,
         other => Err(format!("unknown method '{other}'")),
     }
 }
@@ -161,6 +165,88 @@ fn started(server: &RunningServer) -> Value {
         "pid": std::process::id(),
         "version": env!("CARGO_PKG_VERSION"),
     })
+}
+
+fn running(session: &Session) -> Result<&RunningServer, String> {
+    session
+        .server
+        .as_ref()
+        .ok_or_else(|| "the server is not running; call start first".to_string())
+}
+
+fn bucket_param<'a>(method: &str, params: &'a Value) -> Result<&'a str, String> {
+    params
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{method} needs params {{\"name\": string}}"))
+}
+
+/// The buckets, by name, with their creation time.
+async fn list_buckets(session: &Session) -> Result<Value, String> {
+    let buckets = running(session)?
+        .store()
+        .list_buckets()
+        .await
+        .map_err(|e| format!("could not list buckets: {e}"))?;
+    let buckets: Vec<Value> = buckets
+        .iter()
+        .map(|b| json!({"name": b.name, "creationDate": crate::xml::iso8601(b.created)}))
+        .collect();
+    Ok(json!({ "buckets": buckets }))
+}
+
+/// Deletes a bucket; with `force`, its objects and uploads too.
+async fn delete_bucket(session: &Session, params: Value) -> Result<Value, String> {
+    let name = bucket_param("deleteBucket", &params)?;
+    let force = params
+        .get("force")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    match running(session)?.store().delete_bucket(name, force).await {
+        Ok(()) => Ok(json!({"name": name, "deleted": true})),
+        Err(crate::storage::StorageError::BucketNotEmpty) => Err(format!(
+            "bucket '{name}' is not empty (BucketNotEmpty); pass force: true to delete its objects too"
+        )),
+        Err(crate::storage::StorageError::NoSuchBucket) => {
+            Err(format!("bucket '{name}' does not exist (NoSuchBucket)"))
+        }
+        Err(e) => Err(format!("could not delete bucket '{name}': {e}")),
+    }
+}
+
+/// Removes every object and upload of a bucket; the bucket and its settings stay.
+async fn empty_bucket(session: &Session, params: Value) -> Result<Value, String> {
+    let name = bucket_param("emptyBucket", &params)?;
+    match running(session)?.store().empty_bucket(name).await {
+        Ok(()) => Ok(json!({"name": name})),
+        Err(crate::storage::StorageError::NoSuchBucket) => {
+            Err(format!("bucket '{name}' does not exist (NoSuchBucket)"))
+        }
+        Err(e) => Err(format!("could not empty bucket '{name}': {e}")),
+    }
+}
+
+/// Every bucket, object and upload gone; the server keeps running.
+async fn reset(session: &Session) -> Result<Value, String> {
+    let store = running(session)?.store();
+    let buckets = store
+        .list_buckets()
+        .await
+        .map_err(|e| format!("could not list buckets: {e}"))?;
+    let mut removed = 0;
+    for bucket in &buckets {
+        match store.delete_bucket(&bucket.name, true).await {
+            Ok(()) => removed += 1,
+            // Deleted meanwhile by a client: gone either way.
+            Err(crate::storage::StorageError::NoSuchBucket) => {}
+            Err(e) => return Err(format!("could not delete bucket '{}': {e}", bucket.name)),
+        }
+    }
+    store
+        .abort_all_uploads()
+        .await
+        .map_err(|e| format!("could not remove uploads: {e}"))?;
+    Ok(json!({ "bucketsRemoved": removed }))
 }
 
 async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, String> {

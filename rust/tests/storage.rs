@@ -191,7 +191,7 @@ async fn deleting_the_last_key_of_a_directory_prunes_it_and_the_bucket_can_go() 
     assert!(bucket_dir.join("a/b/c").is_dir());
 
     assert!(matches!(
-        store.delete_bucket("b").await,
+        store.delete_bucket("b", false).await,
         Err(StorageError::BucketNotEmpty)
     ));
     store.delete_object("b", "a/b/c/deep.txt").await.unwrap();
@@ -207,7 +207,7 @@ async fn deleting_the_last_key_of_a_directory_prunes_it_and_the_bucket_can_go() 
     assert!(!bucket_dir.join("a").exists());
     // Deleting a missing key succeeds, as in S3.
     store.delete_object("b", "a/keep.txt").await.unwrap();
-    store.delete_bucket("b").await.unwrap();
+    store.delete_bucket("b", false).await.unwrap();
     assert!(!store.bucket_exists("b").await.unwrap());
 }
 
@@ -322,7 +322,7 @@ async fn a_bucket_is_deleted_whole_or_not_at_all_while_puts_race_it() {
         if trial % 2 == 0 {
             tokio::task::yield_now().await;
         }
-        let deletion = store.delete_bucket("b").await;
+        let deletion = store.delete_bucket("b", false).await;
         let mut stored = Vec::new();
         for writer in writers {
             let (key, result) = writer.await.unwrap();
@@ -355,7 +355,7 @@ async fn a_bucket_is_deleted_whole_or_not_at_all_while_puts_race_it() {
                 for i in 0..4 {
                     store.delete_object("b", &format!("k{i}")).await.unwrap();
                 }
-                store.delete_bucket("b").await.unwrap();
+                store.delete_bucket("b", false).await.unwrap();
             }
             Err(e) => panic!("trial {trial}: DeleteBucket failed with {e}"),
         }

@@ -110,7 +110,10 @@ pub async fn delete(
     target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    ctx.store.delete_bucket(bucket).await.for_bucket(bucket)?;
+    ctx.store
+        .delete_bucket(bucket, false)
+        .await
+        .for_bucket(bucket)?;
     Ok(empty_response(StatusCode::NO_CONTENT))
 }
 

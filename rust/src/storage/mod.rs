@@ -379,18 +379,20 @@ impl FileStore {
         Ok(())
     }
 
-    pub async fn delete_bucket(&self, bucket: &str) -> StorageResult<()> {
+    /// Deletes a bucket: refused while it holds objects, unless `force` (then its objects go
+    /// with it). Whole or not at all: under the bucket's exclusive lock its directory is renamed
+    /// away in one step, and removed after.
+    pub async fn delete_bucket(&self, bucket: &str, force: bool) -> StorageResult<()> {
         let dir = self.existing_bucket_dir(bucket).await?;
         let graveyard = self.temp_path("deleted-bucket");
         {
-            // No commit can land between the emptiness check and the (atomic) rename away.
             let _bucket = self.bucket_locks.write(bucket, "").await;
             let (dir, away) = (dir.clone(), graveyard.path().to_path_buf());
             blocking(move || {
                 if !dir.is_dir() {
                     return Err(StorageError::NoSuchBucket);
                 }
-                if listing::contains_object(&dir)? {
+                if !force && listing::contains_object(&dir)? {
                     return Err(StorageError::BucketNotEmpty);
                 }
                 std::fs::rename(&dir, &away)?;
@@ -398,18 +400,44 @@ impl FileStore {
             })
             .await?;
         }
-        // Unfinished uploads do not keep a bucket alive; they go with it. (After the lock: a
-        // CompleteMultipartUpload holds its upload's lock while it waits for the bucket's.)
-        if let Err(e) = self.abort_bucket_uploads(bucket).await {
-            tracing::warn!("removing deleted bucket {bucket}'s uploads: {e}");
+        self.bury(bucket, graveyard).await;
+        Ok(())
+    }
+
+    /// Removes every object and unfinished upload of a bucket; the bucket and its settings stay.
+    pub async fn empty_bucket(&self, bucket: &str) -> StorageResult<()> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        let graveyard = self.temp_path("emptied-bucket");
+        {
+            let _bucket = self.bucket_locks.write(bucket, "").await;
+            let (dir, away) = (dir.clone(), graveyard.path().to_path_buf());
+            blocking(move || {
+                std::fs::create_dir(&away)?;
+                for entry in std::fs::read_dir(&dir)? {
+                    let entry = entry?;
+                    if entry.file_name() != BUCKET_SETTINGS_FILE {
+                        std::fs::rename(entry.path(), away.join(entry.file_name()))?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
         }
-        let away = graveyard.path().to_path_buf();
-        if let Err(e) = tokio::fs::remove_dir_all(&away).await {
-            // The bucket is gone either way; the start-up sweep of .tmp removes what is left.
-            tracing::warn!("removing deleted bucket {bucket}'s files: {e}");
+        self.bury(bucket, graveyard).await;
+        Ok(())
+    }
+
+    /// After a bucket's contents were moved to `graveyard`: removes them and the bucket's
+    /// uploads, outside the bucket lock (a CompleteMultipartUpload holds its upload's lock while
+    /// it waits for the bucket's). The start-up sweep of .tmp removes whatever fails here.
+    async fn bury(&self, bucket: &str, graveyard: TempPath) {
+        if let Err(e) = self.abort_bucket_uploads(bucket).await {
+            tracing::warn!("removing bucket {bucket}'s uploads: {e}");
+        }
+        if let Err(e) = tokio::fs::remove_dir_all(graveyard.path()).await {
+            tracing::warn!("removing bucket {bucket}'s old files: {e}");
         }
         graveyard.disarm();
-        Ok(())
     }
 
     /// Streams `body` into a new version of `bucket/key`.

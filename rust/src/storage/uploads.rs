@@ -323,7 +323,16 @@ impl FileStore {
 
     /// Aborts every upload of a bucket (the bucket is being deleted).
     pub(super) async fn abort_bucket_uploads(&self, bucket: &str) -> StorageResult<()> {
-        for upload in self.list_uploads(Some(bucket)).await? {
+        self.abort_uploads(Some(bucket)).await
+    }
+
+    /// Aborts every unfinished upload (of every bucket).
+    pub async fn abort_all_uploads(&self) -> StorageResult<()> {
+        self.abort_uploads(None).await
+    }
+
+    async fn abort_uploads(&self, bucket: Option<&str>) -> StorageResult<()> {
+        for upload in self.list_uploads(bucket).await? {
             match self.abort_upload(&upload).await {
                 Ok(()) | Err(StorageError::NoSuchUpload) => {}
                 Err(e) => return Err(e),
