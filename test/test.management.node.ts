@@ -353,6 +353,20 @@ describe('admin commands', () => {
       await s3.send(new PutObjectCommand({ Bucket: 'admin-b', Key: 'k', Body: 'k' }));
       const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'admin-a', Key: 'pending' }));
 
+      // What code under test reads to build its own client.
+      const env = await server.smarts3.env();
+      assert.equal(env.AWS_ENDPOINT_URL_S3, server.endpoint);
+      assert.equal(env.AWS_ACCESS_KEY_ID, 'S3RVER');
+      assert.equal(env.AWS_REGION, 'us-east-1');
+      const fromEnv = new S3Client({
+        endpoint: env.AWS_ENDPOINT_URL_S3,
+        region: env.AWS_REGION,
+        forcePathStyle: true,
+        credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
+      });
+      assert.deepEqual((await fromEnv.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name), ['admin-a', 'admin-b']);
+      fromEnv.destroy();
+
       const listed = await server.smarts3.listBuckets();
       assert.deepEqual(listed.map((b) => b.name), ['admin-a', 'admin-b']);
       assert.match(listed[0].creationDate, /^\d{4}-\d\d-\d\dT/);

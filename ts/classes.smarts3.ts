@@ -131,6 +131,23 @@ export class Smarts3 {
     return smartbucket.getBucketByName(bucketName);
   }
 
+  /**
+   * Environment variables for code under test that builds its own client. Recent AWS SDKs
+   * (boto3 from 1.28) and the aws CLI (from 2.13) read `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`;
+   * older ones need the endpoint passed explicitly.
+   */
+  public async env(): Promise<Record<string, string>> {
+    const d = await this.getS3Descriptor();
+    const endpoint = `http://${d.endpoint}:${d.port}`;
+    return {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_ACCESS_KEY_ID: d.accessKey,
+      AWS_SECRET_ACCESS_KEY: d.accessSecret,
+      AWS_REGION: d.region ?? this.getServerInfo().region,
+    };
+  }
+
   /** Every bucket, by name, with its creation date (whoever owns it). */
   public async listBuckets(): Promise<IBucketSummary[]> {
     return (await this.requireRunning().sendCommand('listBuckets', {})).buckets;
