@@ -1,6 +1,6 @@
 // The management (IPC) protocol of the rusts3 binary, spoken directly, and the Smarts3 wrapper's
 // life cycle: start/stop, errors that say what went wrong, several instances side by side, and the
-// admin commands (listBuckets, emptyBucket, deleteBucket with force, reset).
+// admin commands (listBuckets, getStats, emptyBucket, deleteBucket with force, reset).
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
@@ -370,6 +370,18 @@ describe('admin commands', () => {
       const listed = await server.smarts3.listBuckets();
       assert.deepEqual(listed.map((b) => b.name), ['admin-a', 'admin-b']);
       assert.match(listed[0].creationDate, /^\d{4}-\d\d-\d\dT/);
+
+      const stats = await server.smarts3.getStats();
+      const count = (operation: string, status: number) =>
+        stats.requests.find((r) => r.operation === operation && r.status === status)?.count ?? 0;
+      assert.equal(count('PutObject', 200), 4);
+      assert.equal(count('CreateBucket', 200), 2);
+      assert.equal(count('ListBuckets', 200), 1);
+      assert.ok(stats.uptimeMs >= 0);
+      assert.deepEqual(stats.buckets, [
+        { name: 'admin-a', objects: 3, bytes: 'x'.length + 'dir/y'.length + 'dir/deeper/z'.length },
+        { name: 'admin-b', objects: 1, bytes: 1 },
+      ]);
 
       await server.smarts3.emptyBucket('admin-a');
       assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'admin-a' }))).KeyCount, 0);

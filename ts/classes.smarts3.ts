@@ -2,6 +2,7 @@ import * as plugins from './plugins.js';
 import * as paths from './paths.js';
 import type {
   IBucketSummary,
+  IServerStats,
   ISmarts3Config,
   IStartResult,
   TRusts3Commands,
@@ -169,6 +170,11 @@ export class Smarts3 {
   /** Removes every bucket, object and upload while the server keeps running; returns how many buckets went. */
   public async reset(): Promise<number> {
     return (await this.requireRunning().sendCommand('reset', {})).bucketsRemoved;
+  }
+
+  /** Requests by operation and status since start, uptime, and objects and bytes per bucket. */
+  public async getStats(): Promise<IServerStats> {
+    return this.requireRunning().sendCommand('getStats', {});
   }
 
   /** Connection details for the AWS SDK, SmartBucket and friends, with the port actually bound. */

@@ -1,6 +1,7 @@
 export { Smarts3 } from './classes.smarts3.js';
 export type {
   IBucketSummary,
+  IServerStats,
   ISmarts3Config,
   ISmarts3ContructorOptions,
   ISmarts3Credential,

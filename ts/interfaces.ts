@@ -120,6 +120,15 @@ export interface IBucketSummary {
   creationDate: string;
 }
 
+/** What `getStats()` reports. */
+export interface IServerStats {
+  uptimeMs: number;
+  /** Requests since start by operation (its AWS name; `Preflight` for CORS preflights, `Unrouted` for requests refused before routing) and status. */
+  requests: { operation: string; status: number; count: number }[];
+  /** Objects and bytes stored per bucket, counted when asked. */
+  buckets: { name: string; objects: number; bytes: number }[];
+}
+
 /** The IPC commands rusts3 understands in --management mode. */
 export type TRusts3Commands = {
   start: { params: { config: ISmarts3Config }; result: IStartResult };
@@ -129,4 +138,5 @@ export type TRusts3Commands = {
   deleteBucket: { params: { name: string; force?: boolean }; result: { name: string; deleted: boolean } };
   emptyBucket: { params: { name: string }; result: { name: string } };
   reset: { params: Record<string, never>; result: { bucketsRemoved: number } };
+  getStats: { params: Record<string, never>; result: IServerStats };
 };

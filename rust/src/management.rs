@@ -120,6 +120,7 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
         "deleteBucket" => delete_bucket(session, params).await,
         "emptyBucket" => empty_bucket(session, params).await,
         "reset" => reset(session).await,
+        "getStats" => get_stats(session).await,
         other => Err(format!("unknown method '{other}'")),
     }
 }
@@ -247,6 +248,58 @@ async fn reset(session: &Session) -> Result<Value, String> {
         .await
         .map_err(|e| format!("could not remove uploads: {e}"))?;
     Ok(json!({ "bucketsRemoved": removed }))
+}
+
+/// Requests by operation and status since start, uptime, and objects and bytes per bucket
+/// (counted now, by listing).
+async fn get_stats(session: &Session) -> Result<Value, String> {
+    let server = running(session)?;
+    let store = server.store();
+    let requests: Vec<Value> = server
+        .stats()
+        .requests()
+        .iter()
+        .map(|r| json!({"operation": r.operation, "status": r.status, "count": r.count}))
+        .collect();
+    let mut buckets = Vec::new();
+    for bucket in store
+        .list_buckets()
+        .await
+        .map_err(|e| format!("could not list buckets: {e}"))?
+    {
+        let (mut objects, mut bytes, mut marker) = (0u64, 0u64, None::<String>);
+        loop {
+            let query = crate::storage::ListQuery {
+                prefix: String::new(),
+                delimiter: None,
+                marker: marker.take(),
+                max_keys: 1000,
+                with_owner: false,
+            };
+            let page = match store.list_objects(&bucket.name, query).await {
+                Ok(page) => page,
+                // Deleted meanwhile: it has nothing.
+                Err(crate::storage::StorageError::NoSuchBucket) => break,
+                Err(e) => return Err(format!("could not list bucket '{}': {e}", bucket.name)),
+            };
+            for entry in &page.entries {
+                if let crate::storage::ListEntry::Object { size, .. } = entry {
+                    objects += 1;
+                    bytes = bytes.saturating_add(*size);
+                }
+            }
+            match page.entries.last() {
+                Some(last) if page.is_truncated => marker = Some(last.marker().to_string()),
+                _ => break,
+            }
+        }
+        buckets.push(json!({"name": bucket.name, "objects": objects, "bytes": bytes}));
+    }
+    Ok(json!({
+        "uptimeMs": u64::try_from(server.stats().uptime().as_millis()).unwrap_or(u64::MAX),
+        "requests": requests,
+        "buckets": buckets,
+    }))
 }
 
 async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, String> {

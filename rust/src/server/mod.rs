@@ -4,6 +4,7 @@ mod pipeline;
 mod preflight;
 mod response;
 pub mod router;
+pub mod stats;
 
 use crate::config::{Config, Owner};
 use crate::storage::FileStore;
@@ -24,6 +25,7 @@ pub struct ServerState {
     pub store: FileStore,
     pub config: Config,
     pub owner: Owner,
+    pub stats: stats::Stats,
 }
 
 /// A server accepting connections in the background.
@@ -71,6 +73,7 @@ impl RunningServer {
             store,
             config,
             owner,
+            stats: stats::Stats::new(),
         });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, limits));
@@ -96,6 +99,10 @@ impl RunningServer {
 
     pub fn store(&self) -> &FileStore {
         &self.state.store
+    }
+
+    pub fn stats(&self) -> &stats::Stats {
+        &self.state.stats
     }
 
     pub fn default_owner(&self) -> Owner {

@@ -40,10 +40,12 @@ pub async fn handle(
         state.config.server.base_domain.as_deref(),
     );
 
+    let mut operation = super::stats::UNROUTED;
     let result = if parts.method == Method::OPTIONS {
+        operation = super::stats::PREFLIGHT;
         super::preflight::preflight(&parts, &state, bucket.as_deref()).await
     } else {
-        route_and_run(&parts, &mut body, &state).await
+        route_and_run(&parts, &mut body, &state, &mut operation).await
     };
     let mut response = match result {
         Ok(response) => response,
@@ -71,6 +73,7 @@ pub async fn handle(
         }
     }
     add_common_headers(response.headers_mut(), &request_id, &host_id);
+    state.stats.record(operation, response.status().as_u16());
     tracing::debug!(
         request_id,
         method = %parts.method,
@@ -82,10 +85,12 @@ pub async fn handle(
     Ok(response)
 }
 
+/// Authenticates, routes and runs a request; `operation` learns its name once it is routed.
 async fn route_and_run(
     parts: &Parts,
     body: &mut RequestBody,
     state: &ServerState,
+    operation: &mut &'static str,
 ) -> S3Result<Response<ResponseBody>> {
     let query = crate::query::Query::parse(parts.uri.query())?;
     let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
@@ -129,6 +134,7 @@ async fn route_and_run(
     };
     let op = router::route(&parts.method, &path, &query, has_copy_source)?;
     tracing::trace!(operation = op.name(), "routed");
+    *operation = op.name();
     if ctx.auth.form_post && !matches!(op, crate::handlers::operations::S3Op::PostObject { .. }) {
         return Err(crate::s3_error::S3Error::new(
             crate::s3_error::S3ErrorCode::AccessDenied,
