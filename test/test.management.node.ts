@@ -11,7 +11,10 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import {
   CreateBucketCommand,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
   GetBucketTaggingCommand,
   ListBucketsCommand,
   ListMultipartUploadsCommand,
@@ -403,6 +406,69 @@ describe('admin commands', () => {
       await s3.send(new PutObjectCommand({ Bucket: 'admin-a', Key: 'fresh', Body: 'fresh' }));
       assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'admin-a' }))).KeyCount, 1);
       assert.deepEqual(fs.readdirSync(path.join(server.directory, '.tmp')), [], 'nothing left aside');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('events and waitForObject', () => {
+  it('streams object and bucket changes once somebody listens, and waits for objects', async () => {
+    const server = await startTestServer('events');
+    const s3 = server.client;
+    try {
+      const seen: { name: string; data: any }[] = [];
+      for (const name of ['objectCreated', 'multipartCompleted', 'objectRemoved', 'bucketCreated', 'bucketRemoved']) {
+        server.smarts3.on(name, (data) => seen.push({ name, data }));
+      }
+      const next = (name: string, key?: string) =>
+        new Promise<any>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ${name} event for ${key}`)), 10_000);
+          const listener = (data: any) => {
+            if (key !== undefined && data.key !== key) return;
+            clearTimeout(timer);
+            server.smarts3.off(name, listener);
+            resolve(data);
+          };
+          server.smarts3.on(name, listener);
+        });
+      // The subscription is asynchronous; a bucket event proves it is in place.
+      const bucketCreated = next('bucketCreated');
+      await s3.send(new CreateBucketCommand({ Bucket: 'events' }));
+      assert.equal((await bucketCreated).bucket, 'events');
+
+      const created = next('objectCreated', 'a.txt');
+      const put = await s3.send(new PutObjectCommand({ Bucket: 'events', Key: 'a.txt', Body: 'hello' }));
+      const event = await created;
+      assert.deepEqual([event.bucket, event.key, event.size, `"${event.etag}"`], ['events', 'a.txt', 5, put.ETag]);
+      assert.match(event.time, /^\d{4}-\d\d-\d\dT/);
+
+      const completed = next('multipartCompleted', 'big');
+      const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'events', Key: 'big' }));
+      const part = await s3.send(new UploadPartCommand({ Bucket: 'events', Key: 'big', UploadId: upload.UploadId, PartNumber: 1, Body: 'part one' }));
+      await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'events', Key: 'big', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+      assert.equal((await completed).size, 8);
+
+      const removed = next('objectRemoved', 'a.txt');
+      await s3.send(new DeleteObjectCommand({ Bucket: 'events', Key: 'a.txt' }));
+      assert.equal((await removed).bucket, 'events');
+
+      // waitForObject: at once for what exists, later for what comes, an error when time is up.
+      assert.equal((await server.smarts3.waitForObject('events', 'big')).size, 8);
+      const waiting = server.smarts3.waitForObject('events', 'later.txt', { timeoutMs: 10_000 });
+      await s3.send(new PutObjectCommand({ Bucket: 'events', Key: 'later.txt', Body: 'eventually' }));
+      assert.deepEqual(await waiting, { bucket: 'events', key: 'later.txt', size: 10 });
+      await assert.rejects(server.smarts3.waitForObject('events', 'never.txt', { timeoutMs: 300 }), /never\.txt did not appear within 300 ms/);
+
+      await s3.send(new DeleteObjectCommand({ Bucket: 'events', Key: 'big' }));
+      await s3.send(new DeleteObjectCommand({ Bucket: 'events', Key: 'later.txt' }));
+      const bucketRemoved = next('bucketRemoved');
+      await s3.send(new DeleteBucketCommand({ Bucket: 'events' }));
+      assert.equal((await bucketRemoved).bucket, 'events');
+      const names = seen.map((e) => e.name);
+      for (const name of ['bucketCreated', 'objectCreated', 'multipartCompleted', 'objectRemoved', 'bucketRemoved']) {
+        assert.ok(names.includes(name), `${name} was emitted`);
+      }
     } finally {
       await server.stop();
     }

@@ -4,6 +4,7 @@ import type {
   IBucketSummary,
   IServerStats,
   ISmarts3Config,
+  ISmarts3Events,
   IStartResult,
   TRusts3Commands,
   TSmarts3Options,
@@ -42,10 +43,22 @@ async function waitForExit(pid: number | undefined, timeoutMs: number): Promise<
   }
 }
 
+/** The server's change events; a listener on any of them subscribes the server on demand. */
+const EVENT_NAMES: (keyof ISmarts3Events)[] = [
+  'objectCreated',
+  'multipartCompleted',
+  'objectRemoved',
+  'bucketCreated',
+  'bucketRemoved',
+  'eventsMissed',
+];
+
 /**
- * A local S3 server: a `rusts3` child process driven over smartrust's JSON-lines IPC.
+ * A local S3 server: a `rusts3` child process driven over smartrust's JSON-lines IPC. It is an
+ * EventEmitter of `ISmarts3Events` (objectCreated, objectRemoved, …); the server sends them
+ * only once somebody listens.
  */
-export class Smarts3 {
+export class Smarts3 extends plugins.events.EventEmitter {
   public static async createAndStart(options: TSmarts3Options = {}): Promise<Smarts3> {
     const instance = new Smarts3(options);
     await instance.start();
@@ -60,8 +73,33 @@ export class Smarts3 {
   private pid: number | undefined;
   private stderrTail: string[] = [];
 
+  private eventsSubscribed = false;
+
   constructor(options: TSmarts3Options = {}) {
+    super();
     this.config = mergeV2Options(options);
+    this.on('newListener', (event: string) => {
+      if ((EVENT_NAMES as string[]).includes(event)) this.subscribeEvents();
+    });
+  }
+
+  /** Asks the running server to send its change events (once). */
+  private subscribeEvents(): void {
+    if (!this.bridge || this.eventsSubscribed) return;
+    this.eventsSubscribed = true;
+    this.bridge.sendCommand('subscribeEvents', {}).catch((error: Error) => {
+      // Not an 'error' event: with no listener for it, that would throw in the caller's process.
+      this.eventsSubscribed = false;
+      console.error(`[smarts3] could not subscribe to events: ${error.message}`);
+    });
+  }
+
+  /**
+   * Resolves once `bucket/key` exists (at once if it already does); rejects when `timeoutMs`
+   * (default 5000, at most 25000) passes first.
+   */
+  public async waitForObject(bucket: string, key: string, options: { timeoutMs?: number } = {}) {
+    return this.requireRunning().sendCommand('waitForObject', { bucket, key, timeoutMs: options.timeoutMs });
   }
 
   /** Starts the server; rejects with an Error that says what went wrong. */
@@ -105,7 +143,12 @@ export class Smarts3 {
       await waitForExit(this.pid, 3_000);
       throw new Error(`smarts3 could not start: ${(error as Error).message}`);
     }
+    for (const name of EVENT_NAMES) {
+      bridge.on(`management:${name}`, (data: unknown) => this.emit(name, data));
+    }
     this.bridge = bridge;
+    this.eventsSubscribed = false;
+    if (EVENT_NAMES.some((name) => this.listenerCount(name) > 0)) this.subscribeEvents();
   }
 
   /** Stops the server: in-flight requests finish, the port is free, the process is gone. */
@@ -114,6 +157,7 @@ export class Smarts3 {
     if (!bridge) return;
     this.bridge = null;
     this.started = null;
+    this.eventsSubscribed = false;
     const pid = this.pid;
     try {
       if (bridge.running) await bridge.sendCommand('stop', {});

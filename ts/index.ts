@@ -1,10 +1,13 @@
 export { Smarts3 } from './classes.smarts3.js';
 export type {
+  IBucketEvent,
   IBucketSummary,
+  IObjectEvent,
   IServerStats,
   ISmarts3Config,
   ISmarts3ContructorOptions,
   ISmarts3Credential,
+  ISmarts3Events,
   IStartResult,
   TSmarts3Options,
 } from './interfaces.js';

@@ -129,6 +129,35 @@ export interface IServerStats {
   buckets: { name: string; objects: number; bytes: number }[];
 }
 
+/** An object that appeared (`objectCreated`, `multipartCompleted`) or went (`objectRemoved`, no size/etag). */
+export interface IObjectEvent {
+  bucket: string;
+  key: string;
+  size?: number;
+  etag?: string;
+  /** ISO 8601. */
+  time: string;
+  /** Set for multipart completions: `CompleteMultipartUpload`. */
+  operation?: string;
+}
+
+/** A bucket that appeared or went. */
+export interface IBucketEvent {
+  bucket: string;
+  time: string;
+}
+
+/** The events a Smarts3 instance emits (listening to any of them subscribes the server). */
+export interface ISmarts3Events {
+  objectCreated: IObjectEvent;
+  multipartCompleted: IObjectEvent;
+  objectRemoved: IObjectEvent;
+  bucketCreated: IBucketEvent;
+  bucketRemoved: IBucketEvent;
+  /** The listener fell behind by `count` changes (more than 4096 at once). */
+  eventsMissed: { count: number };
+}
+
 /** The IPC commands rusts3 understands in --management mode. */
 export type TRusts3Commands = {
   start: { params: { config: ISmarts3Config }; result: IStartResult };
@@ -139,4 +168,10 @@ export type TRusts3Commands = {
   emptyBucket: { params: { name: string }; result: { name: string } };
   reset: { params: Record<string, never>; result: { bucketsRemoved: number } };
   getStats: { params: Record<string, never>; result: IServerStats };
+  subscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
+  unsubscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
+  waitForObject: {
+    params: { bucket: string; key: string; timeoutMs?: number };
+    result: { bucket: string; key: string; size: number };
+  };
 };

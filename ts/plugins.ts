@@ -2,12 +2,13 @@
 
 // node native
 import * as childProcess from 'node:child_process';
+import * as events from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as url from 'node:url';
 import * as util from 'node:util';
 
-export { childProcess, fs, path, url, util };
+export { childProcess, events, fs, path, url, util };
 
 // @push.rocks scope
 import * as smartbucket from '@push.rocks/smartbucket';

@@ -101,6 +101,11 @@ impl RunningServer {
         &self.state.store
     }
 
+    /// The state requests share, for work that outlives a borrow of the server (waitForObject).
+    pub fn shared_state(&self) -> Arc<ServerState> {
+        self.state.clone()
+    }
+
     pub fn stats(&self) -> &stats::Stats {
         &self.state.stats
     }

@@ -8,6 +8,7 @@
 //!
 //! Names starting with `.` are never buckets, so internal directories cannot collide with one.
 
+pub mod changes;
 pub mod keypath;
 mod listing;
 mod locks;
@@ -231,6 +232,7 @@ pub struct FileStore {
     /// deleting the bucket hold it exclusively, so a bucket is never deleted under a commit.
     /// Taken before any lock of `locks`; never held while taking an upload lock.
     bucket_locks: KeyLocks,
+    changes: changes::ChangeFeed,
 }
 
 impl FileStore {
@@ -264,12 +266,18 @@ impl FileStore {
             locks: KeyLocks::new(),
             upload_locks: KeyLocks::new(),
             bucket_locks: KeyLocks::new(),
+            changes: changes::ChangeFeed::new(),
         })
     }
 
     /// Where uploads are written before they are committed (same file system as the buckets).
     pub fn tmp_dir(&self) -> &Path {
         &self.tmp
+    }
+
+    /// What changed in the store, as it happens.
+    pub fn changes(&self) -> &changes::ChangeFeed {
+        &self.changes
     }
 
     pub fn root(&self) -> &Path {
@@ -376,6 +384,9 @@ impl FileStore {
         .map_err(|e| io::Error::other(e.to_string()))?;
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &settings)
             .await?;
+        self.changes.publish(|| changes::Change::BucketCreated {
+            bucket: bucket.to_string(),
+        });
         Ok(())
     }
 
@@ -401,6 +412,9 @@ impl FileStore {
             .await?;
         }
         self.bury(bucket, graveyard).await;
+        self.changes.publish(|| changes::Change::BucketRemoved {
+            bucket: bucket.to_string(),
+        });
         Ok(())
     }
 
@@ -472,6 +486,12 @@ impl FileStore {
             .map_err(StorageError::from)?;
         self.install_object(bucket, key, data_tmp, metadata, &etag, condition)
             .await?;
+        self.changes.publish(|| changes::Change::ObjectCreated {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            size: digests.len,
+            etag: etag.clone(),
+        });
         Ok(PutOutcome {
             etag,
             last_modified,
@@ -710,6 +730,12 @@ impl FileStore {
             let _guard = self.locks.write(bucket, key).await;
             for path in [paths.data(), paths.metadata(), paths.md5()] {
                 match tokio::fs::remove_file(&path).await {
+                    Ok(()) if path == paths.data() => {
+                        self.changes.publish(|| changes::Change::ObjectRemoved {
+                            bucket: bucket.to_string(),
+                            key: key.to_string(),
+                        });
+                    }
                     Ok(()) => {}
                     Err(e) if is_missing(&e) => {}
                     Err(e) => return Err(e.into()),

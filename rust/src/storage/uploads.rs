@@ -274,6 +274,13 @@ impl FileStore {
         metadata.parts = chosen.iter().map(|p| p.size).collect();
         self.install_object(&upload.bucket, &upload.key, tmp, metadata, &etag, condition)
             .await?;
+        self.changes
+            .publish(|| super::changes::Change::MultipartCompleted {
+                bucket: upload.bucket.clone(),
+                key: upload.key.clone(),
+                size: chosen.iter().map(|p| p.size).sum(),
+                etag: etag.clone(),
+            });
         tokio::fs::remove_dir_all(&dir).await?;
         Ok(CompleteOutcome { etag, checksum })
     }

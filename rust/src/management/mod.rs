@@ -13,8 +13,22 @@ use tokio::sync::mpsc;
 /// Largest command line accepted; configs are small.
 const MAX_LINE: usize = 1024 * 1024;
 
+mod admin;
+mod events;
+
 struct Session {
     server: Option<RunningServer>,
+    /// Where every line to stdout goes (one writer task owns stdout).
+    out: mpsc::UnboundedSender<String>,
+    /// The task forwarding the store's changes as events, while subscribed.
+    events: Option<tokio::task::JoinHandle<()>>,
+}
+
+fn running(session: &Session) -> Result<&RunningServer, String> {
+    session
+        .server
+        .as_ref()
+        .ok_or_else(|| "the server is not running; call start first".to_string())
 }
 
 pub async fn run() {
@@ -38,7 +52,11 @@ pub async fn run() {
         json!({"event": "ready", "data": {"version": env!("CARGO_PKG_VERSION"), "pid": std::process::id()}}),
     );
 
-    let mut session = Session { server: None };
+    let mut session = Session {
+        server: None,
+        out: out.clone(),
+        events: None,
+    };
     let mut stdin = BufReader::new(tokio::io::stdin());
     let mut line = Vec::new();
     loop {
@@ -65,12 +83,16 @@ pub async fn run() {
         if text.trim().is_empty() {
             continue;
         }
-        send(handle_line(&mut session, text.trim()).await);
+        if let Some(reply) = handle_line(&mut session, text.trim()).await {
+            send(reply);
+        }
     }
 
+    events::unsubscribe(&mut session);
     if let Some(server) = session.server.take() {
         server.stop().await;
     }
+    drop(session);
     drop(out);
     let _ = writer.await;
 }
@@ -88,19 +110,36 @@ async fn read_bounded_line(
     }
 }
 
-async fn handle_line(session: &mut Session, line: &str) -> Value {
+/// Answers one command line; `None` when the answer comes later (waitForObject).
+async fn handle_line(session: &mut Session, line: &str) -> Option<Value> {
     let request: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => {
-            return json!({"id": null, "success": false, "error": format!("malformed command (not JSON): {e}")})
+            return Some(
+                json!({"id": null, "success": false, "error": format!("malformed command (not JSON): {e}")}),
+            )
         }
     };
     let id = request.get("id").cloned().unwrap_or(Value::Null);
     let Some(method) = request.get("method").and_then(Value::as_str) else {
-        return json!({"id": id, "success": false, "error": "malformed command: missing \"method\""});
+        return Some(
+            json!({"id": id, "success": false, "error": "malformed command: missing \"method\""}),
+        );
     };
     let params = request.get("params").cloned().unwrap_or(Value::Null);
-    match dispatch(session, method, params).await {
+    if method == "waitForObject" {
+        // Answered by its own task, so other commands go on meanwhile.
+        return match events::wait_for_object(session, id.clone(), &params) {
+            Ok(()) => None,
+            Err(error) => Some(reply(id, Err(error))),
+        };
+    }
+    Some(reply(id, dispatch(session, method, params).await))
+}
+
+/// A response line for the command `id`.
+fn reply(id: Value, result: Result<Value, String>) -> Value {
+    match result {
         Ok(result) => json!({"id": id, "success": true, "result": result}),
         Err(error) => json!({"id": id, "success": false, "error": error}),
     }
@@ -110,17 +149,20 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
     match method {
         "start" => start(session, params).await,
         "stop" => {
+            events::unsubscribe(session);
             if let Some(server) = session.server.take() {
                 server.stop().await;
             }
             Ok(json!({}))
         }
         "createBucket" => create_bucket(session, params).await,
-        "listBuckets" => list_buckets(session).await,
-        "deleteBucket" => delete_bucket(session, params).await,
-        "emptyBucket" => empty_bucket(session, params).await,
-        "reset" => reset(session).await,
-        "getStats" => get_stats(session).await,
+        "listBuckets" => admin::list_buckets(session).await,
+        "deleteBucket" => admin::delete_bucket(session, params).await,
+        "emptyBucket" => admin::empty_bucket(session, params).await,
+        "reset" => admin::reset(session).await,
+        "getStats" => admin::get_stats(session).await,
+        "subscribeEvents" => events::subscribe(session),
+        "unsubscribeEvents" => Ok(events::unsubscribe(session)),
         other => Err(format!("unknown method '{other}'")),
     }
 }
@@ -166,140 +208,6 @@ fn started(server: &RunningServer) -> Value {
         "pid": std::process::id(),
         "version": env!("CARGO_PKG_VERSION"),
     })
-}
-
-fn running(session: &Session) -> Result<&RunningServer, String> {
-    session
-        .server
-        .as_ref()
-        .ok_or_else(|| "the server is not running; call start first".to_string())
-}
-
-fn bucket_param<'a>(method: &str, params: &'a Value) -> Result<&'a str, String> {
-    params
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{method} needs params {{\"name\": string}}"))
-}
-
-/// The buckets, by name, with their creation time.
-async fn list_buckets(session: &Session) -> Result<Value, String> {
-    let buckets = running(session)?
-        .store()
-        .list_buckets()
-        .await
-        .map_err(|e| format!("could not list buckets: {e}"))?;
-    let buckets: Vec<Value> = buckets
-        .iter()
-        .map(|b| json!({"name": b.name, "creationDate": crate::xml::iso8601(b.created)}))
-        .collect();
-    Ok(json!({ "buckets": buckets }))
-}
-
-/// Deletes a bucket; with `force`, its objects and uploads too.
-async fn delete_bucket(session: &Session, params: Value) -> Result<Value, String> {
-    let name = bucket_param("deleteBucket", &params)?;
-    let force = params
-        .get("force")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    match running(session)?.store().delete_bucket(name, force).await {
-        Ok(()) => Ok(json!({"name": name, "deleted": true})),
-        Err(crate::storage::StorageError::BucketNotEmpty) => Err(format!(
-            "bucket '{name}' is not empty (BucketNotEmpty); pass force: true to delete its objects too"
-        )),
-        Err(crate::storage::StorageError::NoSuchBucket) => {
-            Err(format!("bucket '{name}' does not exist (NoSuchBucket)"))
-        }
-        Err(e) => Err(format!("could not delete bucket '{name}': {e}")),
-    }
-}
-
-/// Removes every object and upload of a bucket; the bucket and its settings stay.
-async fn empty_bucket(session: &Session, params: Value) -> Result<Value, String> {
-    let name = bucket_param("emptyBucket", &params)?;
-    match running(session)?.store().empty_bucket(name).await {
-        Ok(()) => Ok(json!({"name": name})),
-        Err(crate::storage::StorageError::NoSuchBucket) => {
-            Err(format!("bucket '{name}' does not exist (NoSuchBucket)"))
-        }
-        Err(e) => Err(format!("could not empty bucket '{name}': {e}")),
-    }
-}
-
-/// Every bucket, object and upload gone; the server keeps running.
-async fn reset(session: &Session) -> Result<Value, String> {
-    let store = running(session)?.store();
-    let buckets = store
-        .list_buckets()
-        .await
-        .map_err(|e| format!("could not list buckets: {e}"))?;
-    let mut removed = 0;
-    for bucket in &buckets {
-        match store.delete_bucket(&bucket.name, true).await {
-            Ok(()) => removed += 1,
-            // Deleted meanwhile by a client: gone either way.
-            Err(crate::storage::StorageError::NoSuchBucket) => {}
-            Err(e) => return Err(format!("could not delete bucket '{}': {e}", bucket.name)),
-        }
-    }
-    store
-        .abort_all_uploads()
-        .await
-        .map_err(|e| format!("could not remove uploads: {e}"))?;
-    Ok(json!({ "bucketsRemoved": removed }))
-}
-
-/// Requests by operation and status since start, uptime, and objects and bytes per bucket
-/// (counted now, by listing).
-async fn get_stats(session: &Session) -> Result<Value, String> {
-    let server = running(session)?;
-    let store = server.store();
-    let requests: Vec<Value> = server
-        .stats()
-        .requests()
-        .iter()
-        .map(|r| json!({"operation": r.operation, "status": r.status, "count": r.count}))
-        .collect();
-    let mut buckets = Vec::new();
-    for bucket in store
-        .list_buckets()
-        .await
-        .map_err(|e| format!("could not list buckets: {e}"))?
-    {
-        let (mut objects, mut bytes, mut marker) = (0u64, 0u64, None::<String>);
-        loop {
-            let query = crate::storage::ListQuery {
-                prefix: String::new(),
-                delimiter: None,
-                marker: marker.take(),
-                max_keys: 1000,
-                with_owner: false,
-            };
-            let page = match store.list_objects(&bucket.name, query).await {
-                Ok(page) => page,
-                // Deleted meanwhile: it has nothing.
-                Err(crate::storage::StorageError::NoSuchBucket) => break,
-                Err(e) => return Err(format!("could not list bucket '{}': {e}", bucket.name)),
-            };
-            for entry in &page.entries {
-                if let crate::storage::ListEntry::Object { size, .. } = entry {
-                    objects += 1;
-                    bytes = bytes.saturating_add(*size);
-                }
-            }
-            match page.entries.last() {
-                Some(last) if page.is_truncated => marker = Some(last.marker().to_string()),
-                _ => break,
-            }
-        }
-        buckets.push(json!({"name": bucket.name, "objects": objects, "bytes": bytes}));
-    }
-    Ok(json!({
-        "uptimeMs": u64::try_from(server.stats().uptime().as_millis()).unwrap_or(u64::MAX),
-        "requests": requests,
-        "buckets": buckets,
-    }))
 }
 
 async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, String> {

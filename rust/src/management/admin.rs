@@ -1,0 +1,132 @@
+//! Admin commands for test suites: listBuckets, deleteBucket (with force), emptyBucket, reset,
+//! getStats.
+
+use super::{running, Session};
+use serde_json::{json, Value};
+
+pub(super) fn bucket_param<'a>(method: &str, params: &'a Value) -> Result<&'a str, String> {
+    params
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{method} needs params {{\"name\": string}}"))
+}
+
+/// The buckets, by name, with their creation time.
+pub(super) async fn list_buckets(session: &Session) -> Result<Value, String> {
+    let buckets = running(session)?
+        .store()
+        .list_buckets()
+        .await
+        .map_err(|e| format!("could not list buckets: {e}"))?;
+    let buckets: Vec<Value> = buckets
+        .iter()
+        .map(|b| json!({"name": b.name, "creationDate": crate::xml::iso8601(b.created)}))
+        .collect();
+    Ok(json!({ "buckets": buckets }))
+}
+
+/// Deletes a bucket; with `force`, its objects and uploads too.
+pub(super) async fn delete_bucket(session: &Session, params: Value) -> Result<Value, String> {
+    let name = bucket_param("deleteBucket", &params)?;
+    let force = params
+        .get("force")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    match running(session)?.store().delete_bucket(name, force).await {
+        Ok(()) => Ok(json!({"name": name, "deleted": true})),
+        Err(crate::storage::StorageError::BucketNotEmpty) => Err(format!(
+            "bucket '{name}' is not empty (BucketNotEmpty); pass force: true to delete its objects too"
+        )),
+        Err(crate::storage::StorageError::NoSuchBucket) => {
+            Err(format!("bucket '{name}' does not exist (NoSuchBucket)"))
+        }
+        Err(e) => Err(format!("could not delete bucket '{name}': {e}")),
+    }
+}
+
+/// Removes every object and upload of a bucket; the bucket and its settings stay.
+pub(super) async fn empty_bucket(session: &Session, params: Value) -> Result<Value, String> {
+    let name = bucket_param("emptyBucket", &params)?;
+    match running(session)?.store().empty_bucket(name).await {
+        Ok(()) => Ok(json!({"name": name})),
+        Err(crate::storage::StorageError::NoSuchBucket) => {
+            Err(format!("bucket '{name}' does not exist (NoSuchBucket)"))
+        }
+        Err(e) => Err(format!("could not empty bucket '{name}': {e}")),
+    }
+}
+
+/// Every bucket, object and upload gone; the server keeps running.
+pub(super) async fn reset(session: &Session) -> Result<Value, String> {
+    let store = running(session)?.store();
+    let buckets = store
+        .list_buckets()
+        .await
+        .map_err(|e| format!("could not list buckets: {e}"))?;
+    let mut removed = 0;
+    for bucket in &buckets {
+        match store.delete_bucket(&bucket.name, true).await {
+            Ok(()) => removed += 1,
+            // Deleted meanwhile by a client: gone either way.
+            Err(crate::storage::StorageError::NoSuchBucket) => {}
+            Err(e) => return Err(format!("could not delete bucket '{}': {e}", bucket.name)),
+        }
+    }
+    store
+        .abort_all_uploads()
+        .await
+        .map_err(|e| format!("could not remove uploads: {e}"))?;
+    Ok(json!({ "bucketsRemoved": removed }))
+}
+
+/// Requests by operation and status since start, uptime, and objects and bytes per bucket
+/// (counted now, by listing).
+pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
+    let server = running(session)?;
+    let store = server.store();
+    let requests: Vec<Value> = server
+        .stats()
+        .requests()
+        .iter()
+        .map(|r| json!({"operation": r.operation, "status": r.status, "count": r.count}))
+        .collect();
+    let mut buckets = Vec::new();
+    for bucket in store
+        .list_buckets()
+        .await
+        .map_err(|e| format!("could not list buckets: {e}"))?
+    {
+        let (mut objects, mut bytes, mut marker) = (0u64, 0u64, None::<String>);
+        loop {
+            let query = crate::storage::ListQuery {
+                prefix: String::new(),
+                delimiter: None,
+                marker: marker.take(),
+                max_keys: 1000,
+                with_owner: false,
+            };
+            let page = match store.list_objects(&bucket.name, query).await {
+                Ok(page) => page,
+                // Deleted meanwhile: it has nothing.
+                Err(crate::storage::StorageError::NoSuchBucket) => break,
+                Err(e) => return Err(format!("could not list bucket '{}': {e}", bucket.name)),
+            };
+            for entry in &page.entries {
+                if let crate::storage::ListEntry::Object { size, .. } = entry {
+                    objects += 1;
+                    bytes = bytes.saturating_add(*size);
+                }
+            }
+            match page.entries.last() {
+                Some(last) if page.is_truncated => marker = Some(last.marker().to_string()),
+                _ => break,
+            }
+        }
+        buckets.push(json!({"name": bucket.name, "objects": objects, "bytes": bytes}));
+    }
+    Ok(json!({
+        "uptimeMs": u64::try_from(server.stats().uptime().as_millis()).unwrap_or(u64::MAX),
+        "requests": requests,
+        "buckets": buckets,
+    }))
+}
