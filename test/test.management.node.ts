@@ -474,3 +474,23 @@ describe('events and waitForObject', () => {
     }
   });
 });
+
+describe('a server process that dies', () => {
+  it('fails pending and later calls with how it died, and can be started again', async () => {
+    const directory = tempDir('dies');
+    const smarts3 = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory } });
+    try {
+      const pid = smarts3.getServerInfo().pid;
+      const pending = smarts3.waitForObject('nobucket', 'k', { timeoutMs: 20_000 });
+      process.kill(pid, 'SIGKILL');
+      await assert.rejects(pending, /waitForObject failed: the server process \(pid \d+\) was killed by SIGKILL/);
+      await assert.rejects(smarts3.listBuckets(), /smarts3 is not running: the server process \(pid \d+\) was killed by SIGKILL/);
+      await smarts3.start();
+      assert.notEqual(smarts3.getServerInfo().pid, pid);
+      assert.deepEqual(await smarts3.listBuckets(), []);
+    } finally {
+      await smarts3.stop();
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

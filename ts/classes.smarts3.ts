@@ -74,6 +74,8 @@ export class Smarts3 extends plugins.events.EventEmitter {
   private stderrTail: string[] = [];
 
   private eventsSubscribed = false;
+  /** Why the server process is gone, once it exited without stop(). */
+  private exitReason: string | null = null;
 
   constructor(options: TSmarts3Options = {}) {
     super();
@@ -99,12 +101,15 @@ export class Smarts3 extends plugins.events.EventEmitter {
    * (default 5000, at most 25000) passes first.
    */
   public async waitForObject(bucket: string, key: string, options: { timeoutMs?: number } = {}) {
-    return this.requireRunning().sendCommand('waitForObject', { bucket, key, timeoutMs: options.timeoutMs });
+    return this.command('waitForObject', { bucket, key, timeoutMs: options.timeoutMs });
   }
 
   /** Starts the server; rejects with an Error that says what went wrong. */
   public async start(): Promise<void> {
-    if (this.bridge) return;
+    if (this.bridge && !this.exitReason) return;
+    // After the process died, start() starts a new one.
+    this.bridge = null;
+    this.started = null;
     const binaryPath = await this.findBinary();
     const bridge = new plugins.smartrust.RustBridge<TRusts3Commands>({
       binaryName: BINARY_NAME,
@@ -146,6 +151,14 @@ export class Smarts3 extends plugins.events.EventEmitter {
     for (const name of EVENT_NAMES) {
       bridge.on(`management:${name}`, (data: unknown) => this.emit(name, data));
     }
+    // smartrust rejects pending calls before it emits 'exit', and their handlers run after it:
+    // so every rejection below can say why the process went.
+    this.exitReason = null;
+    bridge.once('exit', (code: number | null, signal: string | null) => {
+      if (this.bridge !== bridge) return; // stopped on purpose
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.exitReason = `the server process (pid ${this.pid}) ${how}${this.stderrSummary()}`;
+    });
     this.bridge = bridge;
     this.eventsSubscribed = false;
     if (EVENT_NAMES.some((name) => this.listenerCount(name) > 0)) this.subscribeEvents();
@@ -158,6 +171,7 @@ export class Smarts3 extends plugins.events.EventEmitter {
     this.bridge = null;
     this.started = null;
     this.eventsSubscribed = false;
+    this.exitReason = null;
     const pid = this.pid;
     try {
       if (bridge.running) await bridge.sendCommand('stop', {});
@@ -170,8 +184,7 @@ export class Smarts3 extends plugins.events.EventEmitter {
 
   /** Creates a bucket (if missing) and returns it as a SmartBucket `Bucket`. */
   public async createBucket(bucketName: string) {
-    const bridge = this.requireRunning();
-    await bridge.sendCommand('createBucket', { name: bucketName });
+    await this.command('createBucket', { name: bucketName });
     const smartbucket = new plugins.smartbucket.SmartBucket(await this.getS3Descriptor());
     return smartbucket.getBucketByName(bucketName);
   }
@@ -195,7 +208,7 @@ export class Smarts3 extends plugins.events.EventEmitter {
 
   /** Every bucket, by name, with its creation date (whoever owns it). */
   public async listBuckets(): Promise<IBucketSummary[]> {
-    return (await this.requireRunning().sendCommand('listBuckets', {})).buckets;
+    return (await this.command('listBuckets', {})).buckets;
   }
 
   /**
@@ -203,22 +216,22 @@ export class Smarts3 extends plugins.events.EventEmitter {
    * which deletes its objects and unfinished uploads with it.
    */
   public async deleteBucket(name: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.requireRunning().sendCommand('deleteBucket', { name, force: options.force ?? false });
+    await this.command('deleteBucket', { name, force: options.force ?? false });
   }
 
   /** Removes every object and unfinished upload of a bucket; the bucket and its settings stay. */
   public async emptyBucket(name: string): Promise<void> {
-    await this.requireRunning().sendCommand('emptyBucket', { name });
+    await this.command('emptyBucket', { name });
   }
 
   /** Removes every bucket, object and upload while the server keeps running; returns how many buckets went. */
   public async reset(): Promise<number> {
-    return (await this.requireRunning().sendCommand('reset', {})).bucketsRemoved;
+    return (await this.command('reset', {})).bucketsRemoved;
   }
 
   /** Requests by operation and status since start, uptime, and objects and bytes per bucket. */
   public async getStats(): Promise<IServerStats> {
-    return this.requireRunning().sendCommand('getStats', {});
+    return this.command('getStats', {});
   }
 
   /** Connection details for the AWS SDK, SmartBucket and friends, with the port actually bound. */
@@ -245,7 +258,22 @@ export class Smarts3 extends plugins.events.EventEmitter {
     return this.started!;
   }
 
+  /** Sends a command; if the server process dies meanwhile, the rejection says how. */
+  private async command<K extends keyof TRusts3Commands>(
+    method: K,
+    params: TRusts3Commands[K]['params'],
+  ): Promise<TRusts3Commands[K]['result']> {
+    const bridge = this.requireRunning();
+    try {
+      return await bridge.sendCommand(method, params);
+    } catch (error) {
+      if (this.exitReason) throw new Error(`smarts3: ${String(method)} failed: ${this.exitReason}`);
+      throw error;
+    }
+  }
+
   private requireRunning(): plugins.smartrust.RustBridge<TRusts3Commands> {
+    if (this.exitReason) throw new Error(`smarts3 is not running: ${this.exitReason}`);
     if (!this.bridge || !this.started) {
       throw new Error('smarts3 is not running: call start() first');
     }
