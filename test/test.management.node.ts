@@ -16,6 +16,7 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetBucketTaggingCommand,
+  GetObjectCommand,
   ListBucketsCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -491,6 +492,35 @@ describe('a server process that dies', () => {
     } finally {
       await smarts3.stop();
       fs.rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the request log', () => {
+  it('keeps the recent requests, in order, bounded, and pages with since', async () => {
+    const server = await startTestServer('requests', { logging: { requestHistory: 3 } });
+    const s3 = server.client;
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'logged' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'logged', Key: 'a/b.txt', Body: 'x' }));
+      await assert.rejects(s3.send(new GetObjectCommand({ Bucket: 'logged', Key: 'missing' })));
+      await s3.send(new ListObjectsV2Command({ Bucket: 'logged' }));
+      const kept = await server.smarts3.getRequests();
+      assert.deepEqual(
+        kept.map((r) => [r.method, r.operation, r.bucket, r.key, r.status, r.errorCode]),
+        [
+          ['PUT', 'PutObject', 'logged', 'a/b.txt', 200, null],
+          ['GET', 'GetObject', 'logged', 'missing', 404, 'NoSuchKey'],
+          ['GET', 'ListObjectsV2', 'logged', null, 200, null],
+        ],
+        'the oldest (CreateBucket) fell out of a history of 3',
+      );
+      assert.deepEqual(kept.map((r) => r.seq), [2, 3, 4]);
+      assert.match(kept[0].requestId, /^[0-9A-F]{16}$/);
+      assert.ok(kept.every((r) => r.durationMs >= 0 && /^\d{4}-/.test(r.time)));
+      assert.deepEqual((await server.smarts3.getRequests({ since: 3 })).map((r) => r.operation), ['ListObjectsV2']);
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -2,6 +2,7 @@ import * as plugins from './plugins.js';
 import * as paths from './paths.js';
 import type {
   IBucketSummary,
+  IRequestRecord,
   IServerStats,
   ISmarts3Config,
   ISmarts3Events,
@@ -227,6 +228,14 @@ export class Smarts3 extends plugins.events.EventEmitter {
   /** Removes every bucket, object and upload while the server keeps running; returns how many buckets went. */
   public async reset(): Promise<number> {
     return (await this.command('reset', {})).bucketsRemoved;
+  }
+
+  /**
+   * The most recent requests (`logging.requestHistory` of them), oldest first; with `since`,
+   * only those after that `seq`. A failing test can print what the server saw.
+   */
+  public async getRequests(options: { since?: number } = {}): Promise<IRequestRecord[]> {
+    return (await this.command('getRequests', { since: options.since })).requests;
   }
 
   /** Requests by operation and status since start, uptime, and objects and bytes per bucket. */

@@ -3,6 +3,7 @@ export type {
   IBucketEvent,
   IBucketSummary,
   IObjectEvent,
+  IRequestRecord,
   IServerStats,
   ISmarts3Config,
   ISmarts3ContructorOptions,

@@ -60,6 +60,8 @@ export interface ISmarts3Config {
     level?: string;
     /** 'text' or 'json'. Default 'text'. */
     format?: 'text' | 'json';
+    /** How many recent requests getRequests() can return; 0 keeps none. Default 1000. */
+    requestHistory?: number;
   };
   limits?: {
     /** Largest single PUT body in bytes. Default 5 GiB. */
@@ -120,6 +122,24 @@ export interface IBucketSummary {
   creationDate: string;
 }
 
+/** One request as the server answered it (`getRequests()`). */
+export interface IRequestRecord {
+  /** Increases by one per request; pass the last one seen as `since` to get only later ones. */
+  seq: number;
+  /** ISO 8601. */
+  time: string;
+  requestId: string;
+  method: string;
+  bucket: string | null;
+  key: string | null;
+  /** The operation's AWS name (`Preflight`, `Unrouted` for requests refused before routing). */
+  operation: string;
+  status: number;
+  /** The S3 error code of an error answer. */
+  errorCode: string | null;
+  durationMs: number;
+}
+
 /** What `getStats()` reports. */
 export interface IServerStats {
   uptimeMs: number;
@@ -168,6 +188,7 @@ export type TRusts3Commands = {
   emptyBucket: { params: { name: string }; result: { name: string } };
   reset: { params: Record<string, never>; result: { bucketsRemoved: number } };
   getStats: { params: Record<string, never>; result: IServerStats };
+  getRequests: { params: { since?: number }; result: { requests: IRequestRecord[] } };
   subscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
   unsubscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
   waitForObject: {

@@ -165,6 +165,8 @@ pub struct LoggingConfig {
     pub level: String,
     /// `text` or `json`.
     pub format: String,
+    /// How many recent requests `getRequests` can return (0 keeps none).
+    pub request_history: usize,
 }
 
 impl Default for LoggingConfig {
@@ -172,6 +174,7 @@ impl Default for LoggingConfig {
         Self {
             level: "info".into(),
             format: "text".into(),
+            request_history: 1000,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Admin commands for test suites: listBuckets, deleteBucket (with force), emptyBucket, reset,
-//! getStats.
+//! getStats, getRequests.
 
 use super::{running, Session};
 use serde_json::{json, Value};
@@ -129,4 +129,29 @@ pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
         "requests": requests,
         "buckets": buckets,
     }))
+}
+
+/// The kept request records after `since` (0 or absent: all), oldest first.
+pub(super) fn get_requests(session: &Session, params: &Value) -> Result<Value, String> {
+    let since = params.get("since").and_then(Value::as_u64).unwrap_or(0);
+    let requests: Vec<Value> = running(session)?
+        .requests()
+        .since(since)
+        .iter()
+        .map(|r| {
+            json!({
+                "seq": r.seq,
+                "time": crate::xml::iso8601(r.time),
+                "requestId": r.request_id,
+                "method": r.method,
+                "bucket": r.bucket,
+                "key": r.key,
+                "operation": r.operation,
+                "status": r.status,
+                "errorCode": r.error_code,
+                "durationMs": r.duration_us as f64 / 1000.0,
+            })
+        })
+        .collect();
+    Ok(json!({ "requests": requests }))
 }

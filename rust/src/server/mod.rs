@@ -2,6 +2,7 @@
 
 mod pipeline;
 mod preflight;
+pub mod request_log;
 mod response;
 pub mod router;
 pub mod stats;
@@ -26,6 +27,7 @@ pub struct ServerState {
     pub config: Config,
     pub owner: Owner,
     pub stats: stats::Stats,
+    pub requests: request_log::RequestLog,
 }
 
 /// A server accepting connections in the background.
@@ -69,11 +71,13 @@ impl RunningServer {
             header_timeout: Duration::from_millis(config.limits.header_timeout_ms),
             max_connections: connection_cap(config.limits.max_connections),
         };
+        let requests = request_log::RequestLog::new(config.logging.request_history);
         let state = Arc::new(ServerState {
             store,
             config,
             owner,
             stats: stats::Stats::new(),
+            requests,
         });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, limits));
@@ -104,6 +108,10 @@ impl RunningServer {
     /// The state requests share, for work that outlives a borrow of the server (waitForObject).
     pub fn shared_state(&self) -> Arc<ServerState> {
         self.state.clone()
+    }
+
+    pub fn requests(&self) -> &request_log::RequestLog {
+        &self.state.requests
     }
 
     pub fn stats(&self) -> &stats::Stats {

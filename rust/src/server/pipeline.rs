@@ -40,16 +40,21 @@ pub async fn handle(
         state.config.server.base_domain.as_deref(),
     );
 
-    let mut operation = super::stats::UNROUTED;
+    let mut routed = Routed {
+        operation: super::stats::UNROUTED,
+        key: None,
+    };
     let result = if parts.method == Method::OPTIONS {
-        operation = super::stats::PREFLIGHT;
+        routed.operation = super::stats::PREFLIGHT;
         super::preflight::preflight(&parts, &state, bucket.as_deref()).await
     } else {
-        route_and_run(&parts, &mut body, &state, &mut operation).await
+        route_and_run(&parts, &mut body, &state, &mut routed).await
     };
+    let mut error_code = None;
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
+            error_code = Some(err.code.as_str());
             tracing::debug!(request_id, code = err.code.as_str(), message = %err.message, "request failed");
             let mut response = error_response(&err, parts.uri.path(), &request_id, &host_id, head);
             if !drain_unread_body(&parts, &mut body).await {
@@ -73,7 +78,22 @@ pub async fn handle(
         }
     }
     add_common_headers(response.headers_mut(), &request_id, &host_id);
-    state.stats.record(operation, response.status().as_u16());
+    let status = response.status().as_u16();
+    state.stats.record(routed.operation, status);
+    state
+        .requests
+        .record(|seq| super::request_log::RequestRecord {
+            seq,
+            time: std::time::SystemTime::now(),
+            request_id: request_id.clone(),
+            method: parts.method.to_string(),
+            bucket: bucket.clone(),
+            key: routed.key.take(),
+            operation: routed.operation,
+            status,
+            error_code,
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        });
     tracing::debug!(
         request_id,
         method = %parts.method,
@@ -85,12 +105,18 @@ pub async fn handle(
     Ok(response)
 }
 
-/// Authenticates, routes and runs a request; `operation` learns its name once it is routed.
+/// What routing learnt of a request, for the counters and the request log.
+struct Routed {
+    operation: &'static str,
+    key: Option<String>,
+}
+
+/// Authenticates, routes and runs a request; `routed` learns its operation once it is routed.
 async fn route_and_run(
     parts: &Parts,
     body: &mut RequestBody,
     state: &ServerState,
-    operation: &mut &'static str,
+    routed: &mut Routed,
 ) -> S3Result<Response<ResponseBody>> {
     let query = crate::query::Query::parse(parts.uri.query())?;
     let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
@@ -134,7 +160,8 @@ async fn route_and_run(
     };
     let op = router::route(&parts.method, &path, &query, has_copy_source)?;
     tracing::trace!(operation = op.name(), "routed");
-    *operation = op.name();
+    routed.operation = op.name();
+    routed.key = op.key().map(str::to_string);
     if ctx.auth.form_post && !matches!(op, crate::handlers::operations::S3Op::PostObject { .. }) {
         return Err(crate::s3_error::S3Error::new(
             crate::s3_error::S3ErrorCode::AccessDenied,
