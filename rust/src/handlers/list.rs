@@ -31,24 +31,8 @@ pub(super) fn encode_if(url_encoding: bool, value: &str) -> String {
     }
 }
 
-/// Listing parameters common to every version.
-struct Common {
-    prefix: String,
-    delimiter: Option<String>,
-    max_keys: usize,
-    url_encoding: bool,
-}
-
-fn common(params: &ListParams) -> Common {
-    Common {
-        prefix: params.prefix.clone(),
-        delimiter: params.delimiter.clone(),
-        max_keys: params.max_keys,
-        url_encoding: params.url_encoding,
-    }
-}
-
-impl Common {
+/// What every listing version does with its (already validated) parameters.
+impl ListParams {
     /// A key or prefix as it goes into the XML: URL-encoded when the client asked for it.
     fn text(&self, value: &str) -> String {
         encode_if(self.url_encoding, value)
@@ -161,7 +145,6 @@ pub async fn list_v2(
     params: ListParams,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    let common = common(&params);
     let token = params.continuation_token.as_deref();
     let start_after = params.start_after.as_deref();
     // An empty token is echoed (as S3 does) but resumes nothing.
@@ -170,27 +153,27 @@ pub async fn list_v2(
         None => start_after.map(str::to_string),
     };
     let fetch_owner = params.fetch_owner;
-    let page = common.page(ctx, bucket, marker, fetch_owner).await?;
+    let page = params.page(ctx, bucket, marker, fetch_owner).await?;
 
     let mut w = XmlWriter::new();
     w.root("ListBucketResult")
         .element("Name", bucket)
-        .element("Prefix", &common.text(&common.prefix))
+        .element("Prefix", &params.text(&params.prefix))
         .optional("ContinuationToken", token);
     if page.is_truncated {
         if let Some(last) = page.entries.last() {
             w.element("NextContinuationToken", &encode_token(last.marker()));
         }
     }
-    w.optional("StartAfter", start_after.map(|s| common.text(s)).as_deref())
+    w.optional("StartAfter", start_after.map(|s| params.text(s)).as_deref())
         .element("KeyCount", &page.entries.len().to_string());
-    common.write_page_facts(&mut w, page.is_truncated);
+    params.write_page_facts(&mut w, page.is_truncated);
     let fallback = if fetch_owner {
         Some(ctx.bucket_owner(bucket).await?)
     } else {
         None
     };
-    common.write_entries(&mut w, &page, fallback.as_ref());
+    params.write_entries(&mut w, &page, fallback.as_ref());
     w.close("ListBucketResult");
     Ok(xml_response(w.finish()))
 }
@@ -202,24 +185,23 @@ pub async fn list_v1(
     params: ListParams,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    let common = common(&params);
     let marker = params.marker.clone().unwrap_or_default();
-    let page = common.page(ctx, bucket, Some(marker.clone()), true).await?;
+    let page = params.page(ctx, bucket, Some(marker.clone()), true).await?;
 
     let mut w = XmlWriter::new();
     w.root("ListBucketResult")
         .element("Name", bucket)
-        .element("Prefix", &common.text(&common.prefix))
-        .element("Marker", &common.text(&marker));
+        .element("Prefix", &params.text(&params.prefix))
+        .element("Marker", &params.text(&marker));
     // S3 sets NextMarker only with a delimiter; clients otherwise resume after the last key.
-    if page.is_truncated && common.delimiter.is_some() {
+    if page.is_truncated && params.delimiter.is_some() {
         if let Some(last) = page.entries.last() {
-            w.element("NextMarker", &common.text(last.marker()));
+            w.element("NextMarker", &params.text(last.marker()));
         }
     }
-    common.write_page_facts(&mut w, page.is_truncated);
+    params.write_page_facts(&mut w, page.is_truncated);
     let fallback = ctx.bucket_owner(bucket).await?;
-    common.write_entries(&mut w, &page, Some(&fallback));
+    params.write_entries(&mut w, &page, Some(&fallback));
     w.close("ListBucketResult");
     Ok(xml_response(w.finish()))
 }
@@ -233,7 +215,6 @@ pub async fn list_versions(
     params: ListParams,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    let common = common(&params);
     let key_marker = params.key_marker.clone().unwrap_or_default();
     let version_marker = params.version_id_marker.as_deref();
     if let Some(version) = version_marker {
@@ -249,25 +230,25 @@ pub async fn list_versions(
                 .detail("ArgumentValue", version));
         }
     }
-    let page = common
+    let page = params
         .page(ctx, bucket, Some(key_marker.clone()), true)
         .await?;
 
     let mut w = XmlWriter::new();
     w.root("ListVersionsResult")
         .element("Name", bucket)
-        .element("Prefix", &common.text(&common.prefix))
-        .element("KeyMarker", &common.text(&key_marker))
+        .element("Prefix", &params.text(&params.prefix))
+        .element("KeyMarker", &params.text(&key_marker))
         .element("VersionIdMarker", version_marker.unwrap_or(""));
     if page.is_truncated {
         if let Some(last) = page.entries.last() {
-            w.element("NextKeyMarker", &common.text(last.marker()));
+            w.element("NextKeyMarker", &params.text(last.marker()));
             if matches!(last, ListEntry::Object { .. }) {
                 w.element("NextVersionIdMarker", "null");
             }
         }
     }
-    common.write_page_facts(&mut w, page.is_truncated);
+    params.write_page_facts(&mut w, page.is_truncated);
     let fallback = ctx.bucket_owner(bucket).await?;
     for entry in &page.entries {
         if let ListEntry::Object {
@@ -279,7 +260,7 @@ pub async fn list_versions(
         } = entry
         {
             w.open("Version")
-                .element("Key", &common.text(key))
+                .element("Key", &params.text(key))
                 .element("VersionId", "null")
                 .element("IsLatest", "true");
             write_object_facts(&mut w, *last_modified, etag, *size);
@@ -287,7 +268,7 @@ pub async fn list_versions(
             w.close("Version");
         }
     }
-    common.write_prefixes(&mut w, &page);
+    params.write_prefixes(&mut w, &page);
     w.close("ListVersionsResult");
     Ok(xml_response(w.finish()))
 }
