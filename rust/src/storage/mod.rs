@@ -391,27 +391,16 @@ impl FileStore {
     }
 
     /// Deletes a bucket: refused while it holds objects, unless `force` (then its objects go
-    /// with it). Whole or not at all: under the bucket's exclusive lock its directory is renamed
-    /// away in one step, and removed after.
+    /// with it). Whole or not at all: its directory is renamed away in one step.
     pub async fn delete_bucket(&self, bucket: &str, force: bool) -> StorageResult<()> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        let graveyard = self.temp_path("deleted-bucket");
-        {
-            let _bucket = self.bucket_locks.write(bucket, "").await;
-            let (dir, away) = (dir.clone(), graveyard.path().to_path_buf());
-            blocking(move || {
-                if !dir.is_dir() {
-                    return Err(StorageError::NoSuchBucket);
-                }
-                if !force && listing::contains_object(&dir)? {
-                    return Err(StorageError::BucketNotEmpty);
-                }
-                std::fs::rename(&dir, &away)?;
-                Ok(())
-            })
-            .await?;
-        }
-        self.bury(bucket, graveyard).await;
+        self.clear_out(bucket, "deleted-bucket", move |dir, away| {
+            if !force && listing::contains_object(dir)? {
+                return Err(StorageError::BucketNotEmpty);
+            }
+            std::fs::rename(dir, away)?;
+            Ok(())
+        })
+        .await?;
         self.changes.publish(|| changes::Change::BucketRemoved {
             bucket: bucket.to_string(),
         });
@@ -420,20 +409,38 @@ impl FileStore {
 
     /// Removes every object and unfinished upload of a bucket; the bucket and its settings stay.
     pub async fn empty_bucket(&self, bucket: &str) -> StorageResult<()> {
+        self.clear_out(bucket, "emptied-bucket", |dir, away| {
+            std::fs::create_dir(away)?;
+            for entry in std::fs::read_dir(dir)? {
+                let entry = entry?;
+                if entry.file_name() != BUCKET_SETTINGS_FILE {
+                    std::fs::rename(entry.path(), away.join(entry.file_name()))?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `move_away(bucket dir, graveyard)` under the bucket's exclusive lock, so no commit
+    /// lands meanwhile, then removes what it moved, and the bucket's uploads, outside the lock.
+    async fn clear_out(
+        &self,
+        bucket: &str,
+        kind: &str,
+        move_away: impl FnOnce(&Path, &Path) -> StorageResult<()> + Send + 'static,
+    ) -> StorageResult<()> {
         let dir = self.existing_bucket_dir(bucket).await?;
-        let graveyard = self.temp_path("emptied-bucket");
+        let graveyard = self.temp_path(kind);
         {
             let _bucket = self.bucket_locks.write(bucket, "").await;
-            let (dir, away) = (dir.clone(), graveyard.path().to_path_buf());
+            let away = graveyard.path().to_path_buf();
             blocking(move || {
-                std::fs::create_dir(&away)?;
-                for entry in std::fs::read_dir(&dir)? {
-                    let entry = entry?;
-                    if entry.file_name() != BUCKET_SETTINGS_FILE {
-                        std::fs::rename(entry.path(), away.join(entry.file_name()))?;
-                    }
+                // Checked again under the lock: a concurrent delete may have won.
+                if !dir.is_dir() {
+                    return Err(StorageError::NoSuchBucket);
                 }
-                Ok(())
+                move_away(&dir, &away)
             })
             .await?;
         }
