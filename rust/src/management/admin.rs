@@ -1,15 +1,8 @@
 //! Admin commands for test suites: listBuckets, deleteBucket (with force), emptyBucket, reset,
 //! getStats, getRequests.
 
-use super::{running, Session};
+use super::{bucket_param, running, Session};
 use serde_json::{json, Value};
-
-pub(super) fn bucket_param<'a>(method: &str, params: &'a Value) -> Result<&'a str, String> {
-    params
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{method} needs params {{\"name\": string}}"))
-}
 
 /// The buckets, by name, with their creation time.
 pub(super) async fn list_buckets(session: &Session) -> Result<Value, String> {

@@ -31,6 +31,14 @@ fn running(session: &Session) -> Result<&RunningServer, String> {
         .ok_or_else(|| "the server is not running; call start first".to_string())
 }
 
+/// The `name` parameter of a bucket command.
+fn bucket_param<'a>(method: &str, params: &'a Value) -> Result<&'a str, String> {
+    params
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("{method} needs params {{\"name\": string}}"))
+}
+
 pub async fn run() {
     let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
     // One writer, so lines never interleave; flushed after every line.
@@ -212,16 +220,10 @@ fn started(server: &RunningServer) -> Value {
 }
 
 async fn create_bucket(session: &mut Session, params: Value) -> Result<Value, String> {
-    let name = params
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or("createBucket needs params {\"name\": string}")?;
+    let name = bucket_param("createBucket", &params)?;
     crate::bucket_name::validate(name)
         .map_err(|reason| format!("invalid bucket name: {reason}"))?;
-    let server = session
-        .server
-        .as_ref()
-        .ok_or("the server is not running; call start first")?;
+    let server = running(session)?;
     match server
         .store()
         .create_bucket(name, server.default_owner(), None, None)
