@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Tools the suites drive besides Node: the aws CLI and rclone (interoperability), Debian's
-// Chromium (browser suite) and qemu-user (the arm64 binary on other hosts). This installs them
-// from Debian's packages when missing (as root, with apt-get), so `npm test` needs no
-// hand-installed tools; elsewhere it says what to install.
+// Chromium (browser suite), qemu-user (the arm64 binary on other hosts) and strace (the crash
+// test). This installs them from Debian's packages when missing (as root, with apt-get), so
+// `npm test` needs no hand-installed tools; elsewhere it says what to install.
 import { execFileSync } from 'node:child_process';
 
 const TOOLS = [
@@ -11,6 +11,8 @@ const TOOLS = [
   { command: 'chromium', debianPackage: 'chromium' },
   // Runs the linux_arm64 binary on other hosts (test/test.arm64.node.ts).
   { command: 'qemu-aarch64', debianPackage: 'qemu-user' },
+  // Widens the gaps between a commit's steps for the kill -9 test (rust/tests/crash.rs).
+  { command: 'strace', debianPackage: 'strace' },
 ];
 
 const onPath = (command) => {

@@ -103,3 +103,14 @@ export function whenDirectory(dir: string, holds: (entries: string[]) => boolean
     check();
   });
 }
+
+/** What the server stored for a plain key (no segment that needs escaping): its version record
+ * and the path of its data file, per the layout in readme.hints.md; undefined when absent. */
+export function storedObject(directory: string, bucket: string, key: string): { record: any; dataPath: string } | undefined {
+  const segments = key.split('/');
+  const dir = path.join(directory, bucket, ...segments.slice(0, -1));
+  const recordPath = path.join(dir, `${segments[segments.length - 1]}._S3_key.json`);
+  if (!fs.existsSync(recordPath)) return undefined;
+  const record = JSON.parse(fs.readFileSync(recordPath, 'utf8'));
+  return { record, dataPath: path.join(dir, record.data) };
+}

@@ -21,7 +21,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { filesBelow, s3Error, startTestServer, uniqueBucket, whenDirectory, type ITestServer } from './helpers.js';
+import { filesBelow, s3Error, startTestServer, storedObject, uniqueBucket, whenDirectory, type ITestServer } from './helpers.js';
 
 let server: ITestServer;
 let s3: S3Client;
@@ -188,13 +188,13 @@ describe('objects', () => {
     assert.equal(head.ContentType, 'text/plain; charset=utf-8');
     assert.deepEqual(head.Metadata, { author: 'me', 'mixed-case': 'Value With Spaces' });
 
-    // What landed on disk: data, ETag and metadata, in the documented layout.
-    const base = path.join(server.directory, bucket, 'docs', 'hello.txt._S3_object');
-    assert.equal(fs.readFileSync(base, 'utf8'), 'hello');
-    assert.equal(fs.readFileSync(`${base}.md5`, 'utf8'), md5('hello'));
-    const meta = JSON.parse(fs.readFileSync(`${base}.metadata.json`, 'utf8'));
-    assert.equal(meta.headers['content-type'], 'text/plain; charset=utf-8');
-    assert.equal(meta.headers['x-amz-meta-author'], 'me');
+    // What landed on disk: one version record naming the data file, in the documented layout.
+    const stored = storedObject(server.directory, bucket, 'docs/hello.txt')!;
+    assert.equal(fs.readFileSync(stored.dataPath, 'utf8'), 'hello');
+    assert.equal(stored.record.etag, md5('hello'));
+    assert.equal(stored.record.version_id, 'null');
+    assert.equal(stored.record.metadata.headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(stored.record.metadata.headers['x-amz-meta-author'], 'me');
   });
 
   it('applies response-* overrides on GET', async () => {
@@ -413,9 +413,9 @@ describe('what today\'s SDK sends: aws-chunked bodies and flexible checksums', (
     const { response, text } = await getText(bucket, 'streamed.txt');
     assert.equal(text, 'hello streaming world');
     assert.equal(response.ContentEncoding, undefined);
-    const base = path.join(server.directory, bucket, 'streamed.txt._S3_object');
-    assert.equal(fs.readFileSync(base, 'utf8'), 'hello streaming world');
-    assert.ok(!fs.readFileSync(`${base}.metadata.json`, 'utf8').includes('aws-chunked'));
+    const stored = storedObject(server.directory, bucket, 'streamed.txt')!;
+    assert.equal(fs.readFileSync(stored.dataPath, 'utf8'), 'hello streaming world');
+    assert.ok(!JSON.stringify(stored.record).includes('aws-chunked'));
   });
 
   it('verifies, stores and returns each checksum algorithm', async () => {
@@ -506,7 +506,7 @@ describe('what today\'s SDK sends: aws-chunked bodies and flexible checksums', (
     const downHash = crypto.createHash('sha256');
     for await (const part of get.Body as Readable) downHash.update(part);
     assert.equal(downHash.digest('hex'), expected);
-    assert.equal(fs.statSync(path.join(server.directory, bucket, 'big.bin._S3_object')).size, size);
+    assert.equal(fs.statSync(storedObject(server.directory, bucket, 'big.bin')!.dataPath).size, size);
   });
 });
 

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { GetObjectCommand, CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { tempDir } from './helpers.js';
+import { storedObject, tempDir } from './helpers.js';
 
 const cli = path.join(import.meta.dirname, '..', 'dist_ts', 'cli.js');
 const dirs: string[] = [];
@@ -91,6 +91,6 @@ describe('smarts3 CLI', () => {
       socket.on('error', () => resolve(false));
     });
     assert.equal(stillOpen, false);
-    assert.ok(fs.existsSync(path.join(directory, 'cli-bucket', 'k._S3_object')));
+    assert.ok(fs.existsSync(storedObject(directory, 'cli-bucket', 'k')!.dataPath));
   });
 });

@@ -26,7 +26,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Smarts3 } from '../ts/index.js';
-import { startTestServer, tempDir, whenDirectory } from './helpers.js';
+import { startTestServer, storedObject, tempDir, whenDirectory } from './helpers.js';
 
 const binary = path.join(import.meta.dirname, '..', 'dist_rust', `rusts3_linux_${process.arch === 'arm64' ? 'arm64' : 'amd64'}`);
 
@@ -227,7 +227,7 @@ describe('rusts3 --management', () => {
     assert.equal(await response, 200);
     const stopped = await proc.next();
     assert.deepEqual(stopped, { id: 'stop', success: true, result: {} });
-    assert.equal(fs.readFileSync(path.join(directory, 'drain', 'slow._S3_object'), 'utf8'), '0123456789');
+    assert.equal(fs.readFileSync(storedObject(directory, 'drain', 'slow')!.dataPath, 'utf8'), '0123456789');
     assert.equal(await canConnect(started.result.port), false);
     proc.child.stdin.end();
     assert.equal(await withTimeout(proc.exited, 10_000, 'exit'), 0);

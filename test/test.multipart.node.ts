@@ -165,7 +165,7 @@ describe('multipart with S3\'s 5 MiB minimum part size', () => {
 
   it('aborts with 204 and removes the parts', async () => {
     const { uploadId } = await upload('aborted', [Buffer.from('part')]);
-    assert.ok(fs.existsSync(path.join(server.directory, '.multipart', uploadId, 'part-1')));
+    assert.ok(fs.existsSync(path.join(server.directory, '.multipart', uploadId, 'part-1.json')));
     const aborted = await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'aborted', UploadId: uploadId }));
     assert.equal(aborted.$metadata.httpStatusCode, 204);
     assert.ok(!fs.existsSync(path.join(server.directory, '.multipart', uploadId)));

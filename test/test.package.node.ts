@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tempDir } from './helpers.js';
+import { storedObject, tempDir } from './helpers.js';
 
 const root = path.join(import.meta.dirname, '..');
 const work = tempDir('package');
@@ -79,7 +79,7 @@ describe('installed into a fresh project', () => {
     `);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout.trim().split('\n').pop()!), { body: 'from the installed package' });
-    assert.ok(fs.existsSync(path.join(project, 'data', 'installed', 'k._S3_object')));
+    assert.ok(fs.existsSync(storedObject(path.join(project, 'data'), 'installed', 'k')!.dataPath));
   });
 
   it('names the supported platforms on an unsupported one', () => {

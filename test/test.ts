@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as smartbucket from '@push.rocks/smartbucket';
 import { Smarts3 } from '../ts/index.js';
-import { tempDir } from './helpers.js';
+import { storedObject, tempDir } from './helpers.js';
 
 describe('SmartBucket through getS3Descriptor()', () => {
   let smarts3: Smarts3;
@@ -50,7 +50,7 @@ describe('SmartBucket through getS3Descriptor()', () => {
 
     await same.fastRemove({ path: 'hello.txt' });
     assert.equal(await same.fastExists({ path: 'hello.txt' }), false);
-    assert.ok(!fs.existsSync(path.join(directory, 'smartbucket-test', 'hello.txt._S3_object')));
-    assert.ok(fs.existsSync(path.join(directory, 'smartbucket-test', 'nested', 'dir', 'data.bin._S3_object')));
+    assert.equal(storedObject(directory, 'smartbucket-test', 'hello.txt'), undefined);
+    assert.ok(fs.existsSync(storedObject(directory, 'smartbucket-test', 'nested/dir/data.bin')!.dataPath));
   });
 });

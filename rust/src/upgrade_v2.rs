@@ -9,7 +9,8 @@
 //! SDKs) is decoded on the way. Migrated files are removed, so a second start finds nothing to do.
 
 use crate::codec::aws_chunked::ChunkedDecoder;
-use crate::storage::keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
+use crate::storage::keypath::BUCKET_SETTINGS_FILE;
+use crate::storage::recovery::{adopt_file, file_md5};
 use crate::storage::{BucketSettings, ObjectMetadata, Tag};
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
@@ -185,23 +186,10 @@ fn decode_chunked(from: &Path, to: &Path) -> io::Result<[u8; 16]> {
     Ok(md5.finalize().into())
 }
 
-fn file_md5(path: &Path) -> io::Result<String> {
-    let mut file = fs::File::open(path)?;
-    let mut md5 = Md5::new();
-    let mut buffer = vec![0u8; 1024 * 1024];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            return Ok(hex::encode(md5.finalize()));
-        }
-        md5.update(&buffer[..n]);
-    }
-}
-
-/// Moves one object to the v6 layout; true if its body had to be decoded. Everything is read
-/// and written aside first; the data file moves into place last, so a crash before that leaves
-/// the legacy object (migrated again at the next start) and at worst a metadata file without
-/// data, which reads as a missing key.
+/// Moves one object to the v6 layout; true if its body had to be decoded. The v2 files are
+/// removed only after the object's record is committed, so a crash at any point leaves the v2
+/// object to be migrated again at the next start (a version committed by the first attempt is
+/// then replaced, and its data removed).
 fn migrate_object(bucket_dir: &Path, data: &Path, tmp: &Path) -> io::Result<bool> {
     let Some(key) = legacy_key(bucket_dir, data) else {
         return Ok(false);
@@ -245,25 +233,10 @@ fn migrate_object(bucket_dir: &Path, data: &Path, tmp: &Path) -> io::Result<bool
         tags: read_legacy_tags(&tagging_path),
         ..Default::default()
     };
-    let json = serde_json::to_vec_pretty(&metadata).map_err(|e| io::Error::other(e.to_string()))?;
-
-    let target = ObjectPaths::for_key(bucket_dir, &key);
-    for (dir, hashed) in &target.dirs {
-        if fs::create_dir(dir).is_ok() {
-            if let Some(segment) = hashed {
-                fs::write(dir.join(SEGMENT_NAME_FILE), segment)?;
-            }
-        }
-    }
-    for (content, path) in [(json, target.metadata()), (etag.into_bytes(), target.md5())] {
-        let aside = temp("meta");
-        fs::write(&aside, content)?;
-        fs::rename(&aside, path)?;
-    }
-    fs::rename(&body, target.data())?;
-    let mut leftovers = vec![metadata_path, md5_path, tagging_path];
+    adopt_file(bucket_dir, &key, &body, etag, metadata, tmp)?;
+    let mut leftovers = vec![data.to_path_buf(), metadata_path, md5_path, tagging_path];
     if chunked {
-        leftovers.push(data.to_path_buf());
+        leftovers.push(body);
     }
     for leftover in leftovers {
         match fs::remove_file(leftover) {
@@ -303,6 +276,13 @@ fn migrate_bucket_settings(bucket_dir: &Path, legacy_cors: &Path) -> io::Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::record;
+
+    /// The migrated object's record and body.
+    fn stored(bucket: &Path, key: &str) -> (record::VersionRecord, Vec<u8>) {
+        let (record, data) = record::current(bucket, key).unwrap().expect(key);
+        (record, fs::read(data).unwrap())
+    }
 
     fn write(path: &Path, content: &[u8]) {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -353,41 +333,23 @@ mod tests {
             }
         );
 
-        let read_meta = |key: &str| -> ObjectMetadata {
-            serde_json::from_slice(&fs::read(ObjectPaths::for_key(&b, key).metadata()).unwrap())
-                .unwrap()
-        };
-        assert_eq!(
-            fs::read(ObjectPaths::for_key(&b, "a").data()).unwrap(),
-            b"top"
-        );
-        assert_eq!(
-            fs::read_to_string(ObjectPaths::for_key(&b, "a").md5()).unwrap(),
-            "8e6a3b1b9e7e5a3e4a7c1a1a4d3d1b1a"
-        );
+        let read_meta = |key: &str| stored(&b, key).0.metadata;
+        assert_eq!(stored(&b, "a").1, b"top");
+        assert_eq!(stored(&b, "a").0.etag, "8e6a3b1b9e7e5a3e4a7c1a1a4d3d1b1a");
         let a = read_meta("a");
         assert_eq!(
             a.headers.get("x-amz-meta-foo").map(String::as_str),
             Some("bar")
         );
         assert!(!a.headers.contains_key("authorization"));
-        assert_eq!(
-            fs::read(ObjectPaths::for_key(&b, "a/b").data()).unwrap(),
-            b"nested"
-        );
+        assert_eq!(stored(&b, "a/b").1, b"nested");
         // A missing .md5 is computed.
         assert_eq!(
-            fs::read_to_string(ObjectPaths::for_key(&b, "a/b").md5()).unwrap(),
+            stored(&b, "a/b").0.etag,
             hex::encode(Md5::digest(b"nested"))
         );
-        assert_eq!(
-            fs::read(ObjectPaths::for_key(&b, "dir/").data()).unwrap(),
-            b"dir marker"
-        );
-        assert_eq!(
-            fs::read(ObjectPaths::for_key(&b, "chunky").data()).unwrap(),
-            b"hello"
-        );
+        assert_eq!(stored(&b, "dir/").1, b"dir marker");
+        assert_eq!(stored(&b, "chunky").1, b"hello");
         assert!(!read_meta("chunky").headers.contains_key("content-encoding"));
         assert_eq!(
             read_meta("tagged").tags,
@@ -424,12 +386,9 @@ mod tests {
 
         let report = migrate(root.path(), &tmp).unwrap();
         assert_eq!((report.objects, report.skipped), (1, 1));
-        assert_eq!(
-            fs::read(ObjectPaths::for_key(&b, "fine").data()).unwrap(),
-            b"moved"
-        );
+        assert_eq!(stored(&b, "fine").1, b"moved");
         assert_eq!(fs::read(b.join("broken._S3rver_object")).unwrap(), b"kept");
-        assert!(!ObjectPaths::for_key(&b, "broken").data().exists());
+        assert!(record::current(&b, "broken").unwrap().is_none());
         assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0, "nothing left aside");
         // Every start tries again; it still starts.
         assert_eq!(migrate(root.path(), &tmp).unwrap().skipped, 1);

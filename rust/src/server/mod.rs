@@ -127,6 +127,7 @@ impl RunningServer {
         self.sweeper.abort();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        self.state.store.mark_clean().await;
     }
 }
 

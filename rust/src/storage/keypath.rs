@@ -1,7 +1,8 @@
 //! The reversible mapping between S3 keys and paths inside a bucket's directory.
 //!
-//! A key's `/`-separated segments become directories; the last segment names the object's files
-//! (`{segment}._S3_object`, `.md5`, `.metadata.json`). Most segments are used verbatim. A segment
+//! A key's `/`-separated segments become directories; the last segment (the "stem") names the
+//! key's files: its head record `{stem}._S3_key.json`, its data files `{stem}._S3_d{16 hex}`, and
+//! its noncurrent version records in `._S3_versions/{stem}/`. Most segments are used verbatim. A segment
 //! that could not be a file name, or could collide with one of ours, is escaped:
 //!
 //! * empty (`a//b`, `dir/`), `.`, `..`, containing NUL or the marker `._S3_` →
@@ -16,9 +17,18 @@ use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_AL
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-pub const OBJECT_SUFFIX: &str = "._S3_object";
-pub const MD5_SUFFIX: &str = "._S3_object.md5";
-pub const METADATA_SUFFIX: &str = "._S3_object.metadata.json";
+/// The head record of a key: its current version (see `record`).
+pub const RECORD_SUFFIX: &str = "._S3_key.json";
+/// Between a stem and the random hex of one of its data files.
+const DATA_INFIX: &str = "._S3_d";
+const DATA_RANDOM_LEN: usize = 16;
+/// In every directory that has them: one directory per stem holding noncurrent version records.
+pub const VERSIONS_DIR: &str = "._S3_versions";
+/// The layout before version records (earlier v6 builds): data, ETag and metadata files. Read
+/// only by the start-up upgrade; the names also bound how long a stem may be.
+pub const LEGACY_OBJECT_SUFFIX: &str = "._S3_object";
+pub const LEGACY_MD5_SUFFIX: &str = "._S3_object.md5";
+pub const LEGACY_METADATA_SUFFIX: &str = "._S3_object.metadata.json";
 /// Inside a hashed directory: the directory's real segment.
 pub const SEGMENT_NAME_FILE: &str = "._S3_segment";
 /// Bucket-level settings, at the top of the bucket directory; no key can produce this name.
@@ -28,8 +38,8 @@ const MARKER: &str = "._S3_";
 const ESCAPED_PREFIX: &str = "._S3_e";
 const HASHED_PREFIX: &str = "._S3_h";
 const MAX_NAME: usize = 255;
-/// The longest suffix we append to an object's last segment.
-const MAX_STEM: usize = MAX_NAME - METADATA_SUFFIX.len();
+/// The longest suffix a stem ever had; kept so keys map to the names earlier builds gave them.
+const MAX_STEM: usize = MAX_NAME - LEGACY_METADATA_SUFFIX.len();
 
 /// Bytes kept as they are inside an escaped segment; everything else is `%XX`.
 const ESCAPE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
@@ -108,17 +118,63 @@ impl ObjectPaths {
         Self { dir, stem, dirs }
     }
 
-    pub fn data(&self) -> PathBuf {
-        self.dir.join(format!("{}{OBJECT_SUFFIX}", self.stem))
+    /// The paths of the key whose stem `stem` lies in `dir` (for walks over the tree; `dirs`
+    /// is empty, as nothing needs creating).
+    pub fn for_stem(dir: &Path, stem: &str) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            stem: stem.to_string(),
+            dirs: Vec::new(),
+        }
     }
 
-    pub fn md5(&self) -> PathBuf {
-        self.dir.join(format!("{}{MD5_SUFFIX}", self.stem))
+    /// The key's head record.
+    pub fn record(&self) -> PathBuf {
+        self.dir.join(format!("{}{RECORD_SUFFIX}", self.stem))
     }
 
-    pub fn metadata(&self) -> PathBuf {
-        self.dir.join(format!("{}{METADATA_SUFFIX}", self.stem))
+    /// A fresh, unique name for a data file of this key.
+    pub fn new_data_name(&self) -> String {
+        format!("{}{DATA_INFIX}{:016x}", self.stem, rand::random::<u64>())
     }
+
+    /// A data file named by one of this key's records; `None` for a name that is not one of its
+    /// data files (a damaged record must not point outside the key's directory).
+    pub fn data_file(&self, name: &str) -> Option<PathBuf> {
+        let own = data_stem(name) == Some(self.stem.as_str())
+            || name == format!("{}{LEGACY_OBJECT_SUFFIX}", self.stem);
+        own.then(|| self.dir.join(name))
+    }
+
+    /// Where the key's noncurrent version records live.
+    pub fn versions_dir(&self) -> PathBuf {
+        self.dir.join(VERSIONS_DIR).join(&self.stem)
+    }
+
+    pub fn legacy_data(&self) -> PathBuf {
+        self.dir
+            .join(format!("{}{LEGACY_OBJECT_SUFFIX}", self.stem))
+    }
+
+    pub fn legacy_md5(&self) -> PathBuf {
+        self.dir.join(format!("{}{LEGACY_MD5_SUFFIX}", self.stem))
+    }
+
+    pub fn legacy_metadata(&self) -> PathBuf {
+        self.dir
+            .join(format!("{}{LEGACY_METADATA_SUFFIX}", self.stem))
+    }
+}
+
+/// The stem of a data file's name (`{stem}._S3_d{16 hex}`), if it is one.
+pub fn data_stem(name: &str) -> Option<&str> {
+    let split = name.len().checked_sub(DATA_RANDOM_LEN + DATA_INFIX.len())?;
+    let (stem, tail) = name.split_at_checked(split)?;
+    let random = tail.strip_prefix(DATA_INFIX)?;
+    random
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit())
+        .then_some(stem)
 }
 
 /// The directory that holds every key starting with `dir_prefix` (which ends with `/` or is
@@ -144,7 +200,7 @@ mod tests {
 
     fn relative(bucket: &Path, key: &str) -> String {
         let p = ObjectPaths::for_key(bucket, key);
-        p.data()
+        p.record()
             .strip_prefix(bucket)
             .unwrap()
             .to_string_lossy()
@@ -153,7 +209,7 @@ mod tests {
 
     /// Decodes a relative data path back into its key (hashed segments resolved by the caller).
     fn decode(rel: &str) -> String {
-        let rel = rel.strip_suffix(OBJECT_SUFFIX).unwrap();
+        let rel = rel.strip_suffix(RECORD_SUFFIX).unwrap();
         rel.split('/')
             .map(|s| match decode_segment(s).unwrap() {
                 SegmentName::Decoded(d) => d,
@@ -166,13 +222,13 @@ mod tests {
     #[test]
     fn plain_keys_are_verbatim() {
         let b = Path::new("/data/bkt");
-        assert_eq!(relative(b, "a"), "a._S3_object");
-        assert_eq!(relative(b, "a/b/c.txt"), "a/b/c.txt._S3_object");
+        assert_eq!(relative(b, "a"), "a._S3_key.json");
+        assert_eq!(relative(b, "a/b/c.txt"), "a/b/c.txt._S3_key.json");
         assert_eq!(
             relative(b, "sp ace+plus%.txt"),
-            "sp ace+plus%.txt._S3_object"
+            "sp ace+plus%.txt._S3_key.json"
         );
-        assert_eq!(relative(b, "ünï.txt"), "ünï.txt._S3_object");
+        assert_eq!(relative(b, "ünï.txt"), "ünï.txt._S3_key.json");
     }
 
     #[test]
@@ -202,7 +258,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for key in keys {
             let paths = ObjectPaths::for_key(b, key);
-            let data = paths.data();
+            let data = paths.record();
             assert!(data.starts_with(b), "{key:?} escaped to {data:?}");
             for component in data.strip_prefix(b).unwrap().components() {
                 assert!(
@@ -220,6 +276,7 @@ mod tests {
     fn internal_names_never_decode_to_keys() {
         assert_eq!(decode_segment("._S3_segment"), None);
         assert_eq!(decode_segment("._S3_bucket.json"), None);
+        assert_eq!(decode_segment(VERSIONS_DIR), None);
         assert_eq!(decode_segment("a._S3_object.md5"), None);
     }
 
@@ -229,7 +286,12 @@ mod tests {
         let long = "x".repeat(600);
         let key = format!("{long}/{long}");
         let paths = ObjectPaths::for_key(b, &key);
-        for c in paths.metadata().strip_prefix(b).unwrap().components() {
+        for c in paths
+            .legacy_metadata()
+            .strip_prefix(b)
+            .unwrap()
+            .components()
+        {
             assert!(c.as_os_str().len() <= 255);
         }
         assert_eq!(paths.dirs.len(), 1);
@@ -237,7 +299,26 @@ mod tests {
         assert!(is_hashed_dir_name(&paths.stem));
         // A long segment that fits verbatim stays verbatim.
         let fits = "y".repeat(200);
-        assert_eq!(relative(b, &fits), format!("{fits}._S3_object"));
+        assert_eq!(relative(b, &fits), format!("{fits}._S3_key.json"));
+    }
+
+    #[test]
+    fn data_files_belong_to_their_stem_only() {
+        let b = Path::new("/data/bkt");
+        for key in ["a", "..", "dir/", "x._S3_dabc", &"z".repeat(400)] {
+            let paths = ObjectPaths::for_key(b, key);
+            let name = paths.new_data_name();
+            assert!(name.len() <= 255);
+            assert_eq!(data_stem(&name), Some(paths.stem.as_str()));
+            assert_eq!(paths.data_file(&name), Some(paths.dir.join(&name)));
+            assert_ne!(name, paths.new_data_name(), "names are unique");
+        }
+        let a = ObjectPaths::for_key(b, "a");
+        let other = ObjectPaths::for_key(b, "b").new_data_name();
+        assert_eq!(a.data_file(&other), None);
+        assert_eq!(a.data_file("../../etc/passwd"), None);
+        assert_eq!(a.data_file("a._S3_object"), Some(b.join("a._S3_object")));
+        assert_eq!(data_stem("a._S3_key.json"), None);
     }
 
     #[test]

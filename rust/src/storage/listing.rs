@@ -5,10 +5,8 @@
 //! That lets a page start at the listing's prefix directory, skip subtrees that lie entirely before
 //! the marker, and fold a subtree into one common prefix without walking it.
 
-use super::keypath::{
-    self, decode_segment, SegmentName, METADATA_SUFFIX, OBJECT_SUFFIX, SEGMENT_NAME_FILE,
-};
-use super::{read_etag_blocking, ObjectMetadata};
+use super::keypath::{self, decode_segment, SegmentName, RECORD_SUFFIX, SEGMENT_NAME_FILE};
+use super::record;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -95,7 +93,7 @@ fn read_children(dir: &Path, base: &str) -> io::Result<Vec<Child>> {
                 None => None,
             }
         } else {
-            match name.strip_suffix(OBJECT_SUFFIX).and_then(decode_segment) {
+            match name.strip_suffix(RECORD_SUFFIX).and_then(decode_segment) {
                 Some(SegmentName::Decoded(s)) => Some(s),
                 Some(SegmentName::Hashed) => hashed_object_segment(&path),
                 None => None,
@@ -115,22 +113,10 @@ fn read_children(dir: &Path, base: &str) -> io::Result<Vec<Child>> {
     Ok(children)
 }
 
-/// The last segment of an object stored under a hashed name, from its metadata.
-fn hashed_object_segment(data_path: &Path) -> Option<String> {
-    let mut meta_path = data_path.as_os_str().to_os_string();
-    meta_path.push(&METADATA_SUFFIX[OBJECT_SUFFIX.len()..]);
-    let bytes = std::fs::read(meta_path).ok()?;
-    let meta: ObjectMetadata = serde_json::from_slice(&bytes).ok()?;
-    meta.key.rsplit('/').next().map(str::to_string)
-}
-
-/// The owner recorded in an object's metadata (`{data}.metadata.json`).
-fn object_owner(data_path: &Path) -> Option<crate::acl::Owner> {
-    let mut meta_path = data_path.as_os_str().to_os_string();
-    meta_path.push(&METADATA_SUFFIX[OBJECT_SUFFIX.len()..]);
-    let bytes = std::fs::read(meta_path).ok()?;
-    let meta: ObjectMetadata = serde_json::from_slice(&bytes).ok()?;
-    meta.acl.map(|acl| acl.owner)
+/// The last segment of an object stored under a hashed name, from its record.
+fn hashed_object_segment(record_path: &Path) -> Option<String> {
+    let record = record::read(record_path).ok()??;
+    record.metadata.key.rsplit('/').next().map(str::to_string)
 }
 
 /// Depth-first walk in key order; `visit` decides per entry whether to descend, skip or stop.
@@ -252,29 +238,25 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
         Ok(Step::Skip)
     })?;
 
-    for (text, data_path) in found {
-        let Some(data_path) = data_path else {
+    for (text, record_path) in found {
+        let Some(record_path) = record_path else {
             page.entries.push(ListEntry::CommonPrefix(text));
             continue;
         };
-        // An object deleted since the walk saw it is simply left out.
-        let Ok(stat) = std::fs::metadata(&data_path) else {
+        // Gone since the walk saw it (a concurrent delete): not listed.
+        let Some(record) = record::read(&record_path)?.filter(|r| !r.delete_marker) else {
             continue;
         };
-        let owner = if query.with_owner {
-            object_owner(&data_path)
-        } else {
-            None
-        };
-        let mut md5_path = data_path.into_os_string();
-        md5_path.push(".md5");
-        let etag = read_etag_blocking(Path::new(&md5_path)).unwrap_or_default();
         page.entries.push(ListEntry::Object {
             key: text,
-            size: stat.len(),
-            last_modified: stat.modified()?,
-            etag,
-            owner,
+            size: record.size,
+            last_modified: record.last_modified(),
+            etag: record.etag,
+            owner: if query.with_owner {
+                record.metadata.acl.map(|acl| acl.owner)
+            } else {
+                None
+            },
         });
     }
     Ok(page)
@@ -294,13 +276,21 @@ mod tests {
                 }
             }
         }
-        std::fs::write(paths.data(), key).unwrap();
-        std::fs::write(paths.md5(), "d41d8cd98f00b204e9800998ecf8427e").unwrap();
-        let meta = ObjectMetadata {
-            key: key.to_string(),
-            ..Default::default()
+        let data = paths.new_data_name();
+        std::fs::write(paths.dir.join(&data), key).unwrap();
+        let record = record::VersionRecord {
+            version_id: record::NULL_VERSION.into(),
+            delete_marker: false,
+            data,
+            etag: "d41d8cd98f00b204e9800998ecf8427e".into(),
+            size: key.len() as u64,
+            modified_ns: 1,
+            metadata: crate::storage::ObjectMetadata {
+                key: key.to_string(),
+                ..Default::default()
+            },
         };
-        std::fs::write(paths.metadata(), serde_json::to_vec(&meta).unwrap()).unwrap();
+        std::fs::write(paths.record(), record.to_json().unwrap()).unwrap();
     }
 
     fn texts(page: &ListPage) -> Vec<String> {
@@ -458,7 +448,7 @@ mod tests {
         assert_eq!(list_all(tmp.path(), "", Some("/"), 1000), vec!["real"]);
         assert_eq!(list_all(tmp.path(), "", None, 1000), vec!["real"]);
         assert!(contains_object(tmp.path()).unwrap());
-        std::fs::remove_file(ObjectPaths::for_key(tmp.path(), "real").data()).unwrap();
+        std::fs::remove_file(ObjectPaths::for_key(tmp.path(), "real").record()).unwrap();
         assert!(!contains_object(tmp.path()).unwrap());
     }
 }

@@ -1,7 +1,8 @@
 //! `FileStore`: buckets, keys and byte streams on disk. It never sees HTTP.
 //!
 //! Layout under the root directory:
-//! * `{bucket}/` — one directory per bucket, keys mapped by [`keypath`];
+//! * `{bucket}/` — one directory per bucket, keys mapped by [`keypath`], each key's versions
+//!   recorded as [`record`] describes;
 //! * `{bucket}/._S3_bucket.json` — bucket settings (creation date);
 //! * `.tmp/` — uploads being written; swept at start-up;
 //! * `.multipart/{upload_id}/` — multipart parts in flight.
@@ -12,6 +13,9 @@ pub mod changes;
 pub mod keypath;
 mod listing;
 mod locks;
+mod objects;
+pub mod record;
+pub mod recovery;
 mod temp;
 mod uploads;
 
@@ -19,10 +23,8 @@ pub use listing::{ListEntry, ListPage, ListQuery};
 pub use uploads::{CompletedPart, UploadInfo};
 
 use crate::acl::{Acl, Owner};
-use crate::checksum::{BodyDigests, FinishedDigests};
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
-use keypath::{ObjectPaths, BUCKET_SETTINGS_FILE, SEGMENT_NAME_FILE};
+use crate::checksum::FinishedDigests;
+use keypath::BUCKET_SETTINGS_FILE;
 use locks::KeyLocks;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,7 +32,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use temp::TempPath;
-use tokio::io::AsyncWriteExt;
 
 #[derive(Debug)]
 pub enum StorageError {
@@ -94,7 +95,7 @@ pub enum WriteCondition {
     IfMatch(String),
 }
 
-/// What is stored beside an object's bytes (`{key}._S3_object.metadata.json`).
+/// What is stored about an object besides its bytes, in its version record.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ObjectMetadata {
     /// The full key; needed to list objects whose on-disk name is a hash.
@@ -195,11 +196,13 @@ pub struct ObjectInfo {
     pub last_modified: SystemTime,
     /// The ETag without quotes (`hex` or `hex-N`).
     pub etag: String,
+    /// `null` unless the version was written while versioning was enabled.
+    pub version_id: String,
     pub metadata: ObjectMetadata,
 }
 
 /// An object opened for reading: the facts plus a handle whose contents cannot change under us
-/// (a later overwrite renames a new file into place; this handle keeps the old one).
+/// (data files are never rewritten; a later overwrite writes a new one).
 pub struct OpenObject {
     pub info: ObjectInfo,
     pub file: tokio::fs::File,
@@ -260,6 +263,10 @@ impl FileStore {
         let probe = tmp.join("write-probe");
         tokio::fs::write(&probe, b"").await?;
         tokio::fs::remove_file(&probe).await?;
+        let (check_root, check_tmp) = (root.clone(), tmp.clone());
+        tokio::task::spawn_blocking(move || check_layout(&check_root, &check_tmp))
+            .await
+            .map_err(|e| io::Error::other(e.to_string()))??;
         Ok(Self {
             root,
             tmp,
@@ -268,6 +275,16 @@ impl FileStore {
             bucket_locks: KeyLocks::new(),
             changes: changes::ChangeFeed::new(),
         })
+    }
+
+    /// Records that the store was closed cleanly (nothing is being written any more), so the
+    /// next start can skip the check for leftovers of a crash.
+    pub async fn mark_clean(&self) {
+        let root = self.root.clone();
+        let marked = tokio::task::spawn_blocking(move || recovery::mark_clean(&root)).await;
+        if let Ok(Err(e)) = marked {
+            tracing::warn!("cannot mark the store as closed cleanly: {e}");
+        }
     }
 
     /// Where uploads are written before they are committed (same file system as the buckets).
@@ -461,122 +478,6 @@ impl FileStore {
         graveyard.disarm();
     }
 
-    /// Streams `body` into a new version of `bucket/key`.
-    ///
-    /// Bytes go to a temp file while `digests` (MD5 and whatever else the caller wants) are fed. When the body
-    /// ends, `verify` sees the digests; only if it accepts them, and `condition` holds, do the
-    /// data, metadata and MD5 files replace the old ones. Any error leaves the old object as it was.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn put_object<S, E, V>(
-        &self,
-        bucket: &str,
-        key: &str,
-        mut metadata: ObjectMetadata,
-        digests: BodyDigests,
-        condition: &WriteCondition,
-        body: S,
-        verify: V,
-    ) -> Result<PutOutcome, E>
-    where
-        S: Stream<Item = Result<Bytes, E>>,
-        E: From<StorageError>,
-        V: FnOnce(&FinishedDigests) -> Result<Option<StoredChecksum>, E>,
-    {
-        self.existing_bucket_dir(bucket).await?;
-        let (data_tmp, digests) = self.receive(body, digests).await?;
-        metadata.checksum = verify(&digests)?;
-        let etag = hex::encode(digests.md5);
-        // The rename keeps the temp file's mtime, which is what HEAD and listings report.
-        let last_modified = tokio::fs::metadata(data_tmp.path())
-            .await
-            .and_then(|m| m.modified())
-            .map_err(StorageError::from)?;
-        self.install_object(bucket, key, data_tmp, metadata, &etag, condition)
-            .await?;
-        self.changes.publish(|| changes::Change::ObjectCreated {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            size: digests.len,
-            etag: etag.clone(),
-        });
-        Ok(PutOutcome {
-            etag,
-            last_modified,
-            digests,
-        })
-    }
-
-    /// Streams a body into a new temp file, feeding `digests` on the way.
-    async fn receive<S, E>(
-        &self,
-        body: S,
-        mut digests: BodyDigests,
-    ) -> Result<(TempPath, FinishedDigests), E>
-    where
-        S: Stream<Item = Result<Bytes, E>>,
-        E: From<StorageError>,
-    {
-        let tmp = self.temp_path("data");
-        let mut file = tokio::fs::File::create(tmp.path())
-            .await
-            .map_err(StorageError::from)?;
-        futures_util::pin_mut!(body);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
-            digests.update(&chunk);
-            file.write_all(&chunk).await.map_err(StorageError::from)?;
-        }
-        file.flush().await.map_err(StorageError::from)?;
-        Ok((tmp, digests.finish()))
-    }
-
-    /// Makes a finished temp file the new version of `bucket/key`, with its metadata and ETag,
-    /// if `condition` holds for the version it replaces. The file work runs on the blocking pool
-    /// in two hops (write the small files; then, under the key's lock, check and rename).
-    async fn install_object(
-        &self,
-        bucket: &str,
-        key: &str,
-        data_tmp: TempPath,
-        mut metadata: ObjectMetadata,
-        etag: &str,
-        condition: &WriteCondition,
-    ) -> StorageResult<()> {
-        let bucket_dir = self.bucket_dir(bucket)?;
-        let paths = ObjectPaths::for_key(&bucket_dir, key);
-        metadata.key = key.to_string();
-        let meta_json = serde_json::to_vec_pretty(&metadata)
-            .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?;
-        let meta_tmp = self.temp_path("meta");
-        let md5_tmp = self.temp_path("md5");
-        let (meta_path, md5_path, etag) = (
-            meta_tmp.path().to_path_buf(),
-            md5_tmp.path().to_path_buf(),
-            etag.to_string(),
-        );
-        blocking(move || {
-            std::fs::write(&meta_path, &meta_json)?;
-            std::fs::write(&md5_path, etag)?;
-            Ok(())
-        })
-        .await?;
-
-        let _bucket = self.bucket_locks.read(bucket, "").await;
-        let _guard = self.locks.write(bucket, key).await;
-        let condition = condition.clone();
-        let tmp_dir = self.tmp.clone();
-        let files = [
-            (data_tmp, paths.data()),
-            (meta_tmp, paths.metadata()),
-            (md5_tmp, paths.md5()),
-        ];
-        blocking(move || {
-            check_condition(&condition, &paths)?;
-            commit(&bucket_dir, &paths, files, &tmp_dir)
-        })
-        .await
-    }
-
     async fn write_atomically(&self, target: &Path, bytes: &[u8]) -> io::Result<()> {
         let tmp = self.temp_path("file");
         tokio::fs::write(tmp.path(), bytes).await?;
@@ -674,85 +575,6 @@ impl FileStore {
         Ok(())
     }
 
-    /// Changes an object's stored metadata (e.g. its tags) without touching its data or ETag.
-    pub async fn update_metadata(
-        &self,
-        bucket: &str,
-        key: &str,
-        change: impl FnOnce(&mut ObjectMetadata),
-    ) -> StorageResult<()> {
-        let bucket_dir = self.existing_bucket_dir(bucket).await?;
-        let paths = ObjectPaths::for_key(&bucket_dir, key);
-        let _bucket = self.bucket_locks.read(bucket, "").await;
-        let _guard = self.locks.write(bucket, key).await;
-        match tokio::fs::metadata(paths.data()).await {
-            Ok(m) if m.is_file() => {}
-            Ok(_) => return Err(StorageError::NoSuchKey),
-            Err(e) if is_missing(&e) => return Err(StorageError::NoSuchKey),
-            Err(e) => return Err(e.into()),
-        }
-        let mut metadata = read_metadata(&paths.metadata()).await?;
-        change(&mut metadata);
-        metadata.key = key.to_string();
-        let json = serde_json::to_vec_pretty(&metadata)
-            .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?;
-        self.write_atomically(&paths.metadata(), &json).await?;
-        Ok(())
-    }
-
-    /// Opens an object for reading: metadata and file handle are taken together under the key's
-    /// lock, so they always belong to the same version.
-    pub async fn open_object(&self, bucket: &str, key: &str) -> StorageResult<OpenObject> {
-        let bucket_dir = self.existing_bucket_dir(bucket).await?;
-        let paths = ObjectPaths::for_key(&bucket_dir, key);
-        let _guard = self.locks.read(bucket, key).await;
-        let file = match tokio::fs::File::open(paths.data()).await {
-            Ok(f) => f,
-            Err(e) if is_missing(&e) => return Err(StorageError::NoSuchKey),
-            Err(e) => return Err(e.into()),
-        };
-        let stat = file.metadata().await?;
-        if !stat.is_file() {
-            return Err(StorageError::NoSuchKey);
-        }
-        let metadata = read_metadata(&paths.metadata()).await?;
-        let etag = read_etag(&paths.md5()).await?;
-        Ok(OpenObject {
-            info: ObjectInfo {
-                size: stat.len(),
-                last_modified: stat.modified()?,
-                etag,
-                metadata,
-            },
-            file,
-        })
-    }
-
-    /// Deletes an object; a missing one is not an error (S3 answers 204 either way).
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
-        let bucket_dir = self.existing_bucket_dir(bucket).await?;
-        let paths = ObjectPaths::for_key(&bucket_dir, key);
-        let _bucket = self.bucket_locks.read(bucket, "").await;
-        {
-            let _guard = self.locks.write(bucket, key).await;
-            for path in [paths.data(), paths.metadata(), paths.md5()] {
-                match tokio::fs::remove_file(&path).await {
-                    Ok(()) if path == paths.data() => {
-                        self.changes.publish(|| changes::Change::ObjectRemoved {
-                            bucket: bucket.to_string(),
-                            key: key.to_string(),
-                        });
-                    }
-                    Ok(()) => {}
-                    Err(e) if is_missing(&e) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        prune_empty_dirs(&bucket_dir, &paths.dir).await;
-        Ok(())
-    }
-
     /// One page of a listing, in UTF-8 byte order of keys.
     pub async fn list_objects(&self, bucket: &str, query: ListQuery) -> StorageResult<ListPage> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
@@ -763,6 +585,28 @@ impl FileStore {
     }
 }
 
+/// Before serving: upgrades an earlier layout and removes what an unclean stop left behind.
+fn check_layout(root: &Path, tmp: &Path) -> io::Result<()> {
+    if !recovery::needs_check(root)? {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let report = recovery::check_tree(root, tmp)?;
+    if report != recovery::CheckReport::default() {
+        tracing::info!(
+            "checked the store in {:?}: {} object(s) upgraded to version records, {} leftover file(s) removed, {} object(s) left for a later start",
+            started.elapsed(),
+            report.upgraded,
+            report.removed,
+            report.skipped
+        );
+    }
+    if report.skipped == 0 {
+        recovery::mark_layout(root)?;
+    }
+    Ok(())
+}
+
 /// Runs file work on the blocking pool.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> StorageResult<T> + Send + 'static,
@@ -770,118 +614,6 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| StorageError::Io(io::Error::other(e.to_string())))?
-}
-
-/// Evaluates a conditional write against the current version (the caller holds the key's lock).
-fn check_condition(condition: &WriteCondition, paths: &ObjectPaths) -> StorageResult<()> {
-    if *condition == WriteCondition::Always {
-        return Ok(());
-    }
-    let current = match std::fs::read_to_string(paths.md5()) {
-        Ok(etag) => Some(etag.trim().to_string()),
-        Err(e) if is_missing(&e) => None,
-        Err(e) => return Err(e.into()),
-    };
-    match (condition, current) {
-        (WriteCondition::Always, _) | (WriteCondition::IfAbsent, None) => Ok(()),
-        (WriteCondition::IfAbsent, Some(_)) => Err(StorageError::PreconditionFailed),
-        (WriteCondition::IfMatch(_), None) => Err(StorageError::NoSuchKey),
-        (WriteCondition::IfMatch(expected), Some(etag)) if *expected == etag => Ok(()),
-        (WriteCondition::IfMatch(_), Some(_)) => Err(StorageError::PreconditionFailed),
-    }
-}
-
-/// Renames finished temp files into the key's directory, creating directories as needed.
-/// A concurrent delete may prune a directory we just created, so retry a few times.
-fn commit(
-    bucket_dir: &Path,
-    paths: &ObjectPaths,
-    files: [(TempPath, PathBuf); 3],
-    tmp_dir: &Path,
-) -> StorageResult<()> {
-    let mut attempts = 0;
-    loop {
-        ensure_dirs(bucket_dir, paths, tmp_dir)?;
-        let result = files
-            .iter()
-            .try_for_each(|(tmp, target)| std::fs::rename(tmp.path(), target));
-        match result {
-            Ok(()) => {
-                for (tmp, _) in files {
-                    tmp.disarm();
-                }
-                return Ok(());
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 5 => attempts += 1,
-            Err(e) if is_not_a_directory(&e) => {
-                return Err(StorageError::Io(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "a path component of this key is not a directory",
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Creates the key's directories below the bucket (never the bucket itself: a deleted bucket
-/// must stay deleted).
-fn ensure_dirs(bucket_dir: &Path, paths: &ObjectPaths, tmp_dir: &Path) -> StorageResult<()> {
-    if !bucket_dir.is_dir() {
-        return Err(StorageError::NoSuchBucket);
-    }
-    for (dir, hashed_segment) in &paths.dirs {
-        match std::fs::create_dir(dir) {
-            Ok(()) => {
-                if let Some(segment) = hashed_segment {
-                    let tmp = TempPath::new(
-                        tmp_dir.join(format!("file-{:032x}", rand::random::<u128>())),
-                    );
-                    std::fs::write(tmp.path(), segment.as_bytes())?;
-                    std::fs::rename(tmp.path(), dir.join(SEGMENT_NAME_FILE))?;
-                    tmp.disarm();
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
-}
-
-async fn read_metadata(path: &Path) -> StorageResult<ObjectMetadata> {
-    match tokio::fs::read(path).await {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| StorageError::Io(io::Error::new(io::ErrorKind::InvalidData, e))),
-        Err(e) if is_missing(&e) => Ok(ObjectMetadata::default()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn read_etag(path: &Path) -> StorageResult<String> {
-    Ok(tokio::fs::read_to_string(path).await?.trim().to_string())
-}
-
-pub(crate) fn read_etag_blocking(path: &Path) -> io::Result<String> {
-    Ok(std::fs::read_to_string(path)?.trim().to_string())
-}
-
-/// Removes now-empty directories from `dir` up to (not including) the bucket directory.
-/// Races with concurrent PUTs are harmless: a non-empty or vanished directory just stops the walk.
-async fn prune_empty_dirs(bucket_dir: &Path, dir: &Path) {
-    let mut current = dir.to_path_buf();
-    while current != bucket_dir && current.starts_with(bucket_dir) {
-        let hashed = current
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(keypath::is_hashed_dir_name);
-        if hashed || tokio::fs::remove_dir(&current).await.is_err() {
-            return;
-        }
-        if !current.pop() {
-            return;
-        }
-    }
 }
 
 fn is_missing(e: &io::Error) -> bool {

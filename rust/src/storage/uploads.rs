@@ -58,9 +58,20 @@ pub struct PartInfo {
     /// The part's flexible checksum (base64), if one was computed.
     #[serde(default)]
     pub checksum: Option<String>,
+    /// The part's data file in the upload's directory (`part-{N}` in uploads of earlier builds).
+    #[serde(default)]
+    pub data: String,
 }
 
 impl PartInfo {
+    fn data_file(&self) -> String {
+        if self.data.is_empty() {
+            format!("part-{}", self.number)
+        } else {
+            self.data.clone()
+        }
+    }
+
     pub fn last_modified(&self) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_millis(self.last_modified_ms)
     }
@@ -191,6 +202,8 @@ impl FileStore {
             size: digests.len,
             last_modified_ms: now_ms(),
             checksum: stored_checksum.map(|c| c.value),
+            // Unique, so the rename of the part's record below is its one commit point.
+            data: format!("part-{number}.{:016x}", rand::random::<u64>()),
         };
         let json = serde_json::to_vec(&part).map_err(json_error)?;
         let json_tmp = self.temp_path("part");
@@ -209,14 +222,19 @@ impl FileStore {
         {
             return Err(StorageError::NoSuchUpload.into());
         }
-        tokio::fs::rename(data_tmp.path(), dir.join(format!("part-{number}")))
+        let record = dir.join(format!("part-{number}.json"));
+        let replaced = read_part(&record).await.ok();
+        tokio::fs::rename(data_tmp.path(), dir.join(&part.data))
             .await
             .map_err(StorageError::from)?;
         data_tmp.disarm();
-        tokio::fs::rename(json_tmp.path(), dir.join(format!("part-{number}.json")))
+        tokio::fs::rename(json_tmp.path(), &record)
             .await
             .map_err(StorageError::from)?;
         json_tmp.disarm();
+        if let Some(old) = replaced {
+            let _ = tokio::fs::remove_file(dir.join(old.data_file())).await;
+        }
         Ok(part)
     }
 
@@ -249,10 +267,7 @@ impl FileStore {
         let full_object = upload.checksum_type.as_deref() == Some("FULL_OBJECT");
         let etag = multipart_etag(&chosen.iter().map(|p| p.etag.as_str()).collect::<Vec<_>>());
         let tmp = self.temp_path("assembly");
-        let part_paths: Vec<PathBuf> = chosen
-            .iter()
-            .map(|p| dir.join(format!("part-{}", p.number)))
-            .collect();
+        let part_paths: Vec<PathBuf> = chosen.iter().map(|p| dir.join(p.data_file())).collect();
         let target = tmp.path().to_path_buf();
         let hash_with = algorithm.filter(|_| full_object);
         let full_checksum =
@@ -272,7 +287,13 @@ impl FileStore {
         let mut metadata = upload.metadata.clone();
         metadata.checksum = checksum.clone();
         metadata.parts = chosen.iter().map(|p| p.size).collect();
-        self.install_object(&upload.bucket, &upload.key, tmp, metadata, &etag, condition)
+        let version = super::objects::NewVersion {
+            data: tmp,
+            etag: etag.clone(),
+            size: chosen.iter().map(|p| p.size).sum(),
+            metadata,
+        };
+        self.install_object(&upload.bucket, &upload.key, version, condition)
             .await?;
         self.changes
             .publish(|| super::changes::Change::MultipartCompleted {
@@ -374,12 +395,16 @@ async fn read_parts(dir: &Path) -> StorageResult<Vec<PartInfo>> {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         if name.starts_with("part-") && name.ends_with(".json") {
-            let bytes = tokio::fs::read(entry.path()).await?;
-            parts.push(serde_json::from_slice::<PartInfo>(&bytes).map_err(json_error)?);
+            parts.push(read_part(&entry.path()).await?);
         }
     }
     parts.sort_by_key(|p| p.number);
     Ok(parts)
+}
+
+async fn read_part(path: &Path) -> StorageResult<PartInfo> {
+    let bytes = tokio::fs::read(path).await?;
+    serde_json::from_slice::<PartInfo>(&bytes).map_err(json_error)
 }
 
 /// Checks a Complete request against the stored parts and returns the chosen ones, in order.
@@ -486,6 +511,7 @@ mod tests {
             size,
             last_modified_ms: 0,
             checksum: None,
+            data: String::new(),
         }
     }
 

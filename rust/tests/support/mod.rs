@@ -85,34 +85,15 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Reply {
-        let addr = self.running().local_addr;
-        let exchange = async {
-            let stream = TcpStream::connect(addr).await.expect("connect");
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                    .await
-                    .expect("handshake");
-            tokio::spawn(connection);
-            let mut request = Request::builder()
-                .method(method)
-                .uri(target)
-                .header("host", addr.to_string());
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            let request = request.body(Full::new(body.into())).expect("valid request");
-            let response = sender.send_request(request).await.expect("response");
-            let (parts, body) = response.into_parts();
-            let body = body.collect().await.expect("response body").to_bytes();
-            Reply {
-                status: parts.status,
-                headers: parts.headers,
-                body,
-            }
-        };
-        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .expect("the request finished in time")
+        send_to(
+            self.running().local_addr,
+            method,
+            target,
+            headers,
+            body.into(),
+        )
+        .await
+        .expect("the request was answered in time")
     }
 
     pub async fn get(&self, target: &str) -> Reply {
@@ -138,4 +119,45 @@ impl TestServer {
             server.stop().await;
         }
     }
+}
+
+/// Sends one request on a new connection to `addr`; an error when the connection fails or no
+/// answer comes within the request timeout (a server killed mid-request, for instance).
+pub async fn send_to(
+    addr: std::net::SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> Result<Reply, String> {
+    let exchange = async {
+        let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .map_err(|e| e.to_string())?;
+        tokio::spawn(connection);
+        let mut request = Request::builder()
+            .method(method)
+            .uri(target)
+            .header("host", addr.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "no answer in time".to_string())?
 }
