@@ -61,6 +61,7 @@ error_codes! {
     BucketNotEmpty: CONFLICT, "The bucket you tried to delete is not empty";
     EntityTooLarge: BAD_REQUEST, "Your proposed upload exceeds the maximum allowed size";
     EntityTooSmall: BAD_REQUEST, "Your proposed upload is smaller than the minimum allowed object size.";
+    IllegalVersioningConfigurationException: BAD_REQUEST, "The versioning configuration specified in the request is invalid.";
     IncompleteBody: BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
     InternalError: INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
     InvalidArgument: BAD_REQUEST, "Invalid Argument";
@@ -84,6 +85,7 @@ error_codes! {
     NoSuchBucket: NOT_FOUND, "The specified bucket does not exist";
     NoSuchKey: NOT_FOUND, "The specified key does not exist.";
     NoSuchTagSet: NOT_FOUND, "The TagSet does not exist";
+    NoSuchVersion: NOT_FOUND, "The specified version does not exist.";
     NoSuchUpload: NOT_FOUND, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
     NotImplemented: NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented";
     PreconditionFailed: PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
@@ -169,6 +171,19 @@ impl From<crate::storage::StorageError> for S3Error {
         match e {
             StorageError::NoSuchBucket => S3Error::new(S3ErrorCode::NoSuchBucket),
             StorageError::NoSuchKey => S3Error::new(S3ErrorCode::NoSuchKey),
+            StorageError::NoSuchVersion => S3Error::new(S3ErrorCode::NoSuchVersion),
+            // The latest version is a marker: the key is not there. A marker asked for by its
+            // id: it exists, but cannot be read.
+            StorageError::DeleteMarker {
+                version_id,
+                requested,
+            } => S3Error::new(if requested {
+                S3ErrorCode::MethodNotAllowed
+            } else {
+                S3ErrorCode::NoSuchKey
+            })
+            .header("x-amz-delete-marker", "true")
+            .header("x-amz-version-id", version_id),
             StorageError::BucketAlreadyExists => S3Error::new(S3ErrorCode::BucketAlreadyOwnedByYou),
             StorageError::BucketNotEmpty => S3Error::new(S3ErrorCode::BucketNotEmpty),
             StorageError::NoSuchUpload => S3Error::new(S3ErrorCode::NoSuchUpload),

@@ -1,5 +1,5 @@
 //! kill -9 at random instants while clients PUT, overwrite, copy, complete multipart uploads,
-//! delete objects and delete buckets; then restart on the same directory and check that every
+//! delete objects, delete buckets, and write, mark and remove versions in a versioned bucket; then restart on the same directory and check that every
 //! key reads as one whole version (body, ETag, metadata together), that nothing acknowledged is
 //! missing, and that listings agree with GET.
 //!
@@ -301,6 +301,138 @@ async fn copy_writer(addr: SocketAddr, ledger: Ledger) {
     }
 }
 
+/// The versions of one key in a versioned bucket: every acknowledged version must survive
+/// unless a permanent delete of it was acknowledged (or in flight at the kill).
+#[derive(Debug, Default)]
+struct VersionLedger {
+    kept: Vec<String>,
+    removing: Option<String>,
+}
+
+const VERSIONED: &str = "crash-versioned";
+
+async fn versioned_writer(addr: SocketAddr, ledger: Arc<Mutex<VersionLedger>>, first: u64) {
+    let target = format!("/{VERSIONED}/v");
+    for generation in first.. {
+        let reply = match generation % 4 {
+            // A delete marker on top.
+            3 => send_to(addr, "DELETE", &target, &[], Bytes::new()).await,
+            // A permanent delete of the oldest version.
+            2 => {
+                let oldest = ledger.lock().unwrap().kept.first().cloned();
+                let Some(oldest) = oldest else { continue };
+                ledger.lock().unwrap().removing = Some(oldest.clone());
+                let reply = send_to(
+                    addr,
+                    "DELETE",
+                    &format!("{target}?versionId={oldest}"),
+                    &[],
+                    Bytes::new(),
+                )
+                .await;
+                if !ok(reply) {
+                    return;
+                }
+                let mut l = ledger.lock().unwrap();
+                l.kept.retain(|k| *k != oldest);
+                l.removing = None;
+                continue;
+            }
+            _ => {
+                let gen = generation.to_string();
+                send_to(
+                    addr,
+                    "PUT",
+                    &target,
+                    &[("x-amz-meta-gen", &gen)],
+                    Bytes::from(body_of("v", generation)),
+                )
+                .await
+            }
+        };
+        let Ok(reply) = reply else { return };
+        if !reply.status.is_success() {
+            return;
+        }
+        if generation % 4 != 3 {
+            if let Some(id) = reply.header("x-amz-version-id") {
+                ledger.lock().unwrap().kept.push(id.to_string());
+            }
+        }
+    }
+}
+
+/// Every version listed reads whole by its id; nothing acknowledged is missing.
+async fn verify_versions(addr: SocketAddr, ledger: &Arc<Mutex<VersionLedger>>, seed: u64) {
+    let listing = send_to(
+        addr,
+        "GET",
+        &format!("/{VERSIONED}?versions"),
+        &[],
+        Bytes::new(),
+    )
+    .await
+    .expect("list versions");
+    assert_eq!(
+        listing.status.as_u16(),
+        200,
+        "seed {seed}: {}",
+        listing.text()
+    );
+    let text = listing.text();
+    let mut listed = Vec::new();
+    for entry in text.split("<Version>").skip(1) {
+        listed.push(
+            between(entry, "<VersionId>", "</VersionId>")
+                .expect("id")
+                .to_string(),
+        );
+    }
+    for id in &listed {
+        let reply = send_to(
+            addr,
+            "GET",
+            &format!("/{VERSIONED}/v?versionId={id}"),
+            &[],
+            Bytes::new(),
+        )
+        .await
+        .expect("get version");
+        assert_eq!(
+            reply.status.as_u16(),
+            200,
+            "seed {seed}: version {id}: {}",
+            reply.text()
+        );
+        let generation: u64 = reply
+            .header("x-amz-meta-gen")
+            .and_then(|g| g.parse().ok())
+            .unwrap_or_else(|| panic!("seed {seed}: version {id} has no generation"));
+        assert_eq!(
+            reply.body.as_ref(),
+            body_of("v", generation),
+            "seed {seed}: version {id} torn"
+        );
+        let etag = reply.header("etag").unwrap_or_default().trim_matches('"');
+        assert_eq!(
+            etag,
+            md5_hex(&reply.body),
+            "seed {seed}: version {id}'s ETag"
+        );
+    }
+    let mut l = ledger.lock().unwrap();
+    for id in &l.kept {
+        let in_flight = l.removing.as_deref() == Some(id.as_str());
+        assert!(
+            in_flight || listed.contains(id),
+            "seed {seed}: acknowledged version {id} is missing from {listed:?}"
+        );
+    }
+    // Versions whose PUT was in flight may have landed: from now on they count as kept.
+    l.kept = listed;
+    l.removing = None;
+}
+
 /// Creates, fills, empties and deletes buckets; each must exist whole or not at all.
 async fn bucket_churn(addr: SocketAddr, round: usize) {
     for n in 0.. {
@@ -422,6 +554,7 @@ async fn a_kill_at_any_instant_leaves_every_key_whole() {
         eprintln!("strace is not installed: kills land at random instants, not widened gaps");
     }
     let ledger: Ledger = Arc::new(Mutex::new(BTreeMap::new()));
+    let versioned = Arc::new(Mutex::new(VersionLedger::default()));
     let started = Instant::now();
     for round in 0..ROUNDS {
         let server = Server::start(&store, &config, traced);
@@ -429,8 +562,22 @@ async fn a_kill_at_any_instant_leaves_every_key_whole() {
         if round == 0 {
             let reply = send_to(addr, "PUT", &format!("/{BUCKET}"), &[], Bytes::new()).await;
             assert!(ok(reply), "create the bucket");
+            let reply = send_to(addr, "PUT", &format!("/{VERSIONED}"), &[], Bytes::new()).await;
+            assert!(ok(reply), "create the versioned bucket");
+            let enable =
+                "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
+            let reply = send_to(
+                addr,
+                "PUT",
+                &format!("/{VERSIONED}?versioning"),
+                &[],
+                Bytes::from_static(enable.as_bytes()),
+            )
+            .await;
+            assert!(ok(reply), "enable versioning");
         } else {
             verify(addr, &ledger, seed).await;
+            verify_versions(addr, &versioned, seed).await;
         }
         let first = (round as u64 + 1) * 1_000_000;
         let mut tasks = Vec::new();
@@ -440,6 +587,11 @@ async fn a_kill_at_any_instant_leaves_every_key_whole() {
         tasks.push(tokio::spawn(multipart_writer(addr, ledger.clone(), first)));
         tasks.push(tokio::spawn(copy_writer(addr, ledger.clone())));
         tasks.push(tokio::spawn(bucket_churn(addr, round)));
+        tasks.push(tokio::spawn(versioned_writer(
+            addr,
+            versioned.clone(),
+            first,
+        )));
         let kill_after = Duration::from_millis(40 + next_random() % 260);
         tokio::time::sleep(kill_after).await;
         let killed = tokio::task::spawn_blocking(move || server.kill());
@@ -454,6 +606,7 @@ async fn a_kill_at_any_instant_leaves_every_key_whole() {
     }
     let server = Server::start(&store, &config, false);
     verify(server.addr, &ledger, seed).await;
+    verify_versions(server.addr, &versioned, seed).await;
     server.kill();
     let leftovers: Vec<_> = std::fs::read_dir(store.join(".tmp"))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())

@@ -194,7 +194,10 @@ async fn deleting_the_last_key_of_a_directory_prunes_it_and_the_bucket_can_go() 
         store.delete_bucket("b", false).await,
         Err(StorageError::BucketNotEmpty)
     ));
-    store.delete_object("b", "a/b/c/deep.txt").await.unwrap();
+    store
+        .delete_object("b", "a/b/c/deep.txt", None)
+        .await
+        .unwrap();
     assert!(
         !bucket_dir.join("a/b").exists(),
         "emptied directories are removed"
@@ -203,10 +206,10 @@ async fn deleting_the_last_key_of_a_directory_prunes_it_and_the_bucket_can_go() 
         bucket_dir.join("a").is_dir(),
         "a directory still holding a key stays"
     );
-    store.delete_object("b", "a/keep.txt").await.unwrap();
+    store.delete_object("b", "a/keep.txt", None).await.unwrap();
     assert!(!bucket_dir.join("a").exists());
     // Deleting a missing key succeeds, as in S3.
-    store.delete_object("b", "a/keep.txt").await.unwrap();
+    store.delete_object("b", "a/keep.txt", None).await.unwrap();
     store.delete_bucket("b", false).await.unwrap();
     assert!(!store.bucket_exists("b").await.unwrap());
 }
@@ -349,11 +352,14 @@ async fn a_bucket_is_deleted_whole_or_not_at_all_while_puts_race_it() {
                     assert_eq!(read(&store, key).await.unwrap(), b"data");
                 }
                 for key in stored {
-                    store.delete_object("b", &key).await.unwrap();
+                    store.delete_object("b", &key, None).await.unwrap();
                 }
                 // Writers that lost to the deletion attempt may have committed meanwhile.
                 for i in 0..4 {
-                    store.delete_object("b", &format!("k{i}")).await.unwrap();
+                    store
+                        .delete_object("b", &format!("k{i}"), None)
+                        .await
+                        .unwrap();
                 }
                 store.delete_bucket("b", false).await.unwrap();
             }

@@ -42,7 +42,9 @@ pub async fn get_object(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     let key = target.key.as_str();
-    let object = ctx.open_object(bucket, key).await?;
+    let object = ctx
+        .open_object(bucket, key, target.version_id.as_deref())
+        .await?;
     let acl = object_acl(ctx, bucket, object.info.metadata.acl).await?;
     Ok(xml_response(document(&acl)))
 }
@@ -56,12 +58,16 @@ pub async fn put_object(
     let key = target.key.as_str();
     let parts = req.parts;
     let body = &mut *req.body;
-    let object = ctx.open_object(bucket, key).await?;
+    let object = ctx
+        .open_object(bucket, key, target.version_id.as_deref())
+        .await?;
     let current = object_acl(ctx, bucket, object.info.metadata.acl).await?;
     let bucket_owner = ctx.bucket_owner(bucket).await?;
     let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;
     ctx.store
-        .update_metadata(bucket, key, |m| m.acl = Some(acl))
+        .update_metadata(bucket, key, target.version_id.as_deref(), |m| {
+            m.acl = Some(acl)
+        })
         .await
         .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::OK))

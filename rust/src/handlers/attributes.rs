@@ -63,7 +63,9 @@ pub async fn get_object_attributes(
     let marker = header_number(parts, "x-amz-part-number-marker", 0)?;
     let wants = |name: &str| requested.iter().any(|a| a == name);
 
-    let object = ctx.open_object(bucket, key).await?;
+    let object = ctx
+        .open_object(bucket, key, target.version_id.as_deref())
+        .await?;
     let info = &object.info;
     let mut w = XmlWriter::new();
     w.root("GetObjectAttributesResponse");

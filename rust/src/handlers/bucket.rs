@@ -6,7 +6,7 @@ use super::Req;
 use super::{empty_response, xml_response, Context};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::StorageError;
+use crate::storage::{StorageError, Versioning};
 use crate::xml::{parse_create_bucket_configuration, XmlWriter};
 use http::{HeaderValue, Response, StatusCode};
 
@@ -141,24 +141,65 @@ pub async fn get_versioning(
     target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
-    ctx.require_bucket(bucket).await?;
+    let versioning = ctx
+        .store
+        .bucket_versioning(bucket)
+        .await
+        .for_bucket(bucket)?;
     let mut w = XmlWriter::new();
-    w.root("VersioningConfiguration")
-        .close("VersioningConfiguration");
+    w.root("VersioningConfiguration");
+    match versioning {
+        Versioning::Off => {}
+        Versioning::Enabled => {
+            w.element("Status", "Enabled");
+        }
+        Versioning::Suspended => {
+            w.element("Status", "Suspended");
+        }
+    }
+    w.close("VersioningConfiguration");
     Ok(xml_response(w.finish()))
 }
 
+/// PutBucketVersioning: `Enabled` or `Suspended` (a bucket never goes back to unversioned).
+/// MFA delete needs an MFA device, which a local server has none of: refused.
 pub async fn put_versioning(
     ctx: &Context<'_>,
-    _req: &mut Req<'_>,
+    req: &mut Req<'_>,
     target: &BucketTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
-    Err(S3Error::not_implemented(
-        "PutBucketVersioning (buckets on this server are never versioned; every object has the version id 'null')",
-    ))
+    let document = req.body.read_small(MAX_VERSIONING_BODY).await?;
+    super::support::integrity::verify_small_body(req.parts, &document)?;
+    let root = crate::xml::parse_document(&document)
+        .ok()
+        .filter(|root| root.name == "VersioningConfiguration")
+        .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+    let illegal = || S3Error::new(S3ErrorCode::IllegalVersioningConfigurationException);
+    match root.child_text("MfaDelete").map(str::trim) {
+        None | Some("Disabled") => {}
+        Some("Enabled") => {
+            return Err(S3Error::not_implemented(
+                "MFA delete (this server has no MFA devices)",
+            ))
+        }
+        Some(_) => return Err(illegal()),
+    }
+    let enabled = match root.child_text("Status").map(str::trim) {
+        Some("Enabled") => true,
+        Some("Suspended") => false,
+        _ => return Err(illegal()),
+    };
+    ctx.store
+        .set_bucket_versioning(bucket, enabled)
+        .await
+        .for_bucket(bucket)?;
+    Ok(empty_response(StatusCode::OK))
 }
+
+/// A versioning configuration is two short elements.
+const MAX_VERSIONING_BODY: usize = 4096;
 
 /// GetBucketRequestPayment: nobody but the owner ever pays here, as for every S3 bucket
 /// without Requester Pays.

@@ -4,7 +4,7 @@ use super::operations::ObjectTarget;
 use super::support::conditions::check_copy_source;
 use super::support::copy_source;
 use super::support::headers;
-use super::support::upload::{validate_key, write_condition};
+use super::support::upload::{insert_version_id, validate_key, write_condition};
 use super::ForResource;
 use super::Req;
 use super::{tagging, xml_response, Context};
@@ -46,11 +46,14 @@ pub async fn copy_object(
     let condition = write_condition(parts)?;
     let requested_algorithm = super::support::integrity::requested_algorithm(parts)?;
     ctx.require_bucket(bucket).await?;
-    let object = ctx.open_object(&source.bucket, &source.key).await?;
+    let object = ctx
+        .open_object(&source.bucket, &source.key, source.version_id.as_deref())
+        .await?;
     let info = &object.info;
     check_copy_source(parts, &info.etag, info.last_modified)?;
 
-    let same_object = source.bucket == bucket && source.key == key;
+    // Copying an older version onto its own key is how S3 restores it.
+    let same_object = source.bucket == bucket && source.key == key && source.version_id.is_none();
     let changes_something = replace_metadata
         || replace_tags
         || requested_algorithm.is_some()
@@ -132,5 +135,11 @@ pub async fn copy_object(
         .element("ChecksumType", "FULL_OBJECT");
     }
     w.close("CopyObjectResult");
-    Ok(xml_response(w.finish()))
+    let mut response = xml_response(w.finish());
+    let h = response.headers_mut();
+    insert_version_id(h, outcome.version_id.as_deref());
+    if source.version_id.is_some() || info.version_id != crate::storage::record::NULL_VERSION {
+        super::support::headers::insert(h, "x-amz-copy-source-version-id", &info.version_id);
+    }
+    Ok(response)
 }

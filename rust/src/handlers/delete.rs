@@ -57,25 +57,30 @@ pub async fn delete_objects(
     w.root("DeleteResult");
     for object in &objects {
         let result = match object.version_id.as_deref() {
-            Some(v) if v != "null" => {
+            Some(v) if !crate::storage::versions::is_valid_id(v) => {
                 Err(S3Error::invalid_argument("Invalid version id specified"))
             }
             _ if object.key.is_empty() || object.key.len() > 1024 => {
                 Err(S3Error::new(S3ErrorCode::KeyTooLongError))
             }
-            _ => ctx
+            version => ctx
                 .store
-                .delete_object(bucket, &object.key)
+                .delete_object(bucket, &object.key, version)
                 .await
                 .map_err(S3Error::from),
         };
         match result {
-            Ok(()) if quiet => {}
-            Ok(()) => {
+            Ok(_) if quiet => {}
+            Ok(outcome) => {
                 w.open("Deleted")
                     .element("Key", &object.key)
-                    .optional("VersionId", object.version_id.as_deref())
-                    .close("Deleted");
+                    .optional("VersionId", object.version_id.as_deref());
+                if outcome.delete_marker {
+                    w.element("DeleteMarker", "true");
+                    // A marker made now (no version asked for), or the marker removed.
+                    w.optional("DeleteMarkerVersionId", outcome.version_id.as_deref());
+                }
+                w.close("Deleted");
             }
             Err(e) => {
                 w.open("Error")

@@ -8,7 +8,7 @@ use super::{xml_response, Context};
 use crate::acl::Owner;
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3Result};
-use crate::storage::{ListEntry, ListPage, ListQuery};
+use crate::storage::{ListEntry, ListPage, ListQuery, VersionEntry};
 use crate::xml::{iso8601, XmlWriter};
 use base64::Engine;
 use http::Response;
@@ -216,59 +216,87 @@ pub async fn list_versions(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     let key_marker = params.key_marker.clone().unwrap_or_default();
-    let version_marker = params.version_id_marker.as_deref();
-    if let Some(version) = version_marker {
+    let version_marker = params.version_id_marker.clone();
+    if let Some(version) = &version_marker {
         if key_marker.is_empty() {
             return Err(S3Error::invalid_argument(
                 "A version-id marker cannot be specified without a key marker.",
             )
             .detail("ArgumentName", "version-id-marker"));
         }
-        if version != "null" {
+        if !crate::storage::versions::is_valid_id(version) {
             return Err(S3Error::invalid_argument("Invalid version id specified")
                 .detail("ArgumentName", "version-id-marker")
                 .detail("ArgumentValue", version));
         }
     }
-    let page = params
-        .page(ctx, bucket, Some(key_marker.clone()), true)
-        .await?;
+    let query = ListQuery {
+        prefix: params.prefix.clone(),
+        delimiter: params.delimiter.clone(),
+        marker: Some(key_marker.clone()).filter(|m| !m.is_empty()),
+        max_keys: params.max_keys,
+        with_owner: true,
+    };
+    let page = ctx
+        .store
+        .list_object_versions(bucket, query, version_marker.clone())
+        .await
+        .for_bucket(bucket)?;
 
     let mut w = XmlWriter::new();
     w.root("ListVersionsResult")
         .element("Name", bucket)
         .element("Prefix", &params.text(&params.prefix))
         .element("KeyMarker", &params.text(&key_marker))
-        .element("VersionIdMarker", version_marker.unwrap_or(""));
+        .element("VersionIdMarker", version_marker.as_deref().unwrap_or(""));
     if page.is_truncated {
-        if let Some(last) = page.entries.last() {
-            w.element("NextKeyMarker", &params.text(last.marker()));
-            if matches!(last, ListEntry::Object { .. }) {
-                w.element("NextVersionIdMarker", "null");
+        match page.entries.last() {
+            Some(VersionEntry::Version { key, record, .. }) => {
+                w.element("NextKeyMarker", &params.text(key))
+                    .element("NextVersionIdMarker", &record.version_id);
             }
+            Some(VersionEntry::CommonPrefix(prefix)) => {
+                w.element("NextKeyMarker", &params.text(prefix));
+            }
+            None => {}
         }
     }
     params.write_page_facts(&mut w, page.is_truncated);
     let fallback = ctx.bucket_owner(bucket).await?;
     for entry in &page.entries {
-        if let ListEntry::Object {
+        let VersionEntry::Version {
             key,
-            size,
-            last_modified,
-            etag,
-            owner,
+            record,
+            is_latest,
         } = entry
-        {
-            w.open("Version")
-                .element("Key", &params.text(key))
-                .element("VersionId", "null")
-                .element("IsLatest", "true");
-            write_object_facts(&mut w, *last_modified, etag, *size);
-            write_owner(&mut w, owner.as_ref().unwrap_or(&fallback));
-            w.close("Version");
+        else {
+            continue;
+        };
+        let element = if record.delete_marker {
+            "DeleteMarker"
+        } else {
+            "Version"
+        };
+        w.open(element)
+            .element("Key", &params.text(key))
+            .element("VersionId", &record.version_id)
+            .element("IsLatest", &is_latest.to_string());
+        if record.delete_marker {
+            w.element("LastModified", &iso8601(record.last_modified()));
+        } else {
+            write_object_facts(&mut w, record.last_modified(), &record.etag, record.size);
+        }
+        let owner = record.metadata.acl.as_ref().map(|acl| &acl.owner);
+        write_owner(&mut w, owner.unwrap_or(&fallback));
+        w.close(element);
+    }
+    for entry in &page.entries {
+        if let VersionEntry::CommonPrefix(prefix) = entry {
+            w.open("CommonPrefixes")
+                .element("Prefix", &params.text(prefix))
+                .close("CommonPrefixes");
         }
     }
-    params.write_prefixes(&mut w, &page);
     w.close("ListVersionsResult");
     Ok(xml_response(w.finish()))
 }

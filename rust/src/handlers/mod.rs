@@ -96,14 +96,16 @@ impl Context<'_> {
         }
     }
 
-    /// Opens an object; a missing bucket or key is the S3 error naming it.
+    /// Opens an object (the latest version, or the one with `version_id`); a missing bucket,
+    /// key or version is the S3 error naming it.
     pub async fn open_object(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
     ) -> S3Result<crate::storage::OpenObject> {
         self.store
-            .open_object(bucket, key)
+            .open_version(bucket, key, version_id)
             .await
             .for_key(bucket, key)
     }

@@ -158,7 +158,9 @@ pub async fn upload_part_copy(
     let number = part_number.0;
     let source = copy_source::parse(parts)?;
     let upload = find_upload(ctx, target).await?;
-    let object = ctx.open_object(&source.bucket, &source.key).await?;
+    let object = ctx
+        .open_object(&source.bucket, &source.key, source.version_id.as_deref())
+        .await?;
     let (start, len) = copy_source::range(parts, object.info.size)?;
     if len > MAX_PART_SIZE {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
@@ -268,7 +270,12 @@ pub async fn complete(
             .element("ChecksumType", &checksum.checksum_type);
     }
     w.close("CompleteMultipartUploadResult");
-    Ok(xml_response(w.finish()))
+    let mut response = xml_response(w.finish());
+    super::support::upload::insert_version_id(
+        response.headers_mut(),
+        outcome.version_id.as_deref(),
+    );
+    Ok(response)
 }
 
 pub async fn abort(

@@ -7,8 +7,8 @@ use super::support::headers::{self, STORED_HEADERS, USER_META_PREFIX};
 use super::support::integrity::UploadIntegrity;
 use super::support::range::{self, RangeOutcome};
 use super::support::upload::{
-    insert_etag, insert_upload_headers, require_length, trailer_fields, upload_payload,
-    validate_key, validate_storage_class, write_condition,
+    insert_etag, insert_read_version, insert_upload_headers, insert_version_id, require_length,
+    trailer_fields, upload_payload, validate_key, validate_storage_class, write_condition,
 };
 use super::tagging;
 use super::ForResource;
@@ -75,6 +75,7 @@ pub async fn put(
         &outcome.etag,
         checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
     );
+    insert_version_id(response.headers_mut(), outcome.version_id.as_deref());
     Ok(response)
 }
 
@@ -209,7 +210,9 @@ async fn serve(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     let key = target.key.as_str();
-    let object = ctx.open_object(bucket, key).await?;
+    let object = ctx
+        .open_object(bucket, key, target.version_id.as_deref())
+        .await?;
     let info = &object.info;
     match conditions::check_request(parts, &info.etag, info.last_modified) {
         Ok(()) => {}
@@ -244,6 +247,7 @@ async fn serve(
     *response.status_mut() = span.status;
     let h = response.headers_mut();
     object_headers(h, info, overrides);
+    insert_read_version(h, target.version_id.as_deref(), &info.version_id);
     h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(span.len));
     if span.status == StatusCode::PARTIAL_CONTENT {
         let last = (span.start + span.len).max(1) - 1;
@@ -286,9 +290,15 @@ pub async fn delete(
     let bucket = target.bucket.as_str();
     let key = target.key.as_str();
     validate_key(key)?;
-    ctx.store
-        .delete_object(bucket, key)
+    let outcome = ctx
+        .store
+        .delete_object(bucket, key, target.version_id.as_deref())
         .await
         .for_key(bucket, key)?;
-    Ok(empty_response(StatusCode::NO_CONTENT))
+    let mut response = empty_response(StatusCode::NO_CONTENT);
+    insert_version_id(response.headers_mut(), outcome.version_id.as_deref());
+    if outcome.delete_marker {
+        headers::insert(response.headers_mut(), "x-amz-delete-marker", "true");
+    }
+    Ok(response)
 }

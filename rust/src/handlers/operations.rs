@@ -188,6 +188,8 @@ pub struct BucketTarget {
 pub struct ObjectTarget {
     pub bucket: String,
     pub key: String,
+    /// `?versionId=`: the version the operation is about (the latest when absent).
+    pub version_id: Option<String>,
 }
 
 /// One multipart upload of one key.
@@ -226,23 +228,28 @@ impl BucketTarget {
     }
 }
 
-/// Buckets are never versioned here: the only version of an object is "null".
-fn check_version_id(query: &Query) -> S3Result<()> {
+/// `versionId`: `null` or an id of the shape this server gives versions.
+fn version_id(query: &Query) -> S3Result<Option<String>> {
     match query.get("versionId") {
-        Some(v) if v != "null" => Err(S3Error::invalid_argument("Invalid version id specified")
+        None => Ok(None),
+        Some(v) if crate::storage::versions::is_valid_id(v) => Ok(Some(v.to_string())),
+        Some("") => Err(
+            S3Error::invalid_argument("Version id cannot be the empty string")
+                .detail("ArgumentName", "versionId"),
+        ),
+        Some(v) => Err(S3Error::invalid_argument("Invalid version id specified")
             .detail("ArgumentName", "versionId")
             .detail("ArgumentValue", v)),
-        _ => Ok(()),
     }
 }
 
 impl ObjectTarget {
     const KIND: ResourceKind = ResourceKind::Object;
     fn from_input(input: &RouteInput<'_>) -> S3Result<Self> {
-        check_version_id(input.query)?;
         Ok(Self {
             bucket: input.bucket(),
             key: input.key(),
+            version_id: version_id(input.query)?,
         })
     }
     fn bucket(&self) -> Option<&str> {
@@ -256,7 +263,7 @@ impl ObjectTarget {
 impl UploadTarget {
     const KIND: ResourceKind = ResourceKind::Object;
     fn from_input(input: &RouteInput<'_>) -> S3Result<Self> {
-        check_version_id(input.query)?;
+        version_id(input.query)?;
         Ok(Self {
             bucket: input.bucket(),
             key: input.key(),

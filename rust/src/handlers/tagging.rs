@@ -131,8 +131,16 @@ pub async fn get_object(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     let key = target.key.as_str();
-    let object = ctx.open_object(bucket, key).await?;
-    Ok(xml_response(tagging_document(&object.info.metadata.tags)))
+    let object = ctx
+        .open_object(bucket, key, target.version_id.as_deref())
+        .await?;
+    let mut response = xml_response(tagging_document(&object.info.metadata.tags));
+    super::support::upload::insert_read_version(
+        response.headers_mut(),
+        target.version_id.as_deref(),
+        &object.info.version_id,
+    );
+    Ok(response)
 }
 
 pub async fn put_object(
@@ -146,7 +154,7 @@ pub async fn put_object(
     let body = &mut *req.body;
     let tags = read_tagging(parts, body, MAX_OBJECT_TAGS).await?;
     ctx.store
-        .update_metadata(bucket, key, |m| m.tags = tags)
+        .update_metadata(bucket, key, target.version_id.as_deref(), |m| m.tags = tags)
         .await
         .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::OK))
@@ -160,7 +168,9 @@ pub async fn delete_object(
     let bucket = target.bucket.as_str();
     let key = target.key.as_str();
     ctx.store
-        .update_metadata(bucket, key, |m| m.tags.clear())
+        .update_metadata(bucket, key, target.version_id.as_deref(), |m| {
+            m.tags.clear()
+        })
         .await
         .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::NO_CONTENT))

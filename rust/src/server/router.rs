@@ -215,7 +215,8 @@ mod tests {
             S3Op::PutObject {
                 target: ObjectTarget {
                     bucket: "b".into(),
-                    key: "dir/a b+c%d ü.txt".into()
+                    key: "dir/a b+c%d ü.txt".into(),
+                    version_id: None,
                 }
             }
         );

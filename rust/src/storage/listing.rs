@@ -5,8 +5,11 @@
 //! That lets a page start at the listing's prefix directory, skip subtrees that lie entirely before
 //! the marker, and fold a subtree into one common prefix without walking it.
 
-use super::keypath::{self, decode_segment, SegmentName, RECORD_SUFFIX, SEGMENT_NAME_FILE};
-use super::record;
+use super::keypath::{
+    self, decode_segment, SegmentName, RECORD_SUFFIX, SEGMENT_NAME_FILE, VERSIONS_DIR,
+};
+use super::record::{self, VersionRecord};
+use super::versions;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -65,8 +68,10 @@ enum Step {
     Stop,
 }
 
-/// Reads a directory's entries as key texts, sorted. A missing directory has no entries.
-fn read_children(dir: &Path, base: &str) -> io::Result<Vec<Child>> {
+/// Reads a directory's entries as key texts, sorted. A missing directory has no entries. With
+/// `versions`, keys that have only noncurrent versions (their latest is a delete marker) are
+/// children too; otherwise a key is there when its head record is.
+fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e)
@@ -84,6 +89,12 @@ fn read_children(dir: &Path, base: &str) -> io::Result<Vec<Child>> {
         };
         let is_dir = entry.file_type()?.is_dir();
         let path = entry.path();
+        if is_dir && name == VERSIONS_DIR {
+            if versions {
+                version_only_children(&path, dir, base, &mut children)?;
+            }
+            continue;
+        }
         let segment = if is_dir {
             match decode_segment(&name) {
                 Some(SegmentName::Decoded(s)) => Some(s),
@@ -110,7 +121,48 @@ fn read_children(dir: &Path, base: &str) -> io::Result<Vec<Child>> {
         children.push(Child { text, is_dir, path });
     }
     children.sort_by(|a, b| a.text.cmp(&b.text));
+    // A key with a head record and noncurrent versions appears once.
+    children.dedup_by(|a, b| a.text == b.text && !a.is_dir && !b.is_dir);
     Ok(children)
+}
+
+/// The keys below `{dir}/._S3_versions/`, one directory per stem.
+fn version_only_children(
+    versions_dir: &Path,
+    dir: &Path,
+    base: &str,
+    children: &mut Vec<Child>,
+) -> io::Result<()> {
+    for entry in std::fs::read_dir(versions_dir)? {
+        let entry = entry?;
+        let Ok(stem) = entry.file_name().into_string() else {
+            continue;
+        };
+        let segment = match decode_segment(&stem) {
+            Some(SegmentName::Decoded(s)) => Some(s),
+            Some(SegmentName::Hashed) => any_record_key(&entry.path()),
+            None => None,
+        };
+        let Some(segment) = segment.filter(|s| !s.contains('/')) else {
+            continue;
+        };
+        children.push(Child {
+            text: format!("{base}{segment}"),
+            is_dir: false,
+            path: dir.join(format!("{stem}{RECORD_SUFFIX}")),
+        });
+    }
+    Ok(())
+}
+
+/// The last key segment named by any record in a versions directory of a hashed stem.
+fn any_record_key(versions_of_stem: &Path) -> Option<String> {
+    for entry in std::fs::read_dir(versions_of_stem).ok()? {
+        if let Ok(Some(record)) = record::read(&entry.ok()?.path()) {
+            return record.metadata.key.rsplit('/').next().map(str::to_string);
+        }
+    }
+    None
 }
 
 /// The last segment of an object stored under a hashed name, from its record.
@@ -123,9 +175,10 @@ fn hashed_object_segment(record_path: &Path) -> Option<String> {
 fn walk(
     start: &Path,
     base: &str,
+    versions: bool,
     mut visit: impl FnMut(&Child) -> io::Result<Step>,
 ) -> io::Result<()> {
-    let mut stack = vec![read_children(start, base)?.into_iter()];
+    let mut stack = vec![read_children(start, base, versions)?.into_iter()];
     while let Some(frame) = stack.last_mut() {
         let Some(child) = frame.next() else {
             stack.pop();
@@ -134,7 +187,7 @@ fn walk(
         match visit(&child)? {
             Step::Stop => return Ok(()),
             Step::Descend if child.is_dir => {
-                stack.push(read_children(&child.path, &child.text)?.into_iter())
+                stack.push(read_children(&child.path, &child.text, versions)?.into_iter())
             }
             _ => {}
         }
@@ -147,10 +200,11 @@ fn subtree_before(dir_text: &str, marker: &str) -> bool {
     dir_text < marker && !marker.starts_with(dir_text)
 }
 
-/// Whether any object below `dir` has a key after `marker`.
-fn has_key_after(dir: &Path, base: &str, marker: &str) -> io::Result<bool> {
+/// Whether any key below `dir` (with `versions`, also a key with only noncurrent versions)
+/// sorts after `marker`.
+fn has_key_after(dir: &Path, base: &str, marker: &str, versions: bool) -> io::Result<bool> {
     let mut found = false;
-    walk(dir, base, |child| {
+    walk(dir, base, versions, |child| {
         Ok(if child.is_dir {
             if subtree_before(&child.text, marker) {
                 Step::Skip
@@ -167,9 +221,9 @@ fn has_key_after(dir: &Path, base: &str, marker: &str) -> io::Result<bool> {
     Ok(found)
 }
 
-/// Whether the bucket directory holds any object at all.
+/// Whether the bucket directory holds any object, noncurrent version or delete marker at all.
 pub fn contains_object(bucket_dir: &Path) -> io::Result<bool> {
-    has_key_after(bucket_dir, "", "")
+    has_key_after(bucket_dir, "", "", true)
 }
 
 /// The common prefix `text` rolls up into, if the delimiter occurs after the listing prefix.
@@ -179,21 +233,34 @@ fn fold<'a>(prefix: &str, text: &'a str, delimiter: &str) -> Option<&'a str> {
     Some(&text[..prefix.len() + at + delimiter.len()])
 }
 
-pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
-    let mut page = ListPage::default();
-    if query.max_keys == 0 {
-        return Ok(page);
-    }
+/// What a listing walk offers its caller, in key order.
+enum Selected<'a> {
+    Key { text: &'a str, record: &'a Path },
+    Prefix(&'a str),
+}
+
+/// Walks the keys and common prefixes a listing shows (prefix, delimiter, marker), in order,
+/// offering each to `accept`, which answers `false` when the page is full; then the walk stops
+/// and the listing is truncated. With `versions`, keys with only noncurrent versions count,
+/// and with `marker_inclusive` the marker key itself is offered (a version-id marker resumes
+/// inside it).
+fn select(
+    bucket_dir: &Path,
+    query: &ListQuery,
+    versions: bool,
+    marker_inclusive: bool,
+    mut accept: impl FnMut(Selected<'_>) -> io::Result<bool>,
+) -> io::Result<bool> {
     let prefix = query.prefix.as_str();
     let marker = query.marker.as_deref().unwrap_or("");
     let delimiter = query.delimiter.as_deref().filter(|d| !d.is_empty());
     let dir_prefix = &prefix[..prefix.rfind('/').map_or(0, |i| i + 1)];
     let start = keypath::dir_for_prefix(bucket_dir, dir_prefix);
+    let before_marker = |text: &str| text < marker || (text == marker && !marker_inclusive);
 
+    let mut truncated = false;
     let mut last_prefix: Option<String> = None;
-    // Collected first, stat'ed after: the walk only needs names.
-    let mut found: Vec<(String, Option<PathBuf>)> = Vec::new();
-    walk(&start, dir_prefix, |child| {
+    walk(&start, dir_prefix, versions, |child| {
         let text = child.text.as_str();
         if child.is_dir {
             let on_path = text.starts_with(prefix) || prefix.starts_with(text);
@@ -204,18 +271,17 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
             let Some(common) = delimiter.and_then(|d| fold(prefix, text, d)) else {
                 return Ok(Step::Descend);
             };
-            if common == marker || !has_key_after(&child.path, text, marker)? {
+            if common == marker || !has_key_after(&child.path, text, marker, versions)? {
                 return Ok(Step::Skip);
             }
-            if found.len() == query.max_keys {
-                page.is_truncated = true;
+            if !accept(Selected::Prefix(common))? {
+                truncated = true;
                 return Ok(Step::Stop);
             }
             last_prefix = Some(common.to_string());
-            found.push((common.to_string(), None));
             return Ok(Step::Skip);
         }
-        if !text.starts_with(prefix) || text <= marker {
+        if !text.starts_with(prefix) || before_marker(text) {
             return Ok(Step::Skip);
         }
         let common = delimiter.and_then(|d| fold(prefix, text, d));
@@ -224,18 +290,41 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
                 return Ok(Step::Skip);
             }
         }
-        if found.len() == query.max_keys {
-            page.is_truncated = true;
+        let offered = match common {
+            Some(common) => Selected::Prefix(common),
+            None => Selected::Key {
+                text,
+                record: &child.path,
+            },
+        };
+        if !accept(offered)? {
+            truncated = true;
             return Ok(Step::Stop);
         }
-        match common {
-            Some(common) => {
-                last_prefix = Some(common.to_string());
-                found.push((common.to_string(), None));
-            }
-            None => found.push((text.to_string(), Some(child.path.clone()))),
+        if let Some(common) = common {
+            last_prefix = Some(common.to_string());
         }
         Ok(Step::Skip)
+    })?;
+    Ok(truncated)
+}
+
+pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
+    let mut page = ListPage::default();
+    if query.max_keys == 0 {
+        return Ok(page);
+    }
+    // Collected first, read after: the walk only needs names.
+    let mut found: Vec<(String, Option<PathBuf>)> = Vec::new();
+    page.is_truncated = select(bucket_dir, query, false, false, |offered| {
+        if found.len() == query.max_keys {
+            return Ok(false);
+        }
+        found.push(match offered {
+            Selected::Key { text, record } => (text.to_string(), Some(record.to_path_buf())),
+            Selected::Prefix(common) => (common.to_string(), None),
+        });
+        Ok(true)
     })?;
 
     for (text, record_path) in found {
@@ -259,6 +348,85 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
             },
         });
     }
+    Ok(page)
+}
+
+/// One entry of a ListObjectVersions page.
+#[derive(Debug, Clone)]
+pub enum VersionEntry {
+    Version {
+        key: String,
+        record: Box<VersionRecord>,
+        is_latest: bool,
+    },
+    CommonPrefix(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VersionPage {
+    pub entries: Vec<VersionEntry>,
+    pub is_truncated: bool,
+}
+
+/// One page of ListObjectVersions: keys in order, each key's versions newest first. `query`'s
+/// marker is the key marker; with `version_marker`, the page resumes inside that key, after
+/// that version.
+pub fn list_versions_page(
+    bucket_dir: &Path,
+    query: &ListQuery,
+    version_marker: Option<&str>,
+) -> io::Result<VersionPage> {
+    let mut page = VersionPage::default();
+    if query.max_keys == 0 {
+        return Ok(page);
+    }
+    let marker = query.marker.as_deref().unwrap_or("");
+    page.is_truncated = select(
+        bucket_dir,
+        query,
+        true,
+        version_marker.is_some(),
+        |offered| {
+            let (text, record) = match offered {
+                Selected::Prefix(common) => {
+                    if page.entries.len() == query.max_keys {
+                        return Ok(false);
+                    }
+                    page.entries
+                        .push(VersionEntry::CommonPrefix(common.to_string()));
+                    return Ok(true);
+                }
+                Selected::Key { text, record } => (text, record),
+            };
+            let Some((dir, stem)) = record.parent().zip(
+                record
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(RECORD_SUFFIX)),
+            ) else {
+                return Ok(true);
+            };
+            let all = versions::all(&keypath::ObjectPaths::for_stem(dir, stem))?;
+            let skip = match version_marker {
+                Some(after) if text == marker => all
+                    .iter()
+                    .position(|v| v.version_id == after)
+                    .map_or(all.len(), |i| i + 1),
+                _ => 0,
+            };
+            for (index, record) in all.into_iter().enumerate().skip(skip) {
+                if page.entries.len() == query.max_keys {
+                    return Ok(false);
+                }
+                page.entries.push(VersionEntry::Version {
+                    key: text.to_string(),
+                    record: Box::new(record),
+                    is_latest: index == 0,
+                });
+            }
+            Ok(true)
+        },
+    )?;
     Ok(page)
 }
 

@@ -18,9 +18,11 @@ pub mod record;
 pub mod recovery;
 mod temp;
 mod uploads;
+pub mod versions;
 
-pub use listing::{ListEntry, ListPage, ListQuery};
+pub use listing::{ListEntry, ListPage, ListQuery, VersionEntry, VersionPage};
 pub use uploads::{CompletedPart, UploadInfo};
+pub use versions::Versioning;
 
 use crate::acl::{Acl, Owner};
 use crate::checksum::FinishedDigests;
@@ -37,6 +39,14 @@ use temp::TempPath;
 pub enum StorageError {
     NoSuchBucket,
     NoSuchKey,
+    /// A version id that names no version of the key.
+    NoSuchVersion,
+    /// The version asked for (the latest, or one by id) is a delete marker.
+    DeleteMarker {
+        version_id: String,
+        /// Asked for by its id (rather than as the latest version).
+        requested: bool,
+    },
     NoSuchUpload,
     BucketAlreadyExists,
     BucketNotEmpty,
@@ -66,6 +76,8 @@ impl std::fmt::Display for StorageError {
         match self {
             Self::NoSuchBucket => write!(f, "no such bucket"),
             Self::NoSuchKey => write!(f, "no such key"),
+            Self::NoSuchVersion => write!(f, "no such version"),
+            Self::DeleteMarker { version_id, .. } => write!(f, "delete marker {version_id}"),
             Self::BucketAlreadyExists => write!(f, "bucket already exists"),
             Self::BucketNotEmpty => write!(f, "bucket not empty"),
             Self::NoSuchUpload => write!(f, "no such multipart upload"),
@@ -177,6 +189,19 @@ pub struct BucketSettings {
     /// The LocationConstraint it was created with; `None`: the server's region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// `Enabled` or `Suspended`; `None` for a bucket that was never versioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versioning: Option<String>,
+}
+
+impl BucketSettings {
+    pub fn versioning(&self) -> Versioning {
+        match self.versioning.as_deref() {
+            Some("Enabled") => Versioning::Enabled,
+            Some("Suspended") => Versioning::Suspended,
+            _ => Versioning::Off,
+        }
+    }
 }
 
 /// Who owns a bucket and who may do what with it.
@@ -201,6 +226,15 @@ pub struct ObjectInfo {
     pub metadata: ObjectMetadata,
 }
 
+/// The result of a DeleteObject.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    /// The version removed, or the delete marker made (none in an unversioned bucket).
+    pub version_id: Option<String>,
+    /// A delete marker was made, or the version removed was one.
+    pub delete_marker: bool,
+}
+
 /// An object opened for reading: the facts plus a handle whose contents cannot change under us
 /// (data files are never rewritten; a later overwrite writes a new one).
 pub struct OpenObject {
@@ -220,6 +254,8 @@ pub struct BucketInfo {
 #[derive(Debug, Clone)]
 pub struct PutOutcome {
     pub etag: String,
+    /// The new version's id, when the bucket has versioning enabled.
+    pub version_id: Option<String>,
     pub last_modified: SystemTime,
     pub digests: FinishedDigests,
 }
@@ -493,7 +529,7 @@ impl FileStore {
         )
     }
 
-    async fn read_bucket_settings(&self, dir: &Path) -> StorageResult<BucketSettings> {
+    pub(super) async fn read_bucket_settings(&self, dir: &Path) -> StorageResult<BucketSettings> {
         match tokio::fs::read(dir.join(BUCKET_SETTINGS_FILE)).await {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| StorageError::Io(io::Error::new(io::ErrorKind::InvalidData, e))),
@@ -518,6 +554,18 @@ impl FileStore {
     }
 
     /// The LocationConstraint a bucket was created with (`None`: the server's region).
+    pub async fn bucket_versioning(&self, bucket: &str) -> StorageResult<Versioning> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        Ok(self.read_bucket_settings(&dir).await?.versioning())
+    }
+
+    /// Turns versioning on or suspends it (a bucket never goes back to unversioned).
+    pub async fn set_bucket_versioning(&self, bucket: &str, enabled: bool) -> StorageResult<()> {
+        let status = if enabled { "Enabled" } else { "Suspended" };
+        self.update_bucket_settings(bucket, |s| s.versioning = Some(status.to_string()))
+            .await
+    }
+
     pub async fn bucket_region(&self, bucket: &str) -> StorageResult<Option<String>> {
         let dir = self.existing_bucket_dir(bucket).await?;
         Ok(self.read_bucket_settings(&dir).await?.region)
@@ -573,6 +621,21 @@ impl FileStore {
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &json)
             .await?;
         Ok(())
+    }
+
+    /// One page of ListObjectVersions: keys in order, each key's versions newest first.
+    pub async fn list_object_versions(
+        &self,
+        bucket: &str,
+        query: ListQuery,
+        version_marker: Option<String>,
+    ) -> StorageResult<VersionPage> {
+        let bucket_dir = self.existing_bucket_dir(bucket).await?;
+        blocking(move || {
+            listing::list_versions_page(&bucket_dir, &query, version_marker.as_deref())
+                .map_err(StorageError::from)
+        })
+        .await
     }
 
     /// One page of a listing, in UTF-8 byte order of keys.

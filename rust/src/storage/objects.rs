@@ -8,9 +8,11 @@
 use super::keypath::{self, ObjectPaths, SEGMENT_NAME_FILE};
 use super::record::{self, VersionRecord, NULL_VERSION};
 use super::temp::TempPath;
+use super::versions::{self, Versioning};
 use super::{
-    blocking, changes, is_missing, is_not_a_directory, FileStore, ObjectInfo, ObjectMetadata,
-    OpenObject, PutOutcome, StorageError, StorageResult, StoredChecksum, WriteCondition,
+    blocking, changes, is_missing, is_not_a_directory, DeleteOutcome, FileStore, ObjectInfo,
+    ObjectMetadata, OpenObject, PutOutcome, StorageError, StorageResult, StoredChecksum,
+    WriteCondition,
 };
 use crate::checksum::{BodyDigests, FinishedDigests};
 use bytes::Bytes;
@@ -70,6 +72,7 @@ impl FileStore {
         Ok(PutOutcome {
             etag,
             last_modified: committed.last_modified(),
+            version_id: Some(committed.version_id).filter(|v| v != NULL_VERSION),
             digests,
         })
     }
@@ -100,7 +103,8 @@ impl FileStore {
 
     /// Makes a finished upload the current version of `bucket/key` if `condition` holds for the
     /// version it replaces, and returns its record. All file work is one hop to the blocking
-    /// pool, under the key's lock.
+    /// pool, under the key's lock. With versioning, the version it replaces is kept as a
+    /// noncurrent one (except a `null` version in a suspended bucket, which is replaced).
     pub(super) async fn install_object(
         &self,
         bucket: &str,
@@ -115,20 +119,28 @@ impl FileStore {
         let condition = condition.clone();
         let tmp_dir = self.tmp.clone();
         let _bucket = self.bucket_locks.read(bucket, "").await;
+        let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
         let _guard = self.locks.write(bucket, key).await;
         blocking(move || {
             let current = record::read(&paths.record())?;
             check_condition(&condition, current.as_ref())?;
             let data_name = paths.new_data_name();
             let new = VersionRecord {
-                version_id: NULL_VERSION.to_string(),
+                version_id: match versioning {
+                    Versioning::Enabled => versions::new_id(),
+                    _ => NULL_VERSION.to_string(),
+                },
                 delete_marker: false,
                 data: data_name.clone(),
                 etag: version.etag,
                 size: version.size,
-                modified_ns: next_modified_ns(current.as_ref()),
+                modified_ns: next_modified_ns(&paths, current.as_ref())?,
                 metadata: version.metadata,
             };
+            if let Some(kept) = current.as_ref().filter(|c| keeps(versioning, c)) {
+                versions::keep(&paths, kept, &tmp_dir)?;
+            }
+            let replaced = current.filter(|c| !keeps(versioning, c));
             write_file(record_tmp.path(), &new.to_json()?)?;
             let data_target = paths.dir.join(&data_name);
             commit(
@@ -142,34 +154,50 @@ impl FileStore {
             )?;
             version.data.disarm();
             record_tmp.disarm();
-            if let Some(old) = current {
+            if let Some(old) = replaced {
                 remove_data(&paths, &old);
+            }
+            if versioning == Versioning::Suspended {
+                forget_noncurrent(&paths, NULL_VERSION)?;
             }
             Ok(new)
         })
         .await
     }
 
-    /// Changes an object's stored metadata (e.g. its tags) without touching its data or ETag.
+    /// Changes the stored metadata (e.g. the tags) of an object's latest version, or of the one
+    /// with `version_id`, without touching its data or ETag: one rename of its record.
     pub async fn update_metadata(
         &self,
         bucket: &str,
         key: &str,
+        version_id: Option<&str>,
         change: impl FnOnce(&mut ObjectMetadata) + Send + 'static,
     ) -> StorageResult<()> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
         let record_tmp = self.temp_path("record");
         let key = key.to_string();
+        let version_id = version_id.map(str::to_string);
+        let tmp_dir = self.tmp.clone();
         let _bucket = self.bucket_locks.read(bucket, "").await;
         let _guard = self.locks.write(bucket, &key).await;
         blocking(move || {
-            let mut current = record::read(&paths.record())?
-                .filter(|r| !r.delete_marker)
-                .ok_or(StorageError::NoSuchKey)?;
-            change(&mut current.metadata);
-            current.metadata.key = key;
-            write_file(record_tmp.path(), &current.to_json()?)?;
+            let mut found = find_version(&paths, version_id.as_deref())?;
+            if found.delete_marker {
+                return Err(StorageError::DeleteMarker {
+                    version_id: found.version_id,
+                    requested: version_id.is_some(),
+                });
+            }
+            change(&mut found.metadata);
+            found.metadata.key = key;
+            let is_head = record::read(&paths.record())?
+                .is_some_and(|head| head.version_id == found.version_id);
+            if !is_head {
+                return Ok(versions::keep(&paths, &found, &tmp_dir)?);
+            }
+            write_file(record_tmp.path(), &found.to_json()?)?;
             std::fs::rename(record_tmp.path(), paths.record())?;
             record_tmp.disarm();
             Ok(())
@@ -177,16 +205,32 @@ impl FileStore {
         .await
     }
 
-    /// Opens an object for reading: its record and the data file it names, under the key's
-    /// lock, so both belong to the same version.
+    /// Opens the current version of an object for reading.
     pub async fn open_object(&self, bucket: &str, key: &str) -> StorageResult<OpenObject> {
+        self.open_version(bucket, key, None).await
+    }
+
+    /// Opens an object (its latest version, or the one with `version_id`) for reading: its
+    /// record and the data file it names, under the key's lock, so both belong to the same
+    /// version.
+    pub async fn open_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> StorageResult<OpenObject> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
+        let version_id = version_id.map(str::to_string);
         let _guard = self.locks.read(bucket, key).await;
         let (record, file) = blocking(move || {
-            let record = record::read(&paths.record())?
-                .filter(|r| !r.delete_marker)
-                .ok_or(StorageError::NoSuchKey)?;
+            let record = find_version(&paths, version_id.as_deref())?;
+            if record.delete_marker {
+                return Err(StorageError::DeleteMarker {
+                    version_id: record.version_id,
+                    requested: version_id.is_some(),
+                });
+            }
             let file = open_data(&paths, &record)?;
             Ok((record, file))
         })
@@ -203,47 +247,200 @@ impl FileStore {
         })
     }
 
-    /// Deletes an object; a missing one is not an error (S3 answers 204 either way).
-    pub async fn delete_object(&self, bucket: &str, key: &str) -> StorageResult<()> {
+    /// Deletes an object as S3 does: without a version id, an unversioned bucket removes it
+    /// (a missing one is not an error) and a versioned one puts a delete marker on top; with
+    /// one, that version is removed for good and the next newest becomes the latest.
+    pub async fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> StorageResult<DeleteOutcome> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
         let prune_from = paths.dir.clone();
-        let removed = {
+        let version_id = version_id.map(str::to_string);
+        let tmp_dir = self.tmp.clone();
+        let (outcome, object_gone) = {
             let _bucket = self.bucket_locks.read(bucket, "").await;
+            let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
             let _guard = self.locks.write(bucket, key).await;
-            blocking(move || {
-                let Some(current) = record::read(&paths.record())? else {
-                    return Ok(false);
-                };
-                match std::fs::remove_file(paths.record()) {
-                    Ok(()) => {}
-                    Err(e) if is_missing(&e) => return Ok(false),
-                    Err(e) => return Err(e.into()),
-                }
-                remove_data(&paths, &current);
-                Ok(!current.delete_marker)
+            blocking(move || match version_id {
+                Some(id) => remove_version(&paths, &id),
+                None if versioning == Versioning::Off => remove_unversioned(&paths),
+                None => put_delete_marker(&paths, versioning, &tmp_dir),
             })
             .await?
         };
-        if removed {
+        if object_gone {
             self.changes.publish(|| changes::Change::ObjectRemoved {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
             });
         }
         prune_empty_dirs(&bucket_dir, &prune_from).await;
-        Ok(())
+        Ok(outcome)
     }
 }
 
-/// A version's modification time: now, but always after the version it follows, so a key's
-/// versions stay in order even when the clock steps back.
-fn next_modified_ns(current: Option<&VersionRecord>) -> u64 {
-    let now = record::nanos_since_epoch(SystemTime::now());
-    match current {
-        Some(c) if c.modified_ns >= now => c.modified_ns.saturating_add(1),
-        _ => now,
+/// Whether a write keeps the current version as a noncurrent one.
+fn keeps(versioning: Versioning, current: &VersionRecord) -> bool {
+    match versioning {
+        Versioning::Off => false,
+        Versioning::Enabled => true,
+        Versioning::Suspended => current.version_id != NULL_VERSION,
     }
+}
+
+/// The version a read asks for (the latest when `version_id` is `None`).
+fn find_version(paths: &ObjectPaths, version_id: Option<&str>) -> StorageResult<VersionRecord> {
+    match version_id {
+        Some(id) => versions::find(paths, id)?.ok_or(StorageError::NoSuchVersion),
+        None => match record::read(&paths.record())? {
+            Some(head) => Ok(head),
+            // No head: the latest version, if any, is a delete marker.
+            None => versions::noncurrent(paths, None)?
+                .into_iter()
+                .next()
+                .ok_or(StorageError::NoSuchKey),
+        },
+    }
+}
+
+/// DeleteObject in an unversioned bucket; `true` in the second place when an object went.
+fn remove_unversioned(paths: &ObjectPaths) -> StorageResult<(DeleteOutcome, bool)> {
+    let Some(current) = record::read(&paths.record())? else {
+        return Ok((DeleteOutcome::default(), false));
+    };
+    match std::fs::remove_file(paths.record()) {
+        Ok(()) => {}
+        Err(e) if is_missing(&e) => return Ok((DeleteOutcome::default(), false)),
+        Err(e) => return Err(e.into()),
+    }
+    remove_data(paths, &current);
+    Ok((DeleteOutcome::default(), true))
+}
+
+/// DeleteObject without a version id in a versioned bucket: the current version becomes
+/// noncurrent and a delete marker the latest. The head's unlink is the commit.
+fn put_delete_marker(
+    paths: &ObjectPaths,
+    versioning: Versioning,
+    tmp_dir: &Path,
+) -> StorageResult<(DeleteOutcome, bool)> {
+    let current = record::read(&paths.record())?;
+    let marker = VersionRecord {
+        version_id: match versioning {
+            Versioning::Enabled => versions::new_id(),
+            _ => NULL_VERSION.to_string(),
+        },
+        delete_marker: true,
+        data: String::new(),
+        etag: String::new(),
+        size: 0,
+        modified_ns: next_modified_ns(paths, current.as_ref())?,
+        metadata: ObjectMetadata {
+            key: current
+                .as_ref()
+                .map(|c| c.metadata.key.clone())
+                .unwrap_or_default(),
+            ..Default::default()
+        },
+    };
+    if let Some(kept) = current.as_ref().filter(|c| keeps(versioning, c)) {
+        versions::keep(paths, kept, tmp_dir)?;
+    }
+    // A `null` marker (suspended bucket) replaces a noncurrent `null` version.
+    let head_is_null = current
+        .as_ref()
+        .is_some_and(|c| c.version_id == NULL_VERSION);
+    let replaced_null = if marker.version_id == NULL_VERSION && !head_is_null {
+        versions::find(paths, NULL_VERSION)?
+    } else {
+        None
+    };
+    versions::keep(paths, &marker, tmp_dir)?;
+    if current.is_some() {
+        std::fs::remove_file(paths.record())?;
+    }
+    if let Some(old) = current.as_ref().filter(|c| !keeps(versioning, c)) {
+        remove_data(paths, old);
+    }
+    if let Some(old) = replaced_null {
+        remove_data(paths, &old);
+    }
+    let outcome = DeleteOutcome {
+        version_id: Some(marker.version_id),
+        delete_marker: true,
+    };
+    Ok((outcome, current.is_some()))
+}
+
+/// Removes one version for good. The next newest version becomes the latest: an object is
+/// promoted to head (one rename), a delete marker stays where it is.
+fn remove_version(paths: &ObjectPaths, id: &str) -> StorageResult<(DeleteOutcome, bool)> {
+    let head = record::read(&paths.record())?;
+    let Some(target) = versions::find(paths, id)? else {
+        // S3 answers 204 for a version that does not exist.
+        let outcome = DeleteOutcome {
+            version_id: Some(id.to_string()),
+            delete_marker: false,
+        };
+        return Ok((outcome, false));
+    };
+    let is_head = head.as_ref().is_some_and(|h| h.version_id == id);
+    if is_head {
+        let next = versions::noncurrent(paths, head.as_ref())?
+            .into_iter()
+            .next();
+        match next {
+            Some(next) if !next.delete_marker => versions::promote(paths, &next.version_id)?,
+            _ => std::fs::remove_file(paths.record())?,
+        }
+    } else {
+        let noncurrent = versions::noncurrent(paths, head.as_ref())?;
+        let was_latest = head.is_none() && noncurrent.first().is_some_and(|n| n.version_id == id);
+        // Removing the marker on top: the object below becomes the head first (the commit;
+        // the marker, newer than that head, no longer counts), then the marker goes.
+        if let Some(next) = noncurrent.get(1).filter(|n| was_latest && !n.delete_marker) {
+            versions::promote(paths, &next.version_id)?;
+        }
+        versions::forget(paths, id)?;
+    }
+    remove_data(paths, &target);
+    let outcome = DeleteOutcome {
+        version_id: Some(id.to_string()),
+        delete_marker: target.delete_marker,
+    };
+    Ok((outcome, is_head))
+}
+
+/// Removes a noncurrent version and its data, if there is one with this id.
+fn forget_noncurrent(paths: &ObjectPaths, id: &str) -> StorageResult<()> {
+    let head = record::read(&paths.record())?;
+    let old = record::read(&paths.versions_dir().join(format!("{id}.json")))?;
+    if versions::forget(paths, id)? {
+        if let Some(old) = old.filter(|o| head.as_ref().is_none_or(|h| h.data != o.data)) {
+            remove_data(paths, &old);
+        }
+    }
+    Ok(())
+}
+
+/// A version's modification time: now, but always after every version of the key, so its
+/// versions stay in order even when the clock steps back.
+fn next_modified_ns(paths: &ObjectPaths, current: Option<&VersionRecord>) -> io::Result<u64> {
+    let now = record::nanos_since_epoch(SystemTime::now());
+    let newest = match current {
+        Some(c) => Some(c.modified_ns),
+        None => versions::noncurrent(paths, None)?
+            .first()
+            .map(|v| v.modified_ns),
+    };
+    Ok(match newest {
+        Some(newest) if newest >= now => newest.saturating_add(1),
+        _ => now,
+    })
 }
 
 /// Opens the data file a record names. A record always names an existing file; one that does

@@ -90,6 +90,8 @@ pub struct CompletedPart {
 pub struct CompleteOutcome {
     pub etag: String,
     pub checksum: Option<StoredChecksum>,
+    /// The new version's id, when the bucket has versioning enabled.
+    pub version_id: Option<String>,
 }
 
 fn now_ms() -> u64 {
@@ -293,7 +295,8 @@ impl FileStore {
             size: chosen.iter().map(|p| p.size).sum(),
             metadata,
         };
-        self.install_object(&upload.bucket, &upload.key, version, condition)
+        let committed = self
+            .install_object(&upload.bucket, &upload.key, version, condition)
             .await?;
         self.changes
             .publish(|| super::changes::Change::MultipartCompleted {
@@ -303,7 +306,11 @@ impl FileStore {
                 etag: etag.clone(),
             });
         tokio::fs::remove_dir_all(&dir).await?;
-        Ok(CompleteOutcome { etag, checksum })
+        Ok(CompleteOutcome {
+            etag,
+            checksum,
+            version_id: Some(committed.version_id).filter(|v| v != super::record::NULL_VERSION),
+        })
     }
 
     pub async fn abort_upload(&self, upload: &UploadInfo) -> StorageResult<()> {

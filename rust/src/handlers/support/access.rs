@@ -56,11 +56,13 @@ async fn check_object(
             }
         }
         // As S3: who may list the bucket learns the key is missing; others get AccessDenied.
-        Err(StorageError::NoSuchKey) => match bucket_acl(ctx, bucket).await? {
-            Some(acl) if acl.allows(requester, Permission::Read) => Ok(()),
-            Some(_) => Err(denied()),
-            None => Ok(()),
-        },
+        Err(StorageError::NoSuchKey | StorageError::DeleteMarker { .. }) => {
+            match bucket_acl(ctx, bucket).await? {
+                Some(acl) if acl.allows(requester, Permission::Read) => Ok(()),
+                Some(_) => Err(denied()),
+                None => Ok(()),
+            }
+        }
         Err(StorageError::NoSuchBucket) => Ok(()),
         Err(e) => Err(e.into()),
     }

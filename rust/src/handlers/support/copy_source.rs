@@ -8,6 +8,8 @@ use percent_encoding::percent_decode;
 pub struct CopySource {
     pub bucket: String,
     pub key: String,
+    /// `?versionId=`: copy that version rather than the latest.
+    pub version_id: Option<String>,
 }
 
 fn invalid(message: &str) -> S3Error {
@@ -29,12 +31,15 @@ pub fn parse(parts: &Parts) -> S3Result<CopySource> {
         Some(i) => (&raw[..i], Some(&raw[i + 1..])),
         None => (raw, None),
     };
+    let mut version_id = None;
     if let Some(query) = query {
         let query = String::from_utf8_lossy(query);
-        let version = query.split('&').find_map(|p| p.strip_prefix("versionId="));
-        if version.is_some_and(|v| v != "null") {
-            return Err(S3Error::invalid_argument("Invalid version id specified")
-                .detail("ArgumentName", "versionId"));
+        if let Some(version) = query.split('&').find_map(|p| p.strip_prefix("versionId=")) {
+            if !crate::storage::versions::is_valid_id(version) {
+                return Err(S3Error::invalid_argument("Invalid version id specified")
+                    .detail("ArgumentName", "versionId"));
+            }
+            version_id = Some(version.to_string());
         }
     }
     let decoded: Vec<u8> = percent_decode(path).collect();
@@ -47,6 +52,7 @@ pub fn parse(parts: &Parts) -> S3Result<CopySource> {
         Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(CopySource {
             bucket: bucket.to_string(),
             key: key.to_string(),
+            version_id,
         }),
         _ => Err(invalid(
             "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
@@ -101,6 +107,7 @@ mod tests {
         CopySource {
             bucket: bucket.into(),
             key: key.into(),
+            version_id: None,
         }
     }
 
@@ -116,8 +123,11 @@ mod tests {
             source("b", "dir/a b+c.txt")
         );
         assert_eq!(
-            parse(&parts(b"b/k?versionId=null", None)).unwrap(),
-            source("b", "k")
+            parse(&parts(b"b/k?versionId=null", None))
+                .unwrap()
+                .version_id
+                .as_deref(),
+            Some("null")
         );
         assert_eq!(
             parse(&parts(b"b/what%3F", None)).unwrap(),

@@ -149,6 +149,21 @@ pub fn insert_etag(h: &mut HeaderMap, etag: &str) {
     headers::insert(h, "etag", &format!("\"{etag}\""));
 }
 
+/// `x-amz-version-id`, for a version of a versioned bucket.
+pub fn insert_version_id(h: &mut HeaderMap, version_id: Option<&str>) {
+    if let Some(id) = version_id {
+        headers::insert(h, "x-amz-version-id", id);
+    }
+}
+
+/// `x-amz-version-id` of a version that was read: whenever it has an id of its own (or one was
+/// asked for, `null` included).
+pub fn insert_read_version(h: &mut HeaderMap, requested: Option<&str>, version_id: &str) {
+    if requested.is_some() || version_id != crate::storage::record::NULL_VERSION {
+        headers::insert(h, "x-amz-version-id", version_id);
+    }
+}
+
 /// The answer headers of a stored upload: its ETag and, if one was computed, its checksum.
 pub fn insert_upload_headers(
     h: &mut HeaderMap,

@@ -1,0 +1,134 @@
+//! Noncurrent versions of a key, for buckets with versioning: one record per version in
+//! `{dir}/._S3_versions/{stem}/{version_id}.json`; their data files stay beside the head record.
+//!
+//! The head record is always the newest version of a key whose latest version is an object; a
+//! key whose latest version is a delete marker has no head record, the marker being its newest
+//! noncurrent record. Each change has one commit step (a rename or an unlink of a head record,
+//! or the rename of a noncurrent one); what a crash can leave around it is resolved the same
+//! way by every reader: a noncurrent record with the head's version id, or newer than the head,
+//! was never committed and does not count.
+
+use super::is_missing;
+use super::keypath::ObjectPaths;
+use super::record::{self, VersionRecord, NULL_VERSION};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A bucket's versioning state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versioning {
+    /// Never enabled: every object is the `null` version and is replaced in place.
+    Off,
+    Enabled,
+    /// Was enabled: new writes replace the `null` version, older versions are kept.
+    Suspended,
+}
+
+/// A version id as this server makes them (32 hex digits) or `null`. Anything else names no
+/// version, and must never become a file name.
+pub fn is_valid_id(id: &str) -> bool {
+    id == NULL_VERSION || (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn new_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+fn noncurrent_path(paths: &ObjectPaths, id: &str) -> PathBuf {
+    paths.versions_dir().join(format!("{id}.json"))
+}
+
+/// A key's noncurrent versions that count (see the module docs), newest first.
+pub fn noncurrent(
+    paths: &ObjectPaths,
+    head: Option<&VersionRecord>,
+) -> io::Result<Vec<VersionRecord>> {
+    let entries = match std::fs::read_dir(paths.versions_dir()) {
+        Ok(entries) => entries,
+        Err(e) if is_missing(&e) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut versions = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Some(record) = record::read(&entry.path())? else {
+            continue;
+        };
+        let uncommitted = head.is_some_and(|h| {
+            h.version_id == record.version_id || record.modified_ns > h.modified_ns
+        });
+        if !uncommitted {
+            versions.push(record);
+        }
+    }
+    versions.sort_by_key(|v| std::cmp::Reverse(v.modified_ns));
+    Ok(versions)
+}
+
+/// Every version of a key, newest (the latest) first.
+pub fn all(paths: &ObjectPaths) -> io::Result<Vec<VersionRecord>> {
+    let head = record::read(&paths.record())?;
+    let mut versions = noncurrent(paths, head.as_ref())?;
+    if let Some(head) = head {
+        versions.insert(0, head);
+    }
+    Ok(versions)
+}
+
+/// One version by id: the head's or a noncurrent one.
+pub fn find(paths: &ObjectPaths, id: &str) -> io::Result<Option<VersionRecord>> {
+    if !is_valid_id(id) {
+        return Ok(None);
+    }
+    let head = record::read(&paths.record())?;
+    if let Some(head) = head.as_ref().filter(|h| h.version_id == id) {
+        return Ok(Some(head.clone()));
+    }
+    let Some(found) = record::read(&noncurrent_path(paths, id))? else {
+        return Ok(None);
+    };
+    let uncommitted = head
+        .as_ref()
+        .is_some_and(|h| found.modified_ns > h.modified_ns);
+    Ok((!uncommitted).then_some(found))
+}
+
+/// Writes `record` as a noncurrent version of the key (replacing one with the same id).
+pub fn keep(paths: &ObjectPaths, record: &VersionRecord, tmp_dir: &Path) -> io::Result<()> {
+    let dir = paths.versions_dir();
+    std::fs::create_dir_all(&dir)?;
+    let aside = tmp_dir.join(format!("version-{:032x}", rand::random::<u128>()));
+    std::fs::write(&aside, record.to_json()?)?;
+    std::fs::rename(&aside, noncurrent_path(paths, &record.version_id)).inspect_err(|_| {
+        let _ = std::fs::remove_file(&aside);
+    })
+}
+
+/// Makes a noncurrent version the head again (its record moves; one rename).
+pub fn promote(paths: &ObjectPaths, id: &str) -> io::Result<()> {
+    std::fs::rename(noncurrent_path(paths, id), paths.record())?;
+    tidy(paths);
+    Ok(())
+}
+
+/// Removes a noncurrent version's record; `false` when there was none.
+pub fn forget(paths: &ObjectPaths, id: &str) -> io::Result<bool> {
+    let removed = match std::fs::remove_file(noncurrent_path(paths, id)) {
+        Ok(()) => true,
+        Err(e) if is_missing(&e) => false,
+        Err(e) => return Err(e),
+    };
+    tidy(paths);
+    Ok(removed)
+}
+
+/// Removes the key's versions directory, and the directory of all versions beside it, once
+/// empty, so that empty key directories can be pruned.
+fn tidy(paths: &ObjectPaths) {
+    let dir = paths.versions_dir();
+    if std::fs::remove_dir(&dir).is_ok() {
+        if let Some(parent) = dir.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+}
