@@ -281,6 +281,55 @@ describe('bucket versioning', () => {
   });
 });
 
+describe('conditional deletes', () => {
+  for (const versioned of [false, true]) {
+    it(`deletes only when If-Match, the time and the size hold (${versioned ? 'versioned' : 'unversioned'} bucket)`, async () => {
+      const bucket = versioned ? await versionedBucket('cond') : uniqueBucket('cond');
+      if (!versioned) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'guarded' }));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'k' }));
+
+      const wrongEtag = await s3Error(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatch: `"${md5('other')}"` })));
+      assert.equal(wrongEtag.name, 'PreconditionFailed');
+      assert.equal(wrongEtag.$metadata.httpStatusCode, 412);
+      const wrongSize = await s3Error(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatchSize: 1 })));
+      assert.equal(wrongSize.$metadata.httpStatusCode, 412);
+      const wrongTime = await s3Error(
+        s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatchLastModifiedTime: new Date(head.LastModified!.getTime() - 60_000) })),
+      );
+      assert.equal(wrongTime.$metadata.httpStatusCode, 412);
+      assert.equal((await text(bucket, 'k')).body, 'guarded', 'nothing was deleted');
+
+      // Per key in DeleteObjects: the failing one is an error, the rest go.
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other', Body: 'x' }));
+      const batch = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: [{ Key: 'k', ETag: '"0000"' }, { Key: 'other', ETag: `"${md5('x')}"`, Size: 1 }] },
+        }),
+      );
+      assert.deepEqual(batch.Errors!.map((e) => [e.Key, e.Code]), [['k', 'PreconditionFailed']]);
+      assert.deepEqual(batch.Deleted!.map((d) => d.Key), ['other']);
+
+      await s3.send(
+        new DeleteObjectCommand({
+          Bucket: bucket,
+          Key: 'k',
+          IfMatch: head.ETag,
+          IfMatchSize: 'guarded'.length,
+          IfMatchLastModifiedTime: head.LastModified,
+        }),
+      );
+      assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })))).name, 'NoSuchKey');
+      // If-Match needs a current version; the other conditions do not.
+      const absent = await s3Error(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'k', IfMatch: '*' })));
+      assert.equal(absent.name, 'NoSuchKey');
+      const sized = await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'never', IfMatchSize: 5 }));
+      assert.equal(sized.$metadata.httpStatusCode, 204);
+    });
+  }
+});
+
 describe('versions across a restart', () => {
   it('keeps versions and markers when the server starts again on the same directory', async () => {
     const directory = tempDir('versions-restart');

@@ -33,6 +33,12 @@ export interface ISmarts3Config {
     directory?: string;
     /** Empty the storage directory before starting. Default false. */
     cleanSlate?: boolean;
+    /**
+     * What is forced to the disk before a write is answered: 'none' (default; a crash of the
+     * server never tears an object, a power cut may lose recent writes), 'data' (object data),
+     * 'full' (data, records and directories: acknowledged writes survive a power cut).
+     */
+    fsync?: 'none' | 'data' | 'full';
   };
   auth?: {
     /** Verify request signatures. Default false (any credentials are accepted). */

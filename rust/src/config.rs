@@ -47,6 +47,7 @@ impl Default for ServerConfig {
 pub struct StorageConfig {
     pub directory: PathBuf,
     pub clean_slate: bool,
+    pub fsync: Fsync,
 }
 
 impl Default for StorageConfig {
@@ -54,8 +55,25 @@ impl Default for StorageConfig {
         Self {
             directory: PathBuf::from(".nogit/bucketsDir"),
             clean_slate: false,
+            fsync: Fsync::None,
         }
     }
+}
+
+/// What is forced to the disk before a write is acknowledged. The commit order alone keeps
+/// every key whole through a crash of the server process (the kernel still holds what was
+/// written); fsync is about the machine losing power or the kernel crashing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fsync {
+    /// Nothing: as fast as the page cache (what every other local S3 does).
+    #[default]
+    None,
+    /// Each version's data file, before the record that names it is committed.
+    Data,
+    /// Also the records and the directories they are renamed into: an acknowledged write
+    /// survives a power cut.
+    Full,
 }
 
 #[derive(Debug, Clone, Deserialize)]

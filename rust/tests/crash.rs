@@ -11,117 +11,29 @@ mod support;
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::process::{strace_available, Server};
 use support::{send_to, Reply};
 
 const ROUNDS: usize = 10;
 const BUCKET: &str = "crash";
 const PLAIN_KEYS: [&str; 4] = ["k0", "k1", "dir/k2", "dir/deeper/k3"];
 
-/// The server under test, and its process id (the child is strace when it traces the server).
-struct Server {
-    child: Child,
-    pid: i32,
-    addr: SocketAddr,
-}
-
 /// Renames and unlinks are the steps of a commit. Under strace each one is followed by a pause,
 /// which widens the gaps between steps so that a kill at a random instant almost always lands
 /// inside a commit, between two of its steps.
-const TRACED_CALLS: &str = "rename,renameat,renameat2,unlink,unlinkat";
-
-fn strace_available() -> bool {
-    Command::new("strace")
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-impl Server {
-    fn start(store: &Path, config: &Path, traced: bool) -> Self {
-        let binary = env!("CARGO_BIN_EXE_rusts3");
-        let mut command = if traced {
-            let mut c = Command::new("strace");
-            c.args(["-f", "-qq", "-o", "/dev/null", "-e"])
-                .arg(format!("trace={TRACED_CALLS}"))
-                .arg("-e")
-                .arg(format!("inject={TRACED_CALLS}:delay_exit=3000"))
-                .arg(binary);
-            c
-        } else {
-            Command::new(binary)
-        };
-        let mut child = command
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
-            .args([
-                "--port",
-                "0",
-                "--address",
-                "127.0.0.1",
-                "--log-level",
-                "error",
-            ])
-            .arg("--directory")
-            .arg(store)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn rusts3");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut addr = None;
-        for line in lines.by_ref() {
-            let line = line.expect("read stdout");
-            if let Some(endpoint) = line.trim().strip_prefix("endpoint:") {
-                let endpoint = endpoint.trim().trim_start_matches("http://");
-                addr = Some(endpoint.parse().expect("endpoint address"));
-                break;
-            }
-        }
-        let addr = addr.expect("the server printed its endpoint");
-        // Keep reading: a closed pipe would fail the server's next line.
-        std::thread::spawn(move || lines.for_each(drop));
-        let pid = if traced {
-            traced_child(child.id())
-        } else {
-            child.id() as i32
-        };
-        Self { child, pid, addr }
-    }
-
-    fn kill(self) {
-        drop(self);
-    }
-}
-
-/// Killed however the test ends, so a failing assertion leaves no server behind.
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on a process id we started; no memory is involved.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// The process strace started (it is running: it printed its endpoint).
-fn traced_child(strace_pid: u32) -> i32 {
-    let children = format!("/proc/{strace_pid}/task/{strace_pid}/children");
-    let text = std::fs::read_to_string(&children).expect("strace's children");
-    text.split_whitespace()
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("strace runs the server")
+fn widened_gaps() -> Vec<String> {
+    let calls = "rename,renameat,renameat2,unlink,unlinkat";
+    vec![
+        "-e".into(),
+        format!("trace={calls}"),
+        "-e".into(),
+        format!("inject={calls}:delay_exit=3000"),
+        "-o".into(),
+        "/dev/null".into(),
+    ]
 }
 
 /// What a key holds: absent, or the version written as generation `n` (of `source`, for copies).
@@ -557,7 +469,7 @@ async fn a_kill_at_any_instant_leaves_every_key_whole() {
     let versioned = Arc::new(Mutex::new(VersionLedger::default()));
     let started = Instant::now();
     for round in 0..ROUNDS {
-        let server = Server::start(&store, &config, traced);
+        let server = Server::start(&store, &config, traced.then(widened_gaps));
         let addr = server.addr;
         if round == 0 {
             let reply = send_to(addr, "PUT", &format!("/{BUCKET}"), &[], Bytes::new()).await;
@@ -604,7 +516,7 @@ async fn a_kill_at_any_instant_leaves_every_key_whole() {
             "the crash test ran too long"
         );
     }
-    let server = Server::start(&store, &config, false);
+    let server = Server::start(&store, &config, None);
     verify(server.addr, &ledger, seed).await;
     verify_versions(server.addr, &versioned, seed).await;
     server.kill();

@@ -195,7 +195,7 @@ async fn deleting_the_last_key_of_a_directory_prunes_it_and_the_bucket_can_go() 
         Err(StorageError::BucketNotEmpty)
     ));
     store
-        .delete_object("b", "a/b/c/deep.txt", None)
+        .delete_object("b", "a/b/c/deep.txt", None, &Default::default())
         .await
         .unwrap();
     assert!(
@@ -206,10 +206,16 @@ async fn deleting_the_last_key_of_a_directory_prunes_it_and_the_bucket_can_go() 
         bucket_dir.join("a").is_dir(),
         "a directory still holding a key stays"
     );
-    store.delete_object("b", "a/keep.txt", None).await.unwrap();
+    store
+        .delete_object("b", "a/keep.txt", None, &Default::default())
+        .await
+        .unwrap();
     assert!(!bucket_dir.join("a").exists());
     // Deleting a missing key succeeds, as in S3.
-    store.delete_object("b", "a/keep.txt", None).await.unwrap();
+    store
+        .delete_object("b", "a/keep.txt", None, &Default::default())
+        .await
+        .unwrap();
     store.delete_bucket("b", false).await.unwrap();
     assert!(!store.bucket_exists("b").await.unwrap());
 }
@@ -352,12 +358,15 @@ async fn a_bucket_is_deleted_whole_or_not_at_all_while_puts_race_it() {
                     assert_eq!(read(&store, key).await.unwrap(), b"data");
                 }
                 for key in stored {
-                    store.delete_object("b", &key, None).await.unwrap();
+                    store
+                        .delete_object("b", &key, None, &Default::default())
+                        .await
+                        .unwrap();
                 }
                 // Writers that lost to the deletion attempt may have committed meanwhile.
                 for i in 0..4 {
                     store
-                        .delete_object("b", &format!("k{i}"), None)
+                        .delete_object("b", &format!("k{i}"), None, &Default::default())
                         .await
                         .unwrap();
                 }

@@ -1,11 +1,13 @@
 //! DeleteObjects: up to 1000 keys in one request, each answered on its own.
 
 use super::operations::BucketTarget;
+use super::support::conditions::delete_condition;
 use super::support::integrity::verify_small_body;
 use super::Req;
 use super::{xml_response, Context};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::DeleteCondition;
 use crate::xml::{parse_document, XmlWriter};
 use http::Response;
 
@@ -16,6 +18,8 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 struct Requested {
     key: String,
     version_id: Option<String>,
+    /// `ETag`, `LastModifiedTime` and `Size`: a conditional delete of this key.
+    condition: S3Result<DeleteCondition>,
 }
 
 fn parse(body: &[u8]) -> S3Result<(bool, Vec<Requested>)> {
@@ -32,6 +36,11 @@ fn parse(body: &[u8]) -> S3Result<(bool, Vec<Requested>)> {
         objects.push(Requested {
             key: object.child_text("Key").ok_or_else(malformed)?.to_string(),
             version_id: object.child_text("VersionId").map(|v| v.trim().to_string()),
+            condition: delete_condition(
+                object.child_text("ETag"),
+                object.child_text("LastModifiedTime"),
+                object.child_text("Size"),
+            ),
         });
     }
     if objects.is_empty() || objects.len() > MAX_KEYS {
@@ -63,11 +72,14 @@ pub async fn delete_objects(
             _ if object.key.is_empty() || object.key.len() > 1024 => {
                 Err(S3Error::new(S3ErrorCode::KeyTooLongError))
             }
-            version => ctx
-                .store
-                .delete_object(bucket, &object.key, version)
-                .await
-                .map_err(S3Error::from),
+            version => match &object.condition {
+                Err(e) => Err(e.clone()),
+                Ok(condition) => ctx
+                    .store
+                    .delete_object(bucket, &object.key, version, condition)
+                    .await
+                    .map_err(S3Error::from),
+            },
         };
         match result {
             Ok(_) if quiet => {}

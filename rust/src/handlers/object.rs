@@ -284,15 +284,21 @@ async fn serve(
 
 pub async fn delete(
     ctx: &Context<'_>,
-    _req: &mut Req<'_>,
+    req: &mut Req<'_>,
     target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     let key = target.key.as_str();
+    let parts = req.parts;
     validate_key(key)?;
+    let condition = conditions::delete_condition(
+        headers::get(parts, "if-match"),
+        headers::get(parts, "x-amz-if-match-last-modified-time"),
+        headers::get(parts, "x-amz-if-match-size"),
+    )?;
     let outcome = ctx
         .store
-        .delete_object(bucket, key, target.version_id.as_deref())
+        .delete_object(bucket, key, target.version_id.as_deref(), &condition)
         .await
         .for_key(bucket, key)?;
     let mut response = empty_response(StatusCode::NO_CONTENT);

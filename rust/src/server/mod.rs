@@ -142,7 +142,8 @@ async fn open_store(config: &Config) -> Result<FileStore, String> {
     };
     let store = FileStore::open(directory, config.storage.clean_slate)
         .await
-        .map_err(unusable)?;
+        .map_err(unusable)?
+        .with_fsync(config.storage.fsync);
     let (root, tmp) = (store.root().to_path_buf(), store.tmp_dir().to_path_buf());
     let report = tokio::task::spawn_blocking(move || crate::upgrade_v2::migrate(&root, &tmp))
         .await

@@ -10,6 +10,7 @@
 //! Names starting with `.` are never buckets, so internal directories cannot collide with one.
 
 pub mod changes;
+mod durable;
 pub mod keypath;
 mod listing;
 mod locks;
@@ -26,6 +27,7 @@ pub use versions::Versioning;
 
 use crate::acl::{Acl, Owner};
 use crate::checksum::FinishedDigests;
+use crate::config::Fsync;
 use keypath::BUCKET_SETTINGS_FILE;
 use locks::KeyLocks;
 use serde::{Deserialize, Serialize};
@@ -226,6 +228,18 @@ pub struct ObjectInfo {
     pub metadata: ObjectMetadata,
 }
 
+/// Preconditions of a DeleteObject, on the key's current version (S3's conditional deletes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteCondition {
+    /// `If-Match`: an ETag (without quotes) or `*`. A key without a current version (absent, or
+    /// behind a delete marker) is then NoSuchKey.
+    pub if_match: Option<String>,
+    /// `x-amz-if-match-last-modified-time`, whole seconds since the Unix epoch.
+    pub modified_secs: Option<u64>,
+    /// `x-amz-if-match-size`.
+    pub size: Option<u64>,
+}
+
 /// The result of a DeleteObject.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeleteOutcome {
@@ -272,6 +286,8 @@ pub struct FileStore {
     /// Taken before any lock of `locks`; never held while taking an upload lock.
     bucket_locks: KeyLocks,
     changes: changes::ChangeFeed,
+    /// What is fsynced before a write is acknowledged.
+    fsync: Fsync,
 }
 
 impl FileStore {
@@ -310,7 +326,19 @@ impl FileStore {
             upload_locks: KeyLocks::new(),
             bucket_locks: KeyLocks::new(),
             changes: changes::ChangeFeed::new(),
+            fsync: Fsync::None,
         })
+    }
+
+    /// Sets what is fsynced before a write is acknowledged (`storage.fsync`).
+    pub fn with_fsync(mut self, fsync: Fsync) -> Self {
+        self.fsync = fsync;
+        self
+    }
+
+    /// Whether records and directories are synced (`full`).
+    fn sync_records(&self) -> bool {
+        self.fsync == Fsync::Full
     }
 
     /// Records that the store was closed cleanly (nothing is being written any more), so the
@@ -516,8 +544,19 @@ impl FileStore {
 
     async fn write_atomically(&self, target: &Path, bytes: &[u8]) -> io::Result<()> {
         let tmp = self.temp_path("file");
-        tokio::fs::write(tmp.path(), bytes).await?;
-        tokio::fs::rename(tmp.path(), target).await?;
+        let (path, target, bytes, sync) = (
+            tmp.path().to_path_buf(),
+            target.to_path_buf(),
+            bytes.to_vec(),
+            self.sync_records(),
+        );
+        tokio::task::spawn_blocking(move || {
+            durable::write_new(&path, &bytes, sync)?;
+            std::fs::rename(&path, &target)?;
+            durable::sync_parent(&target, sync)
+        })
+        .await
+        .map_err(|e| io::Error::other(e.to_string()))??;
         tmp.disarm();
         Ok(())
     }

@@ -5,19 +5,21 @@
 //! take the key's read lock while they read the record and open the data file it names, so they
 //! never see a record whose data was removed; the open handle keeps the bytes after that.
 
+use super::durable;
 use super::keypath::{self, ObjectPaths, SEGMENT_NAME_FILE};
 use super::record::{self, VersionRecord, NULL_VERSION};
 use super::temp::TempPath;
 use super::versions::{self, Versioning};
 use super::{
-    blocking, changes, is_missing, is_not_a_directory, DeleteOutcome, FileStore, ObjectInfo,
-    ObjectMetadata, OpenObject, PutOutcome, StorageError, StorageResult, StoredChecksum,
-    WriteCondition,
+    blocking, changes, is_missing, is_not_a_directory, DeleteCondition, DeleteOutcome, FileStore,
+    ObjectInfo, ObjectMetadata, OpenObject, PutOutcome, StorageError, StorageResult,
+    StoredChecksum, WriteCondition,
 };
 use crate::checksum::{BodyDigests, FinishedDigests};
+use crate::config::Fsync;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tokio::io::AsyncWriteExt;
@@ -98,6 +100,9 @@ impl FileStore {
             file.write_all(&chunk).await.map_err(StorageError::from)?;
         }
         file.flush().await.map_err(StorageError::from)?;
+        if self.fsync != Fsync::None {
+            file.sync_all().await.map_err(StorageError::from)?;
+        }
         Ok((tmp, digests.finish()))
     }
 
@@ -120,6 +125,7 @@ impl FileStore {
         let tmp_dir = self.tmp.clone();
         let _bucket = self.bucket_locks.read(bucket, "").await;
         let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
+        let sync = self.sync_records();
         let _guard = self.locks.write(bucket, key).await;
         blocking(move || {
             let current = record::read(&paths.record())?;
@@ -138,10 +144,10 @@ impl FileStore {
                 metadata: version.metadata,
             };
             if let Some(kept) = current.as_ref().filter(|c| keeps(versioning, c)) {
-                versions::keep(&paths, kept, &tmp_dir)?;
+                versions::keep(&paths, kept, &tmp_dir, sync)?;
             }
             let replaced = current.filter(|c| !keeps(versioning, c));
-            write_file(record_tmp.path(), &new.to_json()?)?;
+            durable::write_new(record_tmp.path(), &new.to_json()?, sync)?;
             let data_target = paths.dir.join(&data_name);
             commit(
                 &bucket_dir,
@@ -151,6 +157,7 @@ impl FileStore {
                     (&record_tmp, &paths.record()),
                 ],
                 &tmp_dir,
+                sync,
             )?;
             version.data.disarm();
             record_tmp.disarm();
@@ -160,6 +167,7 @@ impl FileStore {
             if versioning == Versioning::Suspended {
                 forget_noncurrent(&paths, NULL_VERSION)?;
             }
+            settle(&paths, sync)?;
             Ok(new)
         })
         .await
@@ -180,6 +188,7 @@ impl FileStore {
         let key = key.to_string();
         let version_id = version_id.map(str::to_string);
         let tmp_dir = self.tmp.clone();
+        let sync = self.sync_records();
         let _bucket = self.bucket_locks.read(bucket, "").await;
         let _guard = self.locks.write(bucket, &key).await;
         blocking(move || {
@@ -195,12 +204,13 @@ impl FileStore {
             let is_head = record::read(&paths.record())?
                 .is_some_and(|head| head.version_id == found.version_id);
             if !is_head {
-                return Ok(versions::keep(&paths, &found, &tmp_dir)?);
+                versions::keep(&paths, &found, &tmp_dir, sync)?;
+                return Ok(settle(&paths, sync)?);
             }
-            write_file(record_tmp.path(), &found.to_json()?)?;
+            durable::write_new(record_tmp.path(), &found.to_json()?, sync)?;
             std::fs::rename(record_tmp.path(), paths.record())?;
             record_tmp.disarm();
-            Ok(())
+            Ok(durable::sync_dir(&paths.dir, sync)?)
         })
         .await
     }
@@ -255,20 +265,28 @@ impl FileStore {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
+        condition: &DeleteCondition,
     ) -> StorageResult<DeleteOutcome> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
         let prune_from = paths.dir.clone();
         let version_id = version_id.map(str::to_string);
         let tmp_dir = self.tmp.clone();
+        let condition = condition.clone();
         let (outcome, object_gone) = {
             let _bucket = self.bucket_locks.read(bucket, "").await;
             let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
+            let sync = self.sync_records();
             let _guard = self.locks.write(bucket, key).await;
-            blocking(move || match version_id {
-                Some(id) => remove_version(&paths, &id),
-                None if versioning == Versioning::Off => remove_unversioned(&paths),
-                None => put_delete_marker(&paths, versioning, &tmp_dir),
+            blocking(move || {
+                check_delete_condition(&paths, &condition)?;
+                let done = match version_id {
+                    Some(id) => remove_version(&paths, &id)?,
+                    None if versioning == Versioning::Off => remove_unversioned(&paths)?,
+                    None => put_delete_marker(&paths, versioning, &tmp_dir, sync)?,
+                };
+                settle(&paths, sync)?;
+                Ok(done)
             })
             .await?
         };
@@ -307,6 +325,30 @@ fn find_version(paths: &ObjectPaths, version_id: Option<&str>) -> StorageResult<
     }
 }
 
+/// S3's conditional deletes: every condition given must hold for the current version; only
+/// `If-Match` also requires that there is one.
+fn check_delete_condition(paths: &ObjectPaths, condition: &DeleteCondition) -> StorageResult<()> {
+    if *condition == DeleteCondition::default() {
+        return Ok(());
+    }
+    let current = record::read(&paths.record())?.filter(|r| !r.delete_marker);
+    let Some(current) = current else {
+        return match condition.if_match {
+            Some(_) => Err(StorageError::NoSuchKey),
+            None => Ok(()),
+        };
+    };
+    let etag_holds = (condition.if_match.as_deref()).is_none_or(|m| m == "*" || m == current.etag);
+    let size_holds = condition.size.is_none_or(|s| s == current.size);
+    let time_holds =
+        (condition.modified_secs).is_none_or(|t| t == current.modified_ns / 1_000_000_000);
+    if etag_holds && size_holds && time_holds {
+        Ok(())
+    } else {
+        Err(StorageError::PreconditionFailed)
+    }
+}
+
 /// DeleteObject in an unversioned bucket; `true` in the second place when an object went.
 fn remove_unversioned(paths: &ObjectPaths) -> StorageResult<(DeleteOutcome, bool)> {
     let Some(current) = record::read(&paths.record())? else {
@@ -327,6 +369,7 @@ fn put_delete_marker(
     paths: &ObjectPaths,
     versioning: Versioning,
     tmp_dir: &Path,
+    sync: bool,
 ) -> StorageResult<(DeleteOutcome, bool)> {
     let current = record::read(&paths.record())?;
     let marker = VersionRecord {
@@ -348,7 +391,7 @@ fn put_delete_marker(
         },
     };
     if let Some(kept) = current.as_ref().filter(|c| keeps(versioning, c)) {
-        versions::keep(paths, kept, tmp_dir)?;
+        versions::keep(paths, kept, tmp_dir, sync)?;
     }
     // A `null` marker (suspended bucket) replaces a noncurrent `null` version.
     let head_is_null = current
@@ -359,7 +402,7 @@ fn put_delete_marker(
     } else {
         None
     };
-    versions::keep(paths, &marker, tmp_dir)?;
+    versions::keep(paths, &marker, tmp_dir, sync)?;
     if current.is_some() {
         std::fs::remove_file(paths.record())?;
     }
@@ -478,9 +521,19 @@ fn remove_data(paths: &ObjectPaths, old: &VersionRecord) {
     }
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(bytes)
+/// With `sync`: makes the renames and unlinks of a change durable (the key's directory and,
+/// when it has one, its versions directory).
+fn settle(paths: &ObjectPaths, sync: bool) -> io::Result<()> {
+    if !sync {
+        return Ok(());
+    }
+    durable::sync_dir(&paths.dir, true)?;
+    let versions = paths.versions_dir();
+    if versions.is_dir() {
+        durable::sync_dir(&versions, true)?;
+        durable::sync_parent(&versions, true)?;
+    }
+    Ok(())
 }
 
 /// Evaluates a conditional write against the current version (the caller holds the key's lock).
@@ -506,11 +559,12 @@ fn commit(
     paths: &ObjectPaths,
     moves: &[(&TempPath, &PathBuf)],
     tmp_dir: &Path,
+    sync: bool,
 ) -> StorageResult<()> {
     let mut done = 0;
     let mut attempts = 0;
     let result = loop {
-        if let Err(e) = ensure_dirs(bucket_dir, paths, tmp_dir) {
+        if let Err(e) = ensure_dirs(bucket_dir, paths, tmp_dir, sync) {
             break Err(e);
         }
         let step = moves[done..].iter().try_for_each(|(tmp, target)| {
@@ -543,6 +597,7 @@ pub(super) fn ensure_dirs(
     bucket_dir: &Path,
     paths: &ObjectPaths,
     tmp_dir: &Path,
+    sync: bool,
 ) -> StorageResult<()> {
     if !bucket_dir.is_dir() {
         return Err(StorageError::NoSuchBucket);
@@ -550,6 +605,7 @@ pub(super) fn ensure_dirs(
     for (dir, hashed_segment) in &paths.dirs {
         match std::fs::create_dir(dir) {
             Ok(()) => {
+                durable::sync_parent(dir, sync)?;
                 if let Some(segment) = hashed_segment {
                     let tmp = TempPath::new(
                         tmp_dir.join(format!("file-{:032x}", rand::random::<u128>())),

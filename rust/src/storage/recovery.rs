@@ -261,7 +261,7 @@ pub fn adopt_file(
     tmp: &Path,
 ) -> io::Result<()> {
     let paths = ObjectPaths::for_key(bucket_dir, key);
-    ensure_dirs(bucket_dir, &paths, tmp).map_err(|e| match e {
+    ensure_dirs(bucket_dir, &paths, tmp, false).map_err(|e| match e {
         super::StorageError::Io(e) => e,
         other => io::Error::other(other.to_string()),
     })?;

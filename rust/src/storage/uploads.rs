@@ -209,9 +209,8 @@ impl FileStore {
         };
         let json = serde_json::to_vec(&part).map_err(json_error)?;
         let json_tmp = self.temp_path("part");
-        tokio::fs::write(json_tmp.path(), &json)
-            .await
-            .map_err(StorageError::from)?;
+        let (path, sync) = (json_tmp.path().to_path_buf(), self.sync_records());
+        super::blocking(move || Ok(super::durable::write_new(&path, &json, sync)?)).await?;
 
         let _guard = self
             .upload_locks
@@ -234,6 +233,10 @@ impl FileStore {
             .await
             .map_err(StorageError::from)?;
         json_tmp.disarm();
+        if self.sync_records() {
+            let dir = dir.clone();
+            super::blocking(move || Ok(super::durable::sync_dir(&dir, true)?)).await?;
+        }
         if let Some(old) = replaced {
             let _ = tokio::fs::remove_file(dir.join(old.data_file())).await;
         }
@@ -272,8 +275,9 @@ impl FileStore {
         let part_paths: Vec<PathBuf> = chosen.iter().map(|p| dir.join(p.data_file())).collect();
         let target = tmp.path().to_path_buf();
         let hash_with = algorithm.filter(|_| full_object);
+        let sync = self.fsync != crate::config::Fsync::None;
         let full_checksum =
-            tokio::task::spawn_blocking(move || assemble(&part_paths, &target, hash_with))
+            tokio::task::spawn_blocking(move || assemble(&part_paths, &target, hash_with, sync))
                 .await
                 .map_err(|e| io::Error::other(e.to_string()))??;
 
@@ -471,6 +475,7 @@ fn assemble(
     parts: &[PathBuf],
     target: &Path,
     checksum: Option<ChecksumAlgorithm>,
+    sync: bool,
 ) -> io::Result<Option<Vec<u8>>> {
     let mut out = std::fs::File::create(target)?;
     let mut hasher = checksum.map(|a| a.hasher());
@@ -492,6 +497,9 @@ fn assemble(
         }
     }
     out.flush()?;
+    if sync {
+        out.sync_all()?;
+    }
     Ok(hasher.map(|h| h.finish()))
 }
 

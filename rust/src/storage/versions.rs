@@ -94,11 +94,18 @@ pub fn find(paths: &ObjectPaths, id: &str) -> io::Result<Option<VersionRecord>> 
 }
 
 /// Writes `record` as a noncurrent version of the key (replacing one with the same id).
-pub fn keep(paths: &ObjectPaths, record: &VersionRecord, tmp_dir: &Path) -> io::Result<()> {
+/// With `sync`, the record is on the disk before it is renamed in (the directory is synced by
+/// the caller once its change is complete).
+pub fn keep(
+    paths: &ObjectPaths,
+    record: &VersionRecord,
+    tmp_dir: &Path,
+    sync: bool,
+) -> io::Result<()> {
     let dir = paths.versions_dir();
     std::fs::create_dir_all(&dir)?;
     let aside = tmp_dir.join(format!("version-{:032x}", rand::random::<u128>()));
-    std::fs::write(&aside, record.to_json()?)?;
+    super::durable::write_new(&aside, &record.to_json()?, sync)?;
     std::fs::rename(&aside, noncurrent_path(paths, &record.version_id)).inspect_err(|_| {
         let _ = std::fs::remove_file(&aside);
     })

@@ -1,6 +1,8 @@
 //! An in-process server on 127.0.0.1:0 in a temp directory, and a minimal HTTP/1.1 client for it.
 #![allow(dead_code)] // each test file uses its own part of this
 
+pub mod process;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{HeaderMap, Request, StatusCode};

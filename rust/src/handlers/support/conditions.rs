@@ -109,6 +109,49 @@ pub fn check_copy_source(
     })
 }
 
+/// A timestamp as S3 takes it in a header (an HTTP date) or in XML (ISO 8601), in whole seconds.
+pub fn timestamp_seconds(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(time) = httpdate::parse_http_date(value) {
+        return Some(seconds(time));
+    }
+    let parsed = chrono::DateTime::parse_from_rfc3339(value).ok()?;
+    u64::try_from(parsed.timestamp()).ok()
+}
+
+/// The conditions of a conditional delete, from `If-Match`, `x-amz-if-match-last-modified-time`
+/// and `x-amz-if-match-size` (or the same fields of a DeleteObjects entry).
+pub fn delete_condition(
+    if_match: Option<&str>,
+    modified: Option<&str>,
+    size: Option<&str>,
+) -> Result<crate::storage::DeleteCondition, S3Error> {
+    let bad = |name: &str, value: &str| {
+        S3Error::invalid_argument(format!("Invalid {name}"))
+            .detail("ArgumentName", name)
+            .detail("ArgumentValue", value)
+    };
+    let modified_secs = match modified {
+        Some(v) => {
+            Some(timestamp_seconds(v).ok_or_else(|| bad("x-amz-if-match-last-modified-time", v))?)
+        }
+        None => None,
+    };
+    let size = match size {
+        Some(v) => Some(
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| bad("x-amz-if-match-size", v))?,
+        ),
+        None => None,
+    };
+    Ok(crate::storage::DeleteCondition {
+        if_match: if_match.map(|m| m.trim().trim_matches('"').to_string()),
+        modified_secs,
+        size,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
