@@ -66,6 +66,7 @@ error_codes! {
     InternalError: INTERNAL_SERVER_ERROR, "We encountered an internal error. Please try again.";
     InvalidArgument: BAD_REQUEST, "Invalid Argument";
     InvalidBucketName: BAD_REQUEST, "The specified bucket is not valid.";
+    InvalidBucketState: CONFLICT, "The request is not valid with the current state of the bucket.";
     InvalidDigest: BAD_REQUEST, "The Content-MD5 you specified is not valid.";
     InvalidLocationConstraint: BAD_REQUEST, "The specified location-constraint is not valid";
     InvalidPart: BAD_REQUEST, "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.";
@@ -84,9 +85,11 @@ error_codes! {
     MissingContentLength: LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
     NoSuchBucket: NOT_FOUND, "The specified bucket does not exist";
     NoSuchKey: NOT_FOUND, "The specified key does not exist.";
+    NoSuchObjectLockConfiguration: NOT_FOUND, "The specified object does not have a ObjectLock configuration";
     NoSuchTagSet: NOT_FOUND, "The TagSet does not exist";
     NoSuchVersion: NOT_FOUND, "The specified version does not exist.";
     NoSuchUpload: NOT_FOUND, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.";
+    ObjectLockConfigurationNotFoundError: NOT_FOUND, "Object Lock configuration does not exist for this bucket";
     NotImplemented: NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented";
     PreconditionFailed: PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
 }
@@ -172,6 +175,14 @@ impl From<crate::storage::StorageError> for S3Error {
             StorageError::NoSuchBucket => S3Error::new(S3ErrorCode::NoSuchBucket),
             StorageError::NoSuchKey => S3Error::new(S3ErrorCode::NoSuchKey),
             StorageError::NoSuchVersion => S3Error::new(S3ErrorCode::NoSuchVersion),
+            StorageError::ObjectLocked => S3Error::with_message(
+                S3ErrorCode::AccessDenied,
+                "Access Denied because object protected by object lock.",
+            ),
+            StorageError::NoObjectLock => S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                "Bucket is missing Object Lock Configuration",
+            ),
             // The latest version is a marker: the key is not there. A marker asked for by its
             // id: it exists, but cannot be read.
             StorageError::DeleteMarker {

@@ -66,7 +66,8 @@ pub async fn put_object(
     let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;
     ctx.store
         .update_metadata(bucket, key, target.version_id.as_deref(), |m| {
-            m.acl = Some(acl)
+            m.acl = Some(acl);
+            Ok(())
         })
         .await
         .for_key(bucket, key)?;

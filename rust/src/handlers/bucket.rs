@@ -57,6 +57,14 @@ pub async fn create(
         }
         Err(e) => return Err(S3Error::from(e).for_resource(bucket, None)),
     }
+    let lock_requested = super::support::headers::get(parts, "x-amz-bucket-object-lock-enabled")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if lock_requested {
+        ctx.store
+            .set_bucket_object_lock(bucket, Default::default())
+            .await
+            .for_bucket(bucket)?;
+    }
     let mut response = empty_response(StatusCode::OK);
     if let Ok(location) = HeaderValue::from_str(&format!("/{bucket}")) {
         response
@@ -191,6 +199,17 @@ pub async fn put_versioning(
         Some("Suspended") => false,
         _ => return Err(illegal()),
     };
+    let locked = ctx
+        .store
+        .bucket_object_lock(bucket)
+        .await
+        .for_bucket(bucket)?;
+    if !enabled && locked.is_some() {
+        return Err(S3Error::with_message(
+            S3ErrorCode::InvalidBucketState,
+            "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.",
+        ));
+    }
     ctx.store
         .set_bucket_versioning(bucket, enabled)
         .await

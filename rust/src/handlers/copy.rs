@@ -84,6 +84,8 @@ pub async fn copy_object(
         ..Default::default()
     };
     metadata.checksum = None;
+    // The copy's object lock is what the copy request asks for, never the source's.
+    super::object_lock::from_headers(parts, &mut metadata)?;
     // Keep the source's checksum algorithm unless another one was asked for; the copy is one
     // part, so its checksum is a full-object one.
     let algorithm = requested_algorithm.or_else(|| {

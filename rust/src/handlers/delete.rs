@@ -61,6 +61,7 @@ pub async fn delete_objects(
     let document = body.read_small(MAX_BODY).await?;
     verify_small_body(parts, &document)?;
     let (quiet, objects) = parse(&document)?;
+    let bypass_governance = super::object_lock::bypass_governance(parts);
 
     let mut w = XmlWriter::new();
     w.root("DeleteResult");
@@ -74,11 +75,16 @@ pub async fn delete_objects(
             }
             version => match &object.condition {
                 Err(e) => Err(e.clone()),
-                Ok(condition) => ctx
-                    .store
-                    .delete_object(bucket, &object.key, version, condition)
-                    .await
-                    .map_err(S3Error::from),
+                Ok(condition) => {
+                    let condition = DeleteCondition {
+                        bypass_governance,
+                        ..condition.clone()
+                    };
+                    ctx.store
+                        .delete_object(bucket, &object.key, version, &condition)
+                        .await
+                        .map_err(S3Error::from)
+                }
             },
         };
         match result {

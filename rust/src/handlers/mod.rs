@@ -10,6 +10,7 @@ mod delete;
 mod list;
 mod multipart;
 mod object;
+mod object_lock;
 pub mod operations;
 pub mod params;
 mod post_object;

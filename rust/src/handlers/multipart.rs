@@ -83,12 +83,13 @@ pub async fn create(
             "The FULL_OBJECT checksum type cannot be used with the SHA1 or SHA256 checksum algorithm.",
         ));
     }
-    let metadata = ObjectMetadata {
+    let mut metadata = ObjectMetadata {
         headers: stored,
         tags,
         acl: Some(super::support::acl_wire::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
+    super::object_lock::from_headers(parts, &mut metadata)?;
     let upload = ctx
         .store
         .create_upload(bucket, key, metadata, algorithm, checksum_type)

@@ -47,12 +47,13 @@ pub async fn put(
         &integrity,
         ctx.config.limits.max_object_size,
     )?;
-    let metadata = ObjectMetadata {
+    let mut metadata = ObjectMetadata {
         headers: stored,
         tags,
         acl: Some(super::support::acl_wire::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
+    super::object_lock::from_headers(parts, &mut metadata)?;
     let outcome = ctx
         .store
         .put_object(
@@ -248,6 +249,7 @@ async fn serve(
     let h = response.headers_mut();
     object_headers(h, info, overrides);
     insert_read_version(h, target.version_id.as_deref(), &info.version_id);
+    super::object_lock::insert_headers(h, &info.metadata);
     h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(span.len));
     if span.status == StatusCode::PARTIAL_CONTENT {
         let last = (span.start + span.len).max(1) - 1;
@@ -291,11 +293,12 @@ pub async fn delete(
     let key = target.key.as_str();
     let parts = req.parts;
     validate_key(key)?;
-    let condition = conditions::delete_condition(
+    let mut condition = conditions::delete_condition(
         headers::get(parts, "if-match"),
         headers::get(parts, "x-amz-if-match-last-modified-time"),
         headers::get(parts, "x-amz-if-match-size"),
     )?;
+    condition.bypass_governance = super::object_lock::bypass_governance(parts);
     let outcome = ctx
         .store
         .delete_object(bucket, key, target.version_id.as_deref(), &condition)

@@ -9,8 +9,8 @@ use super::params::{
 use super::support::access::Need;
 use super::support::op_table::operations;
 use super::{
-    acl_ops, attributes, bucket, copy, cors_ops, delete, list, multipart, object, post_object,
-    service, tagging, Context, Req,
+    acl_ops, attributes, bucket, copy, cors_ops, delete, list, multipart, object, object_lock,
+    post_object, service, tagging, Context, Req,
 };
 use crate::acl::Permission::{Read, ReadAcp, Write, WriteAcp};
 use crate::body::ResponseBody;
@@ -41,6 +41,10 @@ operations! {
         needs Need::BucketOwner => bucket::get_versioning;
     PutBucketVersioning: PUT BucketTarget ["versioning"] {}
         needs Need::BucketOwner => bucket::put_versioning;
+    GetObjectLockConfiguration: GET BucketTarget ["object-lock"] {}
+        needs Need::BucketOwner => object_lock::get_configuration;
+    PutObjectLockConfiguration: PUT BucketTarget ["object-lock"] {}
+        needs Need::BucketOwner => object_lock::put_configuration;
     ListObjectVersions: GET BucketTarget ["versions"] {
         params: ListParams = ListParams::parse(q)?,
     } needs Need::Bucket(Read) => list::list_versions;
@@ -67,6 +71,14 @@ operations! {
         needs Need::Object(WriteAcp) => tagging::delete_object;
     GetObjectAcl: GET ObjectTarget ["acl"] {} needs Need::Object(ReadAcp) => acl_ops::get_object;
     PutObjectAcl: PUT ObjectTarget ["acl"] {} needs Need::Object(WriteAcp) => acl_ops::put_object;
+    GetObjectRetention: GET ObjectTarget ["retention"] {}
+        needs Need::Object(Read) => object_lock::get_retention;
+    PutObjectRetention: PUT ObjectTarget ["retention"] {}
+        needs Need::Bucket(Write) => object_lock::put_retention;
+    GetObjectLegalHold: GET ObjectTarget ["legal-hold"] {}
+        needs Need::Object(Read) => object_lock::get_legal_hold;
+    PutObjectLegalHold: PUT ObjectTarget ["legal-hold"] {}
+        needs Need::Bucket(Write) => object_lock::put_legal_hold;
     GetObjectAttributes: GET ObjectTarget ["attributes"] {}
         needs Need::Object(Read) => attributes::get_object_attributes;
     CreateMultipartUpload: POST ObjectTarget ["uploads"] {}
@@ -111,7 +123,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
     ("logging", "BucketLogging"),
     ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"),
-    ("object-lock", "ObjectLockConfiguration"),
     ("ownershipControls", "BucketOwnershipControls"),
     ("policy", "BucketPolicy"),
     ("policyStatus", "BucketPolicyStatus"),
@@ -122,9 +133,7 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
 
 /// Sub-resources of an object that name real S3 operations not implemented here.
 const UNIMPLEMENTED_OBJECT: &[(&str, &str)] = &[
-    ("legal-hold", "ObjectLegalHold"),
     ("restore", "RestoreObject"),
-    ("retention", "ObjectRetention"),
     ("select", "SelectObjectContent"),
     ("torrent", "GetObjectTorrent"),
 ];

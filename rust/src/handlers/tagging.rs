@@ -154,7 +154,10 @@ pub async fn put_object(
     let body = &mut *req.body;
     let tags = read_tagging(parts, body, MAX_OBJECT_TAGS).await?;
     ctx.store
-        .update_metadata(bucket, key, target.version_id.as_deref(), |m| m.tags = tags)
+        .update_metadata(bucket, key, target.version_id.as_deref(), |m| {
+            m.tags = tags;
+            Ok(())
+        })
         .await
         .for_key(bucket, key)?;
     Ok(empty_response(StatusCode::OK))
@@ -169,7 +172,8 @@ pub async fn delete_object(
     let key = target.key.as_str();
     ctx.store
         .update_metadata(bucket, key, target.version_id.as_deref(), |m| {
-            m.tags.clear()
+            m.tags.clear();
+            Ok(())
         })
         .await
         .for_key(bucket, key)?;

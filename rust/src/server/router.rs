@@ -187,7 +187,8 @@ mod tests {
                 false,
                 "error InvalidArgument",
             ),
-            ("PUT", "/b/k?retention", false, "error NotImplemented"),
+            ("GET", "/b/k?torrent", false, "error NotImplemented"),
+            ("PUT", "/b/k?retention", false, "PutObjectRetention"),
             ("PATCH", "/b/k", false, "error MethodNotAllowed"),
             ("GET", "/b/%FF", false, "error InvalidURI"),
             (

@@ -43,6 +43,10 @@ pub enum StorageError {
     NoSuchKey,
     /// A version id that names no version of the key.
     NoSuchVersion,
+    /// Object lock protects the version (retention or legal hold).
+    ObjectLocked,
+    /// Object lock headers or settings on a bucket without object lock.
+    NoObjectLock,
     /// The version asked for (the latest, or one by id) is a delete marker.
     DeleteMarker {
         version_id: String,
@@ -79,6 +83,8 @@ impl std::fmt::Display for StorageError {
             Self::NoSuchBucket => write!(f, "no such bucket"),
             Self::NoSuchKey => write!(f, "no such key"),
             Self::NoSuchVersion => write!(f, "no such version"),
+            Self::ObjectLocked => write!(f, "protected by object lock"),
+            Self::NoObjectLock => write!(f, "the bucket has no object lock"),
             Self::DeleteMarker { version_id, .. } => write!(f, "delete marker {version_id}"),
             Self::BucketAlreadyExists => write!(f, "bucket already exists"),
             Self::BucketNotEmpty => write!(f, "bucket not empty"),
@@ -132,6 +138,88 @@ pub struct ObjectMetadata {
     /// The object's owner and ACL; `None` for objects from before ACLs were recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Acl>,
+    /// Object lock: until when this version may not be deleted or overwritten in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+    /// Object lock: a legal hold keeps the version until it is lifted, whatever the retention.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legal_hold: bool,
+}
+
+/// An object lock retention of one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retention {
+    pub mode: RetentionMode,
+    /// Milliseconds since the Unix epoch.
+    pub retain_until_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RetentionMode {
+    /// Whoever may bypass governance retention (`x-amz-bypass-governance-retention`) may
+    /// shorten it or delete the version.
+    Governance,
+    /// Nobody may shorten it or delete the version before the date.
+    Compliance,
+}
+
+impl RetentionMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Governance => "GOVERNANCE",
+            Self::Compliance => "COMPLIANCE",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "GOVERNANCE" => Some(Self::Governance),
+            "COMPLIANCE" => Some(Self::Compliance),
+            _ => None,
+        }
+    }
+}
+
+impl Retention {
+    pub fn active(&self, now_ms: u64) -> bool {
+        self.retain_until_ms > now_ms
+    }
+}
+
+/// A bucket's object lock configuration (present once object lock is enabled).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectLockSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_retention: Option<DefaultRetention>,
+}
+
+/// The retention new versions get when their upload names none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultRetention {
+    pub mode: RetentionMode,
+    /// Exactly one of days and years.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub years: Option<u32>,
+}
+
+impl DefaultRetention {
+    /// The retention of a version written at `now_ms`.
+    pub fn applied(&self, now_ms: u64) -> Retention {
+        let days = u64::from(self.days.unwrap_or(0)) + u64::from(self.years.unwrap_or(0)) * 365;
+        Retention {
+            mode: self.mode,
+            retain_until_ms: now_ms.saturating_add(days.saturating_mul(86_400_000)),
+        }
+    }
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
 }
 
 /// One `CORSRule` of a bucket (or the server-wide default), as stored; `cors` matches requests
@@ -194,6 +282,9 @@ pub struct BucketSettings {
     /// `Enabled` or `Suspended`; `None` for a bucket that was never versioned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versioning: Option<String>,
+    /// Present once object lock is enabled (it never goes away).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<ObjectLockSettings>,
 }
 
 impl BucketSettings {
@@ -238,6 +329,8 @@ pub struct DeleteCondition {
     pub modified_secs: Option<u64>,
     /// `x-amz-if-match-size`.
     pub size: Option<u64>,
+    /// `x-amz-bypass-governance-retention: true`: GOVERNANCE retention does not protect.
+    pub bypass_governance: bool,
 }
 
 /// The result of a DeleteObject.
@@ -603,6 +696,28 @@ impl FileStore {
         let status = if enabled { "Enabled" } else { "Suspended" };
         self.update_bucket_settings(bucket, |s| s.versioning = Some(status.to_string()))
             .await
+    }
+
+    /// The bucket's object lock configuration; `None` when object lock is not enabled.
+    pub async fn bucket_object_lock(
+        &self,
+        bucket: &str,
+    ) -> StorageResult<Option<ObjectLockSettings>> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        Ok(self.read_bucket_settings(&dir).await?.object_lock)
+    }
+
+    /// Enables object lock (and with it versioning, for good) and sets its configuration.
+    pub async fn set_bucket_object_lock(
+        &self,
+        bucket: &str,
+        settings: ObjectLockSettings,
+    ) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| {
+            s.versioning = Some("Enabled".to_string());
+            s.object_lock = Some(settings);
+        })
+        .await
     }
 
     pub async fn bucket_region(&self, bucket: &str) -> StorageResult<Option<String>> {

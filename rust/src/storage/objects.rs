@@ -12,8 +12,8 @@ use super::temp::TempPath;
 use super::versions::{self, Versioning};
 use super::{
     blocking, changes, is_missing, is_not_a_directory, DeleteCondition, DeleteOutcome, FileStore,
-    ObjectInfo, ObjectMetadata, OpenObject, PutOutcome, StorageError, StorageResult,
-    StoredChecksum, WriteCondition,
+    ObjectInfo, ObjectLockSettings, ObjectMetadata, OpenObject, PutOutcome, RetentionMode,
+    StorageError, StorageResult, StoredChecksum, WriteCondition,
 };
 use crate::checksum::{BodyDigests, FinishedDigests};
 use crate::config::Fsync;
@@ -124,7 +124,9 @@ impl FileStore {
         let condition = condition.clone();
         let tmp_dir = self.tmp.clone();
         let _bucket = self.bucket_locks.read(bucket, "").await;
-        let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
+        let settings = self.read_bucket_settings(&bucket_dir).await?;
+        let versioning = settings.versioning();
+        apply_object_lock(&mut version.metadata, settings.object_lock.as_ref())?;
         let sync = self.sync_records();
         let _guard = self.locks.write(bucket, key).await;
         blocking(move || {
@@ -180,7 +182,7 @@ impl FileStore {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-        change: impl FnOnce(&mut ObjectMetadata) + Send + 'static,
+        change: impl FnOnce(&mut ObjectMetadata) -> StorageResult<()> + Send + 'static,
     ) -> StorageResult<()> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
         let paths = ObjectPaths::for_key(&bucket_dir, key);
@@ -199,7 +201,7 @@ impl FileStore {
                     requested: version_id.is_some(),
                 });
             }
-            change(&mut found.metadata);
+            change(&mut found.metadata)?;
             found.metadata.key = key;
             let is_head = record::read(&paths.record())?
                 .is_some_and(|head| head.version_id == found.version_id);
@@ -281,7 +283,7 @@ impl FileStore {
             blocking(move || {
                 check_delete_condition(&paths, &condition)?;
                 let done = match version_id {
-                    Some(id) => remove_version(&paths, &id)?,
+                    Some(id) => remove_version(&paths, &id, condition.bypass_governance)?,
                     None if versioning == Versioning::Off => remove_unversioned(&paths)?,
                     None => put_delete_marker(&paths, versioning, &tmp_dir, sync)?,
                 };
@@ -323,6 +325,35 @@ fn find_version(paths: &ObjectPaths, version_id: Option<&str>) -> StorageResult<
                 .ok_or(StorageError::NoSuchKey),
         },
     }
+}
+
+/// Object lock on a new version: what its upload asked for, or the bucket's default
+/// retention; asking for any on a bucket without object lock is refused.
+fn apply_object_lock(
+    metadata: &mut ObjectMetadata,
+    lock: Option<&ObjectLockSettings>,
+) -> StorageResult<()> {
+    let Some(lock) = lock else {
+        return match metadata.retention.is_some() || metadata.legal_hold {
+            true => Err(StorageError::NoObjectLock),
+            false => Ok(()),
+        };
+    };
+    if metadata.retention.is_none() {
+        if let Some(default) = &lock.default_retention {
+            metadata.retention = Some(default.applied(super::now_ms()));
+        }
+    }
+    Ok(())
+}
+
+/// Whether object lock keeps a version from being removed: a legal hold, a COMPLIANCE
+/// retention not yet over, or a GOVERNANCE one unless the request may bypass it.
+pub(super) fn protected(metadata: &ObjectMetadata, bypass_governance: bool) -> bool {
+    let retained = metadata.retention.as_ref().is_some_and(|r| {
+        r.active(super::now_ms()) && !(bypass_governance && r.mode == RetentionMode::Governance)
+    });
+    metadata.legal_hold || retained
 }
 
 /// S3's conditional deletes: every condition given must hold for the current version; only
@@ -421,7 +452,11 @@ fn put_delete_marker(
 
 /// Removes one version for good. The next newest version becomes the latest: an object is
 /// promoted to head (one rename), a delete marker stays where it is.
-fn remove_version(paths: &ObjectPaths, id: &str) -> StorageResult<(DeleteOutcome, bool)> {
+fn remove_version(
+    paths: &ObjectPaths,
+    id: &str,
+    bypass_governance: bool,
+) -> StorageResult<(DeleteOutcome, bool)> {
     let head = record::read(&paths.record())?;
     let Some(target) = versions::find(paths, id)? else {
         // S3 answers 204 for a version that does not exist.
@@ -431,6 +466,9 @@ fn remove_version(paths: &ObjectPaths, id: &str) -> StorageResult<(DeleteOutcome
         };
         return Ok((outcome, false));
     };
+    if protected(&target.metadata, bypass_governance) {
+        return Err(StorageError::ObjectLocked);
+    }
     let is_head = head.as_ref().is_some_and(|h| h.version_id == id);
     if is_head {
         let next = versions::noncurrent(paths, head.as_ref())?

@@ -94,13 +94,6 @@ pub struct CompleteOutcome {
     pub version_id: Option<String>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 fn json_error(e: serde_json::Error) -> StorageError {
     StorageError::Io(io::Error::new(io::ErrorKind::InvalidData, e))
 }
@@ -143,7 +136,7 @@ impl FileStore {
             upload_id,
             bucket: bucket.to_string(),
             key: key.to_string(),
-            initiated_ms: now_ms(),
+            initiated_ms: super::now_ms(),
             metadata,
             checksum_algorithm: checksum_algorithm.map(|a| a.name().to_string()),
             checksum_type: checksum_algorithm
@@ -202,7 +195,7 @@ impl FileStore {
             number,
             etag: hex::encode(digests.md5),
             size: digests.len,
-            last_modified_ms: now_ms(),
+            last_modified_ms: super::now_ms(),
             checksum: stored_checksum.map(|c| c.value),
             // Unique, so the rename of the part's record below is its one commit point.
             data: format!("part-{number}.{:016x}", rand::random::<u64>()),

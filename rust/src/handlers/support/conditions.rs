@@ -149,6 +149,7 @@ pub fn delete_condition(
         if_match: if_match.map(|m| m.trim().trim_matches('"').to_string()),
         modified_secs,
         size,
+        bypass_governance: false,
     })
 }
 
