@@ -3,6 +3,7 @@ import * as paths from './paths.js';
 import type {
   IBucketSummary,
   IRequestRecord,
+  ILifecycleReport,
   IServerStats,
   ISmarts3Config,
   ISmarts3Events,
@@ -236,6 +237,11 @@ export class Smarts3 extends plugins.events.EventEmitter {
    */
   public async getRequests(options: { since?: number } = {}): Promise<IRequestRecord[]> {
     return (await this.command('getRequests', { since: options.since })).requests;
+  }
+
+  /** Applies every bucket's lifecycle rules now (the server also runs them in the background). */
+  public async runLifecycle(): Promise<ILifecycleReport> {
+    return this.command('runLifecycle', {});
   }
 
   /** Requests by operation and status since start, uptime, and objects and bytes per bucket. */

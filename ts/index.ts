@@ -4,6 +4,7 @@ export type {
   IBucketSummary,
   IObjectEvent,
   IRequestRecord,
+  ILifecycleReport,
   IServerStats,
   ISmarts3Config,
   ISmarts3ContructorOptions,

@@ -89,6 +89,10 @@ export interface ISmarts3Config {
     /** Smallest size of every part but the last, in bytes (S3: 5 MiB). Lower it for fast tests. */
     minPartSize?: number;
   };
+  lifecycle?: {
+    /** How long a lifecycle "day" is, in seconds. Default 86400; tests shorten it. */
+    dayLengthSeconds?: number;
+  };
 }
 
 /** smarts3 v2's options; still accepted (sic: the v2 name had the typo). */
@@ -146,6 +150,15 @@ export interface IRequestRecord {
   durationMs: number;
 }
 
+/** What one `runLifecycle()` did. */
+export interface ILifecycleReport {
+  /** Current versions expired (removed, or hidden behind a delete marker). */
+  expired: number;
+  /** Noncurrent versions and lone delete markers removed for good. */
+  versionsRemoved: number;
+  uploadsAborted: number;
+}
+
 /** What `getStats()` reports. */
 export interface IServerStats {
   uptimeMs: number;
@@ -194,6 +207,7 @@ export type TRusts3Commands = {
   emptyBucket: { params: { name: string }; result: { name: string } };
   reset: { params: Record<string, never>; result: { bucketsRemoved: number } };
   getStats: { params: Record<string, never>; result: IServerStats };
+  runLifecycle: { params: Record<string, never>; result: ILifecycleReport };
   getRequests: { params: { since?: number }; result: { requests: IRequestRecord[] } };
   subscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
   unsubscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };

@@ -15,6 +15,29 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub limits: LimitsConfig,
     pub multipart: MultipartConfig,
+    pub lifecycle: LifecycleConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LifecycleConfig {
+    /// How long a lifecycle "day" is, in seconds (tests shorten it to watch rules act).
+    pub day_length_seconds: f64,
+}
+
+impl Default for LifecycleConfig {
+    fn default() -> Self {
+        Self {
+            day_length_seconds: 86_400.0,
+        }
+    }
+}
+
+impl LifecycleConfig {
+    pub fn day(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.day_length_seconds)
+            .unwrap_or(std::time::Duration::MAX)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -282,6 +305,10 @@ impl Config {
                 "multipart.expirationDays must be >= 0 and multipart.cleanupIntervalMinutes > 0"
                     .into(),
             );
+        }
+        let day = self.lifecycle.day_length_seconds;
+        if !day.is_finite() || day <= 0.0 {
+            return Err("lifecycle.dayLengthSeconds must be a number > 0".into());
         }
         if !matches!(self.logging.format.as_str(), "text" | "json") {
             return Err(format!(

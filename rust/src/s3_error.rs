@@ -85,6 +85,7 @@ error_codes! {
     MissingContentLength: LENGTH_REQUIRED, "You must provide the Content-Length HTTP header.";
     NoSuchBucket: NOT_FOUND, "The specified bucket does not exist";
     NoSuchKey: NOT_FOUND, "The specified key does not exist.";
+    NoSuchLifecycleConfiguration: NOT_FOUND, "The lifecycle configuration does not exist";
     NoSuchObjectLockConfiguration: NOT_FOUND, "The specified object does not have a ObjectLock configuration";
     NoSuchTagSet: NOT_FOUND, "The TagSet does not exist";
     NoSuchVersion: NOT_FOUND, "The specified version does not exist.";

@@ -7,6 +7,7 @@ mod bucket;
 mod copy;
 mod cors_ops;
 mod delete;
+mod lifecycle_ops;
 mod list;
 mod multipart;
 mod object;

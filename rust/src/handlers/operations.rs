@@ -9,8 +9,8 @@ use super::params::{
 use super::support::access::Need;
 use super::support::op_table::operations;
 use super::{
-    acl_ops, attributes, bucket, copy, cors_ops, delete, list, multipart, object, object_lock,
-    post_object, service, tagging, Context, Req,
+    acl_ops, attributes, bucket, copy, cors_ops, delete, lifecycle_ops, list, multipart, object,
+    object_lock, post_object, service, tagging, Context, Req,
 };
 use crate::acl::Permission::{Read, ReadAcp, Write, WriteAcp};
 use crate::body::ResponseBody;
@@ -41,6 +41,12 @@ operations! {
         needs Need::BucketOwner => bucket::get_versioning;
     PutBucketVersioning: PUT BucketTarget ["versioning"] {}
         needs Need::BucketOwner => bucket::put_versioning;
+    GetBucketLifecycleConfiguration: GET BucketTarget ["lifecycle"] {}
+        needs Need::BucketOwner => lifecycle_ops::get;
+    PutBucketLifecycleConfiguration: PUT BucketTarget ["lifecycle"] {}
+        needs Need::BucketOwner => lifecycle_ops::put;
+    DeleteBucketLifecycle: DELETE BucketTarget ["lifecycle"] {}
+        needs Need::BucketOwner => lifecycle_ops::delete;
     GetObjectLockConfiguration: GET BucketTarget ["object-lock"] {}
         needs Need::BucketOwner => object_lock::get_configuration;
     PutObjectLockConfiguration: PUT BucketTarget ["object-lock"] {}
@@ -119,7 +125,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
         "BucketIntelligentTieringConfiguration",
     ),
     ("inventory", "BucketInventoryConfiguration"),
-    ("lifecycle", "BucketLifecycleConfiguration"),
     ("logging", "BucketLogging"),
     ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"),

@@ -1,5 +1,5 @@
 //! Admin commands for test suites: listBuckets, deleteBucket (with force), emptyBucket, reset,
-//! getStats, getRequests.
+//! getStats, getRequests, runLifecycle.
 
 use super::{bucket_param, running, Session};
 use serde_json::{json, Value};
@@ -147,4 +147,15 @@ pub(super) fn get_requests(session: &Session, params: &Value) -> Result<Value, S
         })
         .collect();
     Ok(json!({ "requests": requests }))
+}
+
+/// Applies every bucket's lifecycle rules now, rather than at the worker's next run.
+pub(super) async fn run_lifecycle(session: &Session) -> Result<Value, String> {
+    let server = running(session)?;
+    let report = server
+        .store()
+        .apply_lifecycle_everywhere(server.config().lifecycle.day())
+        .await
+        .map_err(|e| format!("could not apply the lifecycle rules: {e}"))?;
+    serde_json::to_value(report).map_err(|e| e.to_string())
 }

@@ -169,6 +169,7 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
         "emptyBucket" => admin::empty_bucket(session, params).await,
         "reset" => admin::reset(session).await,
         "getStats" => admin::get_stats(session).await,
+        "runLifecycle" => admin::run_lifecycle(session).await,
         "getRequests" => admin::get_requests(session, &params),
         "subscribeEvents" => events::subscribe(session),
         "unsubscribeEvents" => Ok(events::unsubscribe(session)),

@@ -38,6 +38,7 @@ pub struct RunningServer {
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    lifecycle: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -82,6 +83,7 @@ impl RunningServer {
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, limits));
         let sweeper = tokio::spawn(sweep_expired_uploads(state.clone()));
+        let lifecycle = tokio::spawn(apply_lifecycle_rules(state.clone()));
         tracing::info!(
             "listening on http://{local_addr}, storage in {}",
             directory.display()
@@ -93,6 +95,7 @@ impl RunningServer {
             shutdown,
             task,
             sweeper,
+            lifecycle,
         })
     }
 
@@ -125,6 +128,7 @@ impl RunningServer {
     /// Stops accepting, lets in-flight requests finish (within the deadline), then returns.
     pub async fn stop(self) {
         self.sweeper.abort();
+        self.lifecycle.abort();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
         self.state.store.mark_clean().await;
@@ -180,6 +184,21 @@ async fn sweep_expired_uploads(state: Arc<ServerState>) {
             Err(e) => tracing::warn!("multipart sweep failed: {e}"),
         }
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// Applies the buckets' lifecycle rules every 1/24 of a lifecycle day (at least every second,
+/// at most every hour), as S3 runs them in the background.
+async fn apply_lifecycle_rules(state: Arc<ServerState>) {
+    let day = state.config.lifecycle.day();
+    let interval = (day / 24).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    loop {
+        tokio::time::sleep(interval).await;
+        match state.store.apply_lifecycle_everywhere(day).await {
+            Ok(report) if report == Default::default() => {}
+            Ok(report) => tracing::info!("lifecycle rules applied: {report:?}"),
+            Err(e) => tracing::warn!("applying lifecycle rules failed: {e}"),
+        }
     }
 }
 

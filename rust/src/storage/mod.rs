@@ -12,6 +12,7 @@
 pub mod changes;
 mod durable;
 pub mod keypath;
+pub mod lifecycle;
 mod listing;
 mod locks;
 mod objects;
@@ -285,6 +286,9 @@ pub struct BucketSettings {
     /// Present once object lock is enabled (it never goes away).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_lock: Option<ObjectLockSettings>,
+    /// The bucket's lifecycle rules; `None` when none were set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<Vec<lifecycle::LifecycleRule>>,
 }
 
 impl BucketSettings {

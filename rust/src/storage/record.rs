@@ -38,6 +38,10 @@ impl VersionRecord {
         SystemTime::UNIX_EPOCH + Duration::from_nanos(self.modified_ns)
     }
 
+    pub fn last_modified_ms(&self) -> u64 {
+        self.modified_ns / 1_000_000
+    }
+
     pub fn to_json(&self) -> io::Result<Vec<u8>> {
         serde_json::to_vec(self).map_err(|e| io::Error::other(e.to_string()))
     }

@@ -1,0 +1,328 @@
+//! Lifecycle rules as a bucket keeps them, and applying them: expiring current versions,
+//! removing noncurrent versions and lone delete markers, aborting old multipart uploads.
+//!
+//! A lifecycle "day" is a configurable length (`lifecycle.dayLengthSeconds`) so that tests can
+//! watch rules act in seconds. Versions protected by object lock are left alone, as S3 does.
+
+use super::listing::{self, ListQuery, VersionEntry};
+use super::record::VersionRecord;
+use super::{now_ms, DeleteCondition, FileStore, StorageError, StorageResult, Tag};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleRule {
+    pub id: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub filter: RuleFilter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<Expiration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noncurrent_expiration: Option<NoncurrentExpiration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_incomplete_days: Option<u32>,
+    /// Kept and reported; this server has one storage class, so nothing moves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<Transition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noncurrent_transitions: Vec<Transition>,
+}
+
+/// Which objects a rule applies to: all of these must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleFilter {
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_greater_than: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_less_than: Option<u64>,
+    /// Written as `<And>` (kept so the rule reads back as it was written).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub and: bool,
+    /// Written as the top-level `<Prefix>` of older clients rather than in a `<Filter>`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_prefix: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expiration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// Milliseconds since the Unix epoch (a midnight UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub expired_object_delete_marker: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoncurrentExpiration {
+    pub noncurrent_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_noncurrent_versions: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_ms: Option<u64>,
+    pub storage_class: String,
+}
+
+/// What one run of the rules did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecycleReport {
+    /// Current versions expired (removed, or hidden behind a delete marker).
+    pub expired: usize,
+    /// Noncurrent versions and lone delete markers removed for good.
+    pub versions_removed: usize,
+    pub uploads_aborted: usize,
+}
+
+impl LifecycleReport {
+    pub fn add(&mut self, other: LifecycleReport) {
+        self.expired += other.expired;
+        self.versions_removed += other.versions_removed;
+        self.uploads_aborted += other.uploads_aborted;
+    }
+}
+
+impl RuleFilter {
+    fn matches(&self, key: &str, version: &VersionRecord) -> bool {
+        key.starts_with(&self.prefix)
+            && self.tags.iter().all(|t| version.metadata.tags.contains(t))
+            && self.size_greater_than.is_none_or(|s| version.size > s)
+            && self.size_less_than.is_none_or(|s| version.size < s)
+    }
+}
+
+/// The rules whose filter takes this version of `key`.
+fn applying<'a>(
+    rules: &'a [LifecycleRule],
+    key: &'a str,
+    version: &'a VersionRecord,
+) -> impl Iterator<Item = &'a LifecycleRule> + 'a {
+    rules.iter().filter(move |r| r.filter.matches(key, version))
+}
+
+/// Ages in lifecycle days.
+struct Clock {
+    now_ms: u64,
+    day_ms: u64,
+}
+
+impl Clock {
+    /// Whether `days` lifecycle days have passed since `since_ms`.
+    fn passed(&self, since_ms: u64, days: u32) -> bool {
+        let span = self.day_ms.saturating_mul(u64::from(days));
+        self.now_ms >= since_ms.saturating_add(span)
+    }
+}
+
+impl FileStore {
+    /// Applies a bucket's enabled lifecycle rules now; `day` is the length of a lifecycle day.
+    pub async fn apply_lifecycle(
+        &self,
+        bucket: &str,
+        day: Duration,
+    ) -> StorageResult<LifecycleReport> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        let rules: Vec<LifecycleRule> = (self.read_bucket_settings(&dir).await?.lifecycle)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.enabled)
+            .collect();
+        let mut report = LifecycleReport::default();
+        if rules.is_empty() {
+            return Ok(report);
+        }
+        let clock = Clock {
+            now_ms: now_ms(),
+            day_ms: u64::try_from(day.as_millis()).unwrap_or(u64::MAX).max(1),
+        };
+        // One page of versions at a time; a key's versions may continue on the next page.
+        let mut query = ListQuery {
+            max_keys: 1000,
+            ..Default::default()
+        };
+        let mut version_marker: Option<String> = None;
+        let mut group: Vec<VersionRecord> = Vec::new();
+        let mut group_key = String::new();
+        loop {
+            let (bucket_dir, page_query, marker) =
+                (dir.clone(), query.clone(), version_marker.clone());
+            let page = super::blocking(move || {
+                Ok(listing::list_versions_page(
+                    &bucket_dir,
+                    &page_query,
+                    marker.as_deref(),
+                )?)
+            })
+            .await?;
+            let mut last = None;
+            for entry in page.entries {
+                let VersionEntry::Version { key, record, .. } = entry else {
+                    continue;
+                };
+                last = Some((key.clone(), record.version_id.clone()));
+                if key != group_key && !group.is_empty() {
+                    let versions = std::mem::take(&mut group);
+                    report.add(
+                        self.apply_to_key(bucket, &group_key, &versions, &rules, &clock)
+                            .await?,
+                    );
+                }
+                group_key = key;
+                group.push(*record);
+            }
+            match (page.is_truncated, last) {
+                (true, Some((key, id))) => {
+                    query.marker = Some(key);
+                    version_marker = Some(id);
+                }
+                _ => break,
+            }
+        }
+        if !group.is_empty() {
+            report.add(
+                self.apply_to_key(bucket, &group_key, &group, &rules, &clock)
+                    .await?,
+            );
+        }
+        report.uploads_aborted = self.abort_old_uploads(bucket, &rules, &clock).await?;
+        Ok(report)
+    }
+
+    /// The rules' actions on one key, whose versions are given newest first.
+    async fn apply_to_key(
+        &self,
+        bucket: &str,
+        key: &str,
+        versions: &[VersionRecord],
+        rules: &[LifecycleRule],
+        clock: &Clock,
+    ) -> StorageResult<LifecycleReport> {
+        let mut report = LifecycleReport::default();
+        let Some(latest) = versions.first() else {
+            return Ok(report);
+        };
+
+        if latest.delete_marker {
+            let lone = versions.len() == 1;
+            let remove_marker = applying(rules, key, latest).any(|r| {
+                r.expiration
+                    .as_ref()
+                    .is_some_and(|e| e.expired_object_delete_marker)
+            });
+            if lone && remove_marker && self.remove(bucket, key, Some(&latest.version_id)).await? {
+                report.versions_removed += 1;
+            }
+        } else {
+            let expires = applying(rules, key, latest).any(|r| {
+                r.expiration.as_ref().is_some_and(|e| {
+                    e.days
+                        .is_some_and(|d| clock.passed(latest.last_modified_ms(), d))
+                        || e.date_ms.is_some_and(|date| clock.now_ms >= date)
+                })
+            });
+            if expires && self.remove(bucket, key, None).await? {
+                report.expired += 1;
+            }
+        }
+        // A version became noncurrent when the next newer one was written.
+        for (index, pair) in versions.windows(2).enumerate() {
+            let (newer, version) = (&pair[0], &pair[1]);
+            let goes = applying(rules, key, version).any(|r| {
+                r.noncurrent_expiration.as_ref().is_some_and(|n| {
+                    let keep = n.newer_noncurrent_versions.unwrap_or(0) as usize;
+                    n.noncurrent_days
+                        .is_some_and(|d| clock.passed(newer.last_modified_ms(), d))
+                        && index >= keep
+                })
+            });
+            if goes && self.remove(bucket, key, Some(&version.version_id)).await? {
+                report.versions_removed += 1;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Deletes (a version of) a key for a rule; `false` when object lock keeps it.
+    async fn remove(&self, bucket: &str, key: &str, version: Option<&str>) -> StorageResult<bool> {
+        match self
+            .delete_object(bucket, key, version, &DeleteCondition::default())
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StorageError::ObjectLocked) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn abort_old_uploads(
+        &self,
+        bucket: &str,
+        rules: &[LifecycleRule],
+        clock: &Clock,
+    ) -> StorageResult<usize> {
+        let mut aborted = 0;
+        for upload in self.list_uploads(Some(bucket)).await? {
+            let initiated = super::record::nanos_since_epoch(upload.initiated()) / 1_000_000;
+            let old = rules.iter().any(|r| {
+                upload.key.starts_with(&r.filter.prefix)
+                    && r.abort_incomplete_days
+                        .is_some_and(|d| clock.passed(initiated, d))
+            });
+            if old {
+                match self.abort_upload(&upload).await {
+                    Ok(()) => aborted += 1,
+                    Err(StorageError::NoSuchUpload) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(aborted)
+    }
+
+    /// Applies every bucket's rules now (the `runLifecycle` command and the background worker).
+    pub async fn apply_lifecycle_everywhere(
+        &self,
+        day: Duration,
+    ) -> StorageResult<LifecycleReport> {
+        let mut report = LifecycleReport::default();
+        for bucket in self.list_buckets().await? {
+            match self.apply_lifecycle(&bucket.name, day).await {
+                Ok(one) => report.add(one),
+                // Deleted meanwhile: nothing to apply.
+                Err(StorageError::NoSuchBucket) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Replaces (or with `None` removes) the bucket's lifecycle rules.
+    pub async fn set_bucket_lifecycle(
+        &self,
+        bucket: &str,
+        rules: Option<Vec<LifecycleRule>>,
+    ) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| s.lifecycle = rules)
+            .await
+    }
+
+    pub async fn bucket_lifecycle(
+        &self,
+        bucket: &str,
+    ) -> StorageResult<Option<Vec<LifecycleRule>>> {
+        let dir = self.existing_bucket_dir(bucket).await?;
+        Ok(self.read_bucket_settings(&dir).await?.lifecycle)
+    }
+}

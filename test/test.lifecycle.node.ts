@@ -1,0 +1,158 @@
+// Lifecycle rules through the AWS SDK v3: S3's validation, and rules that really run. A
+// lifecycle "day" is 0.2 s here (lifecycle.dayLengthSeconds), and runLifecycle() applies the rules
+// at once; the background worker applies them on its own as well.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketLifecycleCommand,
+  DeleteObjectCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+  type LifecycleRule,
+} from '@aws-sdk/client-s3';
+import { s3Error, startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
+
+const DAY_MS = 200;
+let server: ITestServer;
+let s3: S3Client;
+
+before(async () => {
+  server = await startTestServer('lifecycle', { lifecycle: { dayLengthSeconds: DAY_MS / 1000 } });
+  s3 = server.client;
+});
+
+after(async () => {
+  await server.stop();
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function bucketWith(rules: LifecycleRule[], versioned = false): Promise<string> {
+  const bucket = uniqueBucket('life');
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  if (versioned) await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
+  return bucket;
+}
+
+async function keys(bucket: string): Promise<string[]> {
+  return ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((c) => c.Key!);
+}
+
+describe('lifecycle configuration', () => {
+  it('round-trips rules and answers S3 errors for invalid ones', async () => {
+    const bucket = uniqueBucket('life-config');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const none = await s3Error(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })));
+    assert.equal(none.name, 'NoSuchLifecycleConfiguration');
+    assert.equal(none.$metadata.httpStatusCode, 404);
+
+    const rules: LifecycleRule[] = [
+      { ID: 'logs', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 30 } },
+      {
+        ID: 'tagged-big',
+        Status: 'Disabled',
+        Filter: { And: { Prefix: 'data/', Tags: [{ Key: 'tier', Value: 'cold' }], ObjectSizeGreaterThan: 1024 } },
+        Transitions: [{ Days: 10, StorageClass: 'GLACIER' }],
+        NoncurrentVersionExpiration: { NoncurrentDays: 7, NewerNoncurrentVersions: 2 },
+      },
+      { ID: 'uploads', Status: 'Enabled', Filter: {}, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 3 } },
+    ];
+    await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
+    const got = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules!;
+    assert.deepEqual(got.map((r) => [r.ID, r.Status]), [['logs', 'Enabled'], ['tagged-big', 'Disabled'], ['uploads', 'Enabled']]);
+    assert.deepEqual(got[0].Filter, { Prefix: 'logs/' });
+    assert.equal(got[0].Expiration?.Days, 30);
+    assert.deepEqual(got[1].Filter?.And?.Tags, [{ Key: 'tier', Value: 'cold' }]);
+    assert.equal(got[1].Filter?.And?.ObjectSizeGreaterThan, 1024);
+    assert.deepEqual(got[1].Transitions, [{ Days: 10, StorageClass: 'GLACIER' }]);
+    assert.deepEqual(got[1].NoncurrentVersionExpiration, { NoncurrentDays: 7, NewerNoncurrentVersions: 2 });
+    assert.equal(got[2].AbortIncompleteMultipartUpload?.DaysAfterInitiation, 3);
+
+    const put = (Rules: LifecycleRule[]) =>
+      s3Error(s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules } })));
+    assert.equal((await put([{ ID: 'x', Status: 'Enabled', Filter: {} }])).name, 'InvalidRequest', 'a rule needs an action');
+    assert.equal((await put([{ ID: 'x', Status: 'Enabled', Filter: {}, Expiration: { Days: 0 } }])).name, 'InvalidArgument');
+    const twice = await put([
+      { ID: 'same', Status: 'Enabled', Filter: {}, Expiration: { Days: 1 } },
+      { ID: 'same', Status: 'Enabled', Filter: {}, Expiration: { Days: 2 } },
+    ]);
+    assert.equal(twice.name, 'InvalidArgument');
+    const notMidnight = await put([{ ID: 'x', Status: 'Enabled', Filter: {}, Expiration: { Date: new Date('2030-01-01T12:00:00Z') } }]);
+    assert.equal(notMidnight.name, 'InvalidArgument');
+    const tagAbort = await put([
+      { ID: 'x', Status: 'Enabled', Filter: { Tag: { Key: 'a', Value: 'b' } }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+    ]);
+    assert.equal(tagAbort.name, 'InvalidRequest');
+
+    await s3.send(new DeleteBucketLifecycleCommand({ Bucket: bucket }));
+    assert.equal((await s3Error(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })))).name, 'NoSuchLifecycleConfiguration');
+  });
+});
+
+describe('lifecycle rules at work', () => {
+  it('expires current objects that match, after their days', async () => {
+    const bucket = await bucketWith([
+      { ID: 'tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 5 } },
+      { ID: 'off', Status: 'Disabled', Filter: { Prefix: 'keep/' }, Expiration: { Days: 1 } },
+    ]);
+    for (const Key of ['tmp/a', 'tmp/b', 'keep/c', 'other']) await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }));
+    // Not yet five days (1 s) old.
+    await server.smarts3.runLifecycle();
+    assert.deepEqual(await keys(bucket), ['keep/c', 'other', 'tmp/a', 'tmp/b']);
+    await pause(DAY_MS * 5 + 50);
+    await server.smarts3.runLifecycle();
+    assert.deepEqual(await keys(bucket), ['keep/c', 'other']);
+  });
+
+  it('removes noncurrent versions beyond the newest ones kept, and lone delete markers', async () => {
+    const bucket = await bucketWith(
+      [
+        { ID: 'old', Status: 'Enabled', Filter: {}, NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 1 } },
+        { ID: 'markers', Status: 'Enabled', Filter: { Prefix: 'gone' }, Expiration: { ExpiredObjectDeleteMarker: true } },
+      ],
+      true,
+    );
+    const ids: string[] = [];
+    for (const body of ['v1', 'v2', 'v3']) ids.push((await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc', Body: body }))).VersionId!);
+    const gone = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'gone', Body: 'x' }))).VersionId!;
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'gone', VersionId: gone }));
+    await pause(DAY_MS + 50);
+    const report = await server.smarts3.runLifecycle();
+    assert.equal(typeof report.versionsRemoved, 'number');
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    assert.deepEqual(versions.Versions!.map((v) => v.VersionId), [ids[2], ids[1]], 'the newest noncurrent version is kept');
+    assert.equal(versions.DeleteMarkers, undefined, 'the lone marker is gone');
+    const current = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc' }));
+    assert.equal(await current.Body!.transformToString(), 'v3');
+  });
+
+  it('aborts unfinished multipart uploads after their days, and runs in the background too', async () => {
+    const bucket = await bucketWith([
+      { ID: 'uploads', Status: 'Enabled', Filter: { Prefix: 'up/' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      { ID: 'scratch', Status: 'Enabled', Filter: { Prefix: 'scratch/' }, Expiration: { Days: 1 } },
+    ]);
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'up/big' }));
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'elsewhere/big' }));
+    await pause(DAY_MS + 50);
+    await server.smarts3.runLifecycle();
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    assert.deepEqual(uploads.Uploads!.map((u) => u.Key), ['elsewhere/big']);
+
+    // No runLifecycle: the worker (every second here) expires it by itself.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'scratch/x', Body: 'x' }));
+    const deadline = Date.now() + 10_000;
+    while ((await keys(bucket)).includes('scratch/x') && Date.now() < deadline) await pause(100);
+    assert.deepEqual(await keys(bucket), []);
+  });
+});
