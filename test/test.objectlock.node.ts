@@ -2,6 +2,7 @@
 // retention and legal holds, and the refusals S3 gives for locked versions.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -168,5 +169,17 @@ describe('object lock', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'evidence', VersionId }));
     const gone = await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'evidence', VersionId })));
     assert.equal(gone.name, 'NoSuchVersion');
+
+    // As S3: an upload with lock parameters must prove its integrity (auth is off here, so a
+    // plain HTTP PUT reaches the check).
+    const url = `${server.endpoint}/${bucket}/raw`;
+    const hold = { 'x-amz-object-lock-legal-hold': 'ON' };
+    const bare = await fetch(url, { method: 'PUT', headers: hold, body: 'raw' });
+    assert.equal(bare.status, 400);
+    assert.match(await bare.text(), /<Code>InvalidRequest<\/Code>/);
+    const md5 = crypto.createHash('md5').update('raw').digest('base64');
+    const proven = await fetch(url, { method: 'PUT', headers: { ...hold, 'content-md5': md5 }, body: 'raw' });
+    assert.equal(proven.status, 200);
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'raw' }))).ObjectLockLegalHoldStatus, 'ON');
   });
 });

@@ -54,6 +54,7 @@ pub async fn put(
         ..Default::default()
     };
     super::object_lock::from_headers(parts, &mut metadata)?;
+    super::object_lock::require_digest_for_lock(parts, &metadata)?;
     let outcome = ctx
         .store
         .put_object(

@@ -24,20 +24,36 @@ fn malformed() -> S3Error {
     S3Error::new(S3ErrorCode::MalformedXML)
 }
 
-/// Reads an object lock document. S3 requires its integrity to be provable: a Content-MD5 or
-/// a flexible checksum, which `verify_small_body` then checks.
+/// Whether a request proves its body's integrity: a Content-MD5 or a flexible checksum, in a
+/// header or announced for the aws-chunked trailer.
+fn has_digest(parts: &Parts) -> bool {
+    parts.headers.contains_key("content-md5")
+        || parts.headers.contains_key("x-amz-sdk-checksum-algorithm")
+        || (parts.headers.keys()).any(|name| name.as_str().starts_with("x-amz-checksum-"))
+        || headers::get(parts, "x-amz-trailer").is_some_and(|t| t.contains("x-amz-checksum-"))
+}
+
+fn digest_required() -> S3Error {
+    S3Error::with_message(
+        S3ErrorCode::InvalidRequest,
+        "Content-MD5 OR x-amz-checksum- HTTP header is required for this request",
+    )
+}
+
+/// S3 stores an object with object lock parameters only when its integrity is provable.
+pub fn require_digest_for_lock(parts: &Parts, metadata: &ObjectMetadata) -> S3Result<()> {
+    let locking = metadata.retention.is_some() || metadata.legal_hold;
+    if locking && !has_digest(parts) {
+        return Err(digest_required());
+    }
+    Ok(())
+}
+
+/// Reads an object lock document. S3 requires its integrity to be provable, which
+/// `verify_small_body` then checks.
 async fn read_document(req: &mut Req<'_>, root: &str) -> S3Result<Element> {
-    let has_digest = req.parts.headers.contains_key("content-md5")
-        || req
-            .parts
-            .headers
-            .keys()
-            .any(|name| name.as_str().starts_with("x-amz-checksum-"));
-    if !has_digest {
-        return Err(S3Error::with_message(
-            S3ErrorCode::InvalidRequest,
-            "Content-MD5 OR x-amz-checksum- HTTP header is required for this request",
-        ));
+    if !has_digest(req.parts) {
+        return Err(digest_required());
     }
     let document = req.body.read_small(MAX_BODY).await?;
     verify_small_body(req.parts, &document)?;

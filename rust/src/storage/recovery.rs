@@ -97,7 +97,14 @@ fn check_dir(
             continue;
         };
         if entry.file_type()?.is_dir() {
-            if name != VERSIONS_DIR {
+            if name == VERSIONS_DIR {
+                for stem in fs::read_dir(entry.path())? {
+                    if let Ok(stem) = stem?.file_name().into_string() {
+                        let paths = ObjectPaths::for_stem(dir, &stem);
+                        report.removed += remove_uncommitted_versions(&paths)?;
+                    }
+                }
+            } else {
                 subdirs.push(entry.path());
             }
         } else if let Some(stem) = name.strip_suffix(RECORD_SUFFIX) {
@@ -158,6 +165,27 @@ fn check_dir(
         }
     }
     Ok(())
+}
+
+/// Removes the noncurrent records a crash left between the steps of a change: one with the
+/// head's version id, or newer than the head (every reader already ignores them); the data
+/// only they named is then unreferenced and goes with the data check below.
+fn remove_uncommitted_versions(paths: &ObjectPaths) -> io::Result<usize> {
+    let Ok(Some(head)) = record::read(&paths.record()) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in fs::read_dir(paths.versions_dir())? {
+        let path = entry?.path();
+        let Ok(Some(noncurrent)) = record::read(&path) else {
+            continue;
+        };
+        if noncurrent.version_id == head.version_id || noncurrent.modified_ns > head.modified_ns {
+            fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// The data files named by a stem's records; `None` when one of them cannot be read.
@@ -417,6 +445,52 @@ mod tests {
         let (record, data) = record::current(&b, "k").unwrap().unwrap();
         assert_eq!(fs::read(data).unwrap(), b"current");
         assert_eq!(record.metadata.key, "k");
+    }
+
+    #[test]
+    fn noncurrent_records_a_crash_left_uncommitted_are_removed_with_their_data() {
+        let root = tempfile::tempdir().unwrap();
+        let tmp = root.path().join(".tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let b = root.path().join("b");
+        let paths = ObjectPaths::for_key(&b, "k");
+        fs::create_dir_all(paths.versions_dir()).unwrap();
+        let version = |id: &str, modified_ns: u64| {
+            let data = paths.new_data_name();
+            fs::write(paths.dir.join(&data), id).unwrap();
+            VersionRecord {
+                version_id: id.to_string(),
+                delete_marker: false,
+                data,
+                etag: String::new(),
+                size: id.len() as u64,
+                modified_ns,
+                metadata: ObjectMetadata::default(),
+            }
+        };
+        let keep = |r: &VersionRecord| {
+            let path = paths.versions_dir().join(format!("{}.json", r.version_id));
+            fs::write(path, r.to_json().unwrap()).unwrap();
+        };
+        let head = version(&"a".repeat(32), 20);
+        fs::write(paths.record(), head.to_json().unwrap()).unwrap();
+        let older = version(&"b".repeat(32), 10);
+        let newer = version(&"c".repeat(32), 30);
+        keep(&older);
+        keep(&newer);
+        keep(&head);
+        check_tree(root.path(), &tmp).unwrap();
+        let left: Vec<_> = fs::read_dir(paths.versions_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, vec![format!("{}.json", older.version_id)]);
+        assert!(paths.dir.join(&older.data).exists());
+        assert!(paths.dir.join(&head.data).exists());
+        assert!(
+            !paths.dir.join(&newer.data).exists(),
+            "only an uncommitted record named it"
+        );
     }
 
     #[test]
