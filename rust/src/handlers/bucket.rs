@@ -1,4 +1,5 @@
-//! Bucket operations: CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation.
+//! Bucket operations: CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
+//! Get/PutBucketVersioning, GetBucketRequestPayment.
 
 use super::operations::BucketTarget;
 use super::ForResource;

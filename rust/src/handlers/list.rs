@@ -1,4 +1,4 @@
-//! ListObjects (v1) and ListObjectsV2.
+//! ListObjects (v1), ListObjectsV2 and ListObjectVersions.
 
 use super::operations::BucketTarget;
 use super::params::ListParams;
@@ -206,8 +206,8 @@ pub async fn list_v1(
     Ok(xml_response(w.finish()))
 }
 
-/// ListObjectVersions on a bucket that was never versioned: every object is its one version,
-/// `null`, and the latest.
+/// ListObjectVersions: versions and delete markers by key, newest first (in a bucket that was
+/// never versioned, every object is its one version, `null`, and the latest).
 pub async fn list_versions(
     ctx: &Context<'_>,
     _req: &mut Req<'_>,
