@@ -180,7 +180,7 @@ fn remove_uncommitted_versions(paths: &ObjectPaths) -> io::Result<usize> {
         let Ok(Some(noncurrent)) = record::read(&path) else {
             continue;
         };
-        if noncurrent.version_id == head.version_id || noncurrent.modified_ns > head.modified_ns {
+        if super::versions::uncommitted(Some(&head), &noncurrent) {
             fs::remove_file(&path)?;
             removed += 1;
         }

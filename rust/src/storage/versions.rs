@@ -34,6 +34,14 @@ pub fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
+/// The one rule for what a crash left between the steps of a change (see the module docs): a
+/// noncurrent record with the head's version id, or newer than the head, was never committed.
+pub fn uncommitted(head: Option<&VersionRecord>, noncurrent: &VersionRecord) -> bool {
+    head.is_some_and(|h| {
+        h.version_id == noncurrent.version_id || noncurrent.modified_ns > h.modified_ns
+    })
+}
+
 fn noncurrent_path(paths: &ObjectPaths, id: &str) -> PathBuf {
     paths.versions_dir().join(format!("{id}.json"))
 }
@@ -54,10 +62,7 @@ pub fn noncurrent(
         let Some(record) = record::read(&entry.path())? else {
             continue;
         };
-        let uncommitted = head.is_some_and(|h| {
-            h.version_id == record.version_id || record.modified_ns > h.modified_ns
-        });
-        if !uncommitted {
+        if !uncommitted(head, &record) {
             versions.push(record);
         }
     }
@@ -87,10 +92,7 @@ pub fn find(paths: &ObjectPaths, id: &str) -> io::Result<Option<VersionRecord>> 
     let Some(found) = record::read(&noncurrent_path(paths, id))? else {
         return Ok(None);
     };
-    let uncommitted = head
-        .as_ref()
-        .is_some_and(|h| found.modified_ns > h.modified_ns);
-    Ok((!uncommitted).then_some(found))
+    Ok((!uncommitted(head.as_ref(), &found)).then_some(found))
 }
 
 /// Writes `record` as a noncurrent version of the key (replacing one with the same id).
