@@ -94,6 +94,9 @@ const FAILED: LoadReport = {
 
 /** Runs a load and measures the server's CPU seconds around it. */
 function measure(peer: RunningPeer, command: string[], seconds: number, pick: (r: LoadReport) => Omit<Result, 'cpuUsPerOp'>) {
+  // Each scenario starts with no dirty pages: otherwise the kernel's writeback of what the last
+  // one wrote throttles this one's writes, and the figures depend on the order of the run.
+  execFileSync('sync');
   const before = cpuSeconds(peer.pid);
   const report = load(peer, command, seconds);
   const cpu = cpuSeconds(peer.pid) - before;

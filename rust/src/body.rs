@@ -4,15 +4,14 @@
 
 use crate::s3_error::{S3Error, S3ErrorCode};
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{combinators::BoxBody, BodyExt, BodyStream, Empty, Full, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, BodyStream, Empty, Full};
 use hyper::body::Incoming;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
 
 pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
 
@@ -30,9 +29,59 @@ pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
 }
 
 /// Streams `len` bytes of `file` from its current position.
-pub fn file(file: tokio::fs::File, len: u64) -> ResponseBody {
-    let reader = tokio_util::io::ReaderStream::with_capacity(file.take(len), FILE_CHUNK);
-    BodyExt::boxed(StreamBody::new(reader.map_ok(Frame::data)))
+pub fn file(file: std::fs::File, len: u64) -> ResponseBody {
+    BodyExt::boxed(FileBody {
+        file,
+        remaining: len,
+    })
+}
+
+/// A file sent in `FILE_CHUNK` reads made on the calling thread: the data is nearly always in
+/// the page cache, where a read costs less than a hop to the blocking pool (one per chunk, two
+/// thread switches each). hyper polls for the next chunk only once the last one is written, so
+/// one chunk per response is in memory.
+struct FileBody {
+    file: std::fs::File,
+    remaining: u64,
+}
+
+impl Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        use std::io::Read;
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = self.remaining.min(FILE_CHUNK as u64);
+        // `read_to_end` fills spare capacity without zeroing it first.
+        let mut chunk = Vec::with_capacity(want as usize);
+        let this = &mut *self;
+        if let Err(e) = (&mut this.file).take(want).read_to_end(&mut chunk) {
+            return Poll::Ready(Some(Err(e)));
+        }
+        if chunk.is_empty() {
+            // Data files never shrink; a short one is damage, not the end of the object.
+            return Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the data file is shorter than its record says",
+            ))));
+        }
+        this.remaining -= chunk.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(chunk)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
 }
 
 /// The request body, wrapped so the pipeline knows whether a handler started reading it, and so

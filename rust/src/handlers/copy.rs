@@ -96,7 +96,7 @@ pub async fn copy_object(
     });
     let size = info.size;
     let bytes = tokio_util::io::ReaderStream::with_capacity(
-        tokio::io::AsyncReadExt::take(object.file, size),
+        tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(object.file), size),
         256 * 1024,
     )
     .map_err(|e| S3Error::internal(format!("reading the copy source: {e}")));

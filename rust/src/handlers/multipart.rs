@@ -166,7 +166,7 @@ pub async fn upload_part_copy(
     if len > MAX_PART_SIZE {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));
     }
-    let mut file = object.file;
+    let mut file = tokio::fs::File::from_std(object.file);
     file.seek(std::io::SeekFrom::Start(start))
         .await
         .map_err(|e| S3Error::internal(format!("seek: {e}")))?;

@@ -20,7 +20,6 @@ use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{ObjectInfo, ObjectMetadata};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
-use tokio::io::AsyncSeekExt;
 
 pub async fn put(
     ctx: &Context<'_>,
@@ -237,8 +236,7 @@ async fn serve(
 
     let mut file = object.file;
     if span.start > 0 && !head_only {
-        file.seek(std::io::SeekFrom::Start(span.start))
-            .await
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(span.start))
             .map_err(|e| S3Error::internal(format!("seek: {e}")))?;
     }
     let mut response = Response::new(if head_only {

@@ -11,18 +11,18 @@ use super::record::{self, VersionRecord, NULL_VERSION};
 use super::temp::TempPath;
 use super::versions::{self, Versioning};
 use super::{
-    blocking, changes, is_missing, is_not_a_directory, DeleteCondition, DeleteOutcome, FileStore,
-    ObjectInfo, ObjectLockSettings, ObjectMetadata, OpenObject, PutOutcome, RetentionMode,
-    StorageError, StorageResult, StoredChecksum, WriteCondition,
+    blocking, changes, file_work, is_missing, is_not_a_directory, DeleteCondition, DeleteOutcome,
+    FileStore, ObjectInfo, ObjectLockSettings, ObjectMetadata, OpenObject, PutOutcome,
+    RetentionMode, StorageError, StorageResult, StoredChecksum, WriteCondition,
 };
 use crate::checksum::{BodyDigests, FinishedDigests};
 use crate::config::Fsync;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use std::io;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use tokio::io::AsyncWriteExt;
 
 /// A finished upload waiting to become a version: its temp file and what we know about it.
 pub(super) struct NewVersion {
@@ -90,25 +90,24 @@ impl FileStore {
         E: From<StorageError>,
     {
         let tmp = self.temp_path("data");
-        let mut file = tokio::fs::File::create(tmp.path())
-            .await
-            .map_err(StorageError::from)?;
+        // Writes go to the page cache on the calling thread (see `file_work`); only the fsync,
+        // which waits for the disk, hops to the blocking pool.
+        let mut file = std::fs::File::create(tmp.path()).map_err(StorageError::from)?;
         futures_util::pin_mut!(body);
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
             digests.update(&chunk);
-            file.write_all(&chunk).await.map_err(StorageError::from)?;
+            file.write_all(&chunk).map_err(StorageError::from)?;
         }
-        file.flush().await.map_err(StorageError::from)?;
         if self.fsync != Fsync::None {
-            file.sync_all().await.map_err(StorageError::from)?;
+            blocking(move || Ok(file.sync_all()?)).await?;
         }
         Ok((tmp, digests.finish()))
     }
 
     /// Makes a finished upload the current version of `bucket/key` if `condition` holds for the
-    /// version it replaces, and returns its record. All file work is one hop to the blocking
-    /// pool, under the key's lock. With versioning, the version it replaces is kept as a
+    /// version it replaces, and returns its record. All file work is done in one piece under
+    /// the key's lock (on the blocking pool only when it fsyncs). With versioning, the version it replaces is kept as a
     /// noncurrent one (except a `null` version in a suspended bucket, which is replaced).
     pub(super) async fn install_object(
         &self,
@@ -129,7 +128,7 @@ impl FileStore {
         apply_object_lock(&mut version.metadata, settings.object_lock.as_ref())?;
         let sync = self.sync_records();
         let _guard = self.locks.write(bucket, key).await;
-        blocking(move || {
+        file_work(sync, move || {
             let current = record::read(&paths.record())?;
             check_condition(&condition, current.as_ref())?;
             let data_name = paths.new_data_name();
@@ -193,7 +192,7 @@ impl FileStore {
         let sync = self.sync_records();
         let _bucket = self.bucket_locks.read(bucket, "").await;
         let _guard = self.locks.write(bucket, &key).await;
-        blocking(move || {
+        file_work(sync, move || {
             let mut found = find_version(&paths, version_id.as_deref())?;
             if found.delete_marker {
                 return Err(StorageError::DeleteMarker {
@@ -235,7 +234,7 @@ impl FileStore {
         let paths = ObjectPaths::for_key(&bucket_dir, key);
         let version_id = version_id.map(str::to_string);
         let _guard = self.locks.read(bucket, key).await;
-        let (record, file) = blocking(move || {
+        let (record, file) = file_work(false, move || {
             let record = find_version(&paths, version_id.as_deref())?;
             if record.delete_marker {
                 return Err(StorageError::DeleteMarker {
@@ -255,7 +254,7 @@ impl FileStore {
                 version_id: record.version_id,
                 metadata: record.metadata,
             },
-            file: tokio::fs::File::from_std(file),
+            file,
         })
     }
 
@@ -280,7 +279,7 @@ impl FileStore {
             let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
             let sync = self.sync_records();
             let _guard = self.locks.write(bucket, key).await;
-            blocking(move || {
+            file_work(sync, move || {
                 check_delete_condition(&paths, &condition)?;
                 let done = match version_id {
                     Some(id) => remove_version(&paths, &id, condition.bypass_governance)?,
