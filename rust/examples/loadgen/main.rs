@@ -200,7 +200,7 @@ async fn main() {
         Command::Md5 { size } => Ok(workload::md5_rate(size)),
     };
     match result {
-        Ok(report) => println!("{}", report.to_json()),
+        Ok(report) => println!("{}", report.into_json()),
         Err(message) => {
             eprintln!("loadgen: {message}");
             std::process::exit(1);

@@ -66,7 +66,7 @@ fn latency_summary(samples: &mut [u32]) -> Value {
 }
 
 impl Report {
-    pub fn to_json(mut self) -> String {
+    pub fn into_json(mut self) -> String {
         let seconds = self.seconds.max(1e-9);
         let mut all: Vec<u32> = self
             .latencies
