@@ -668,7 +668,8 @@ pub(super) async fn prune_empty_dirs(bucket_dir: &Path, dir: &Path) {
             .file_name()
             .and_then(|n| n.to_str())
             .is_some_and(keypath::is_hashed_dir_name);
-        if hashed || tokio::fs::remove_dir(&current).await.is_err() {
+        // On the calling thread, like the rest of a request's short file work (`file_work`).
+        if hashed || std::fs::remove_dir(&current).is_err() {
             return;
         }
         if !current.pop() {
