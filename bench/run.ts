@@ -12,6 +12,7 @@
 // to compare; absolute figures drift 2-3x between runs on shared machines.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureLoadgen, PEERS, prepare, root, type PeerName, type RunningPeer } from './servers.js';
 import { cpuSeconds, peakRssMiB, rssMiB } from './proc.js';
@@ -188,10 +189,11 @@ async function benchmark(peer: RunningPeer) {
   record_('peak RSS over the run', { value: peakRssMiB(peer.pid), unit: 'MiB', p50Us: 0, p99Us: 0, cpuUsPerOp: 0 });
 }
 
-/** The machine's own limits for the same bytes: dd to the same file system, and MD5. */
+/** The machine's own limits for the same bytes: dd to the servers' file system, and MD5. */
 function machineLimits(): string[] {
   const lines: string[] = [];
-  const dir = fs.mkdtempSync(path.join(root, '.nogit', 'bench-dd-'));
+  // The servers' directories are made in the same place (bench/servers.ts).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-dd-'));
   try {
     const count = sizes.large / MiB;
     const started = process.hrtime.bigint();
