@@ -107,8 +107,9 @@ impl FileStore {
 
     /// Makes a finished upload the current version of `bucket/key` if `condition` holds for the
     /// version it replaces, and returns its record. All file work is done in one piece under
-    /// the key's lock (on the blocking pool only when it fsyncs). With versioning, the version it replaces is kept as a
-    /// noncurrent one (except a `null` version in a suspended bucket, which is replaced).
+    /// the key's lock (on the blocking pool only when it fsyncs). With versioning, the version
+    /// it replaces is kept as a noncurrent one (except a `null` version in a suspended bucket,
+    /// which is replaced).
     pub(super) async fn install_object(
         &self,
         bucket: &str,
