@@ -41,14 +41,8 @@ enum Command {
     Small {
         #[arg(long)]
         op: workload::SmallOp,
-        #[arg(long, default_value_t = 4096)]
-        size: usize,
-        #[arg(long, default_value_t = 1000)]
-        count: u64,
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        #[arg(long, default_value = "small/")]
-        prefix: String,
+        #[command(flatten)]
+        run: SmallRun,
         /// How many keys exist (GET, HEAD and the mixed run pick among them); defaults to count.
         #[arg(long)]
         keys: Option<u64>,
@@ -87,14 +81,8 @@ enum Command {
     },
     /// The mixed run: 70 % GET, 20 % PUT (overwrites), 10 % LIST (first page) over `keys` keys.
     Mixed {
-        #[arg(long, default_value_t = 4096)]
-        size: usize,
-        #[arg(long, default_value_t = 1000)]
-        count: u64,
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        #[arg(long, default_value = "small/")]
-        prefix: String,
+        #[command(flatten)]
+        run: SmallRun,
         #[arg(long)]
         keys: u64,
     },
@@ -103,6 +91,34 @@ enum Command {
         #[arg(long, default_value_t = 256 << 20)]
         size: u64,
     },
+}
+
+/// What the small-object runs (`small`, `mixed`) share.
+#[derive(clap::Args)]
+struct SmallRun {
+    #[arg(long, default_value_t = 4096)]
+    size: usize,
+    #[arg(long, default_value_t = 1000)]
+    count: u64,
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    #[arg(long, default_value = "small/")]
+    prefix: String,
+}
+
+impl SmallRun {
+    fn plan(self, bucket: String, keys: u64, fanout: u64, limit: Duration) -> workload::Plan {
+        workload::Plan {
+            bucket,
+            prefix: self.prefix,
+            fanout,
+            size: self.size,
+            count: self.count,
+            concurrency: self.concurrency,
+            keys: keys.max(1),
+            limit,
+        }
+    }
 }
 
 fn loopback_only(endpoint: &str) -> Result<(), String> {
@@ -133,43 +149,16 @@ async fn main() {
         Command::CreateBucket => workload::create_bucket(&endpoint, &bucket).await,
         Command::Small {
             op,
-            size,
-            count,
-            concurrency,
-            prefix,
+            run,
             keys,
             fanout,
         } => {
-            let plan = workload::Plan {
-                bucket,
-                prefix,
-                fanout,
-                size,
-                count,
-                concurrency,
-                keys: keys.unwrap_or(count).max(1),
-                limit,
-            };
+            let keys = keys.unwrap_or(run.count);
+            let plan = run.plan(bucket, keys, fanout, limit);
             Ok(workload::small(&endpoint, op, plan).await)
         }
-        Command::Mixed {
-            size,
-            count,
-            concurrency,
-            prefix,
-            keys,
-        } => {
-            let plan = workload::Plan {
-                bucket,
-                prefix,
-                fanout: 0,
-                size,
-                count,
-                concurrency,
-                keys: keys.max(1),
-                limit,
-            };
-            Ok(workload::mixed(&endpoint, plan).await)
+        Command::Mixed { run, keys } => {
+            Ok(workload::mixed(&endpoint, run.plan(bucket, keys, 0, limit)).await)
         }
         Command::Large {
             op,

@@ -19,6 +19,18 @@ pub enum SmallOp {
     Delete,
 }
 
+impl SmallOp {
+    /// The HTTP method, and the name its latencies are reported under.
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SmallOp::Put => ("PUT", "put"),
+            SmallOp::Get => ("GET", "get"),
+            SmallOp::Head => ("HEAD", "head"),
+            SmallOp::Delete => ("DELETE", "delete"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum LargeOp {
     Put,
@@ -238,12 +250,7 @@ pub async fn small(endpoint: &Endpoint, op: SmallOp, plan: Plan) -> Report {
     let empty = Payload::empty();
     let (bucket, prefix, keys) = (Arc::new(plan.bucket), Arc::new(plan.prefix), plan.keys);
     let fanout = plan.fanout;
-    let class = match op {
-        SmallOp::Put => "put",
-        SmallOp::Get => "get",
-        SmallOp::Head => "head",
-        SmallOp::Delete => "delete",
-    };
+    let (method, class) = op.names();
     run_workers(
         endpoint,
         plan.concurrency,
@@ -254,42 +261,15 @@ pub async fn small(endpoint: &Endpoint, op: SmallOp, plan: Plan) -> Report {
             let (bucket, prefix, body, empty) =
                 (bucket.clone(), prefix.clone(), body.clone(), empty.clone());
             async move {
-                let result = match op {
-                    SmallOp::Put => client
-                        .send(
-                            "PUT",
-                            &spread_path(&bucket, &prefix, fanout, i),
-                            &[],
-                            &body,
-                            false,
-                        )
-                        .await
-                        .map(|r| (r, body.len)),
-                    SmallOp::Get | SmallOp::Head | SmallOp::Delete => {
-                        let method = match op {
-                            SmallOp::Get => "GET",
-                            SmallOp::Head => "HEAD",
-                            _ => "DELETE",
-                        };
-                        client
-                            .send(
-                                method,
-                                &spread_path(&bucket, &prefix, fanout, i % keys),
-                                &[],
-                                &empty,
-                                false,
-                            )
-                            .await
-                            .map(|r| {
-                                let moved = r.bytes;
-                                (r, moved)
-                            })
-                    }
+                // PUT writes key i; the others pick among the keys that exist.
+                let (payload, key) = match op {
+                    SmallOp::Put => (&body, i),
+                    SmallOp::Get | SmallOp::Head | SmallOp::Delete => (&empty, i % keys),
                 };
-                let outcome = match result {
-                    Ok((reply, moved)) => expect_success(Ok(reply)).map(|_| moved),
-                    Err(e) => Err(e),
-                };
+                let path = spread_path(&bucket, &prefix, fanout, key);
+                let reply = client.send(method, &path, &[], payload, false).await;
+                // Bytes moved either way: the body sent (PUT) or received (GET).
+                let outcome = expect_success(reply).map(|r| payload.len + r.bytes);
                 (client, (0, outcome))
             }
         },
