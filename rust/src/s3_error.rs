@@ -210,6 +210,21 @@ impl From<crate::storage::StorageError> for S3Error {
                     .detail("MinSizeAllowed", min.to_string())
                     .detail("PartNumber", part.to_string())
             }
+            // A full or read-only disk is the user's to fix: say so instead of a bare 500.
+            StorageError::Io(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::StorageFull
+                        | std::io::ErrorKind::ReadOnlyFilesystem
+                        | std::io::ErrorKind::QuotaExceeded
+                ) =>
+            {
+                tracing::error!("storage: {e}");
+                S3Error::with_message(
+                    S3ErrorCode::InternalError,
+                    format!("The server could not write to its storage directory: {e}."),
+                )
+            }
             StorageError::Io(e) => S3Error::internal(format!("storage: {e}")),
         }
     }
