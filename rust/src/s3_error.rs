@@ -37,6 +37,7 @@ macro_rules! error_codes {
 
 #[rustfmt::skip]
 error_codes! {
+    RequestHeaderSectionTooLarge: BAD_REQUEST, "Your request header section exceeds the maximum allowed size.";
     RequestTimeout: BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period.";
     BucketAlreadyExists: CONFLICT, "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.";
     MissingSecurityHeader: BAD_REQUEST, "Your request was missing a required header.";

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 /// (instead of a reset connection) before the connection is closed.
 const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// S3 refuses a request whose header section is larger than this (names, values, `: ` and CRLF).
+const MAX_HEADER_SECTION: usize = 8192;
 
 pub async fn handle(
     request: Request<Incoming>,
@@ -44,7 +46,9 @@ pub async fn handle(
         operation: super::stats::UNROUTED,
         key: None,
     };
-    let result = if parts.method == Method::OPTIONS {
+    let result = if let Err(e) = check_header_section(&parts.headers) {
+        Err(e)
+    } else if parts.method == Method::OPTIONS {
         routed.operation = super::stats::PREFLIGHT;
         super::preflight::preflight(&parts, &state, bucket.as_deref()).await
     } else {
@@ -103,6 +107,20 @@ pub async fn handle(
         "request"
     );
     Ok(response)
+}
+
+fn check_header_section(headers: &http::HeaderMap) -> S3Result<()> {
+    let size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if size > MAX_HEADER_SECTION {
+        return Err(crate::s3_error::S3Error::new(
+            crate::s3_error::S3ErrorCode::RequestHeaderSectionTooLarge,
+        )
+        .detail("MaxSizeAllowed", MAX_HEADER_SECTION.to_string()));
+    }
+    Ok(())
 }
 
 /// What routing learnt of a request, for the counters and the request log.
