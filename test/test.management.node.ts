@@ -95,6 +95,21 @@ async function untilRefused(port: number, ms: number): Promise<void> {
   }
 }
 
+/** Resident memory of a process, from /proc. */
+function processRssKiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+}
+
+/** Whether a process runs (a zombie nobody has reaped yet has exited). */
+function isAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<T>((_, reject) => {
@@ -233,6 +248,74 @@ describe('rusts3 --management', () => {
     assert.equal(await withTimeout(proc.exited, 10_000, 'exit'), 0);
   });
 
+  it('survives oversized, partial and early lines, and stop twice', async () => {
+    const proc = new ManagedProcess();
+    processes.push(proc);
+    const directory = tempDir('lines');
+    dirs.push(directory);
+    await proc.next();
+    // Before start: every server command says so; stop is a no-op.
+    const early = await proc.command('e1', 'createBucket', { name: 'early' });
+    assert.deepEqual(early, { id: 'e1', success: false, error: 'the server is not running; call start first' });
+    assert.match((await proc.command('e2', 'listBuckets', {})).error, /not running/);
+    assert.deepEqual(await proc.command('e3', 'stop', {}), { id: 'e3', success: true, result: {} });
+    // A 5 MiB line is refused once, without holding it, and the next line is read normally.
+    const rssBefore = processRssKiB(proc.child.pid!);
+    proc.send(`{"id":"big","method":"start","params":{"pad":"${'x'.repeat(5 * 1024 * 1024)}"}}`);
+    assert.deepEqual(await proc.next(), { id: null, success: false, error: 'command line too long' });
+    assert.ok(processRssKiB(proc.child.pid!) - rssBefore < 4 * 1024, 'the long line was not buffered whole');
+    const started = await proc.command('s', 'start', { config: { server: { port: 0, silent: true }, storage: { directory } } });
+    assert.equal(started.success, true, JSON.stringify(started));
+    // A JSON value that is not a command.
+    proc.send('[1,2,3]');
+    assert.match((await proc.next()).error, /missing "method"/);
+    // A command split across writes is one command.
+    proc.child.stdin.write('{"id":"split","meth');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proc.send('od":"createBucket","params":{"name":"split-line"}}');
+    assert.deepEqual(await proc.next(), { id: 'split', success: true, result: { name: 'split-line', created: true } });
+    assert.deepEqual(await proc.command('t1', 'stop', {}), { id: 't1', success: true, result: {} });
+    assert.deepEqual(await proc.command('t2', 'stop', {}), { id: 't2', success: true, result: {} });
+    assert.equal(await canConnect(started.result.port), false);
+    // A last command without its newline is still answered before the process exits.
+    proc.child.stdin.end('{"id":"last","method":"listBuckets","params":{}}');
+    assert.match((await proc.next()).error, /not running/);
+    assert.equal(await withTimeout(proc.exited, 10_000, 'exit'), 0);
+  });
+
+  it('stops and frees its port when the parent that spawned it is killed', async () => {
+    // A parent process that starts a server through Smarts3, prints its port and pid, and waits.
+    const script = path.join(tempDir('parent'), 'parent.mts');
+    dirs.push(path.dirname(script));
+    const index = path.join(import.meta.dirname, '..', 'ts', 'index.ts');
+    fs.writeFileSync(
+      script,
+      `import { Smarts3 } from ${JSON.stringify(index)};
+const s = await Smarts3.createAndStart({ server: { port: 0, silent: true }, storage: { directory: ${JSON.stringify(path.dirname(script))} } });
+console.log(JSON.stringify(s.getServerInfo()));
+setInterval(() => {}, 1000);
+`,
+    );
+    const parent = childProcess.spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const info = JSON.parse(
+        await withTimeout(
+          new Promise<string>((resolve) => readline.createInterface({ input: parent.stdout }).once('line', resolve)),
+          20_000,
+          'the parent starting its server',
+        ),
+      );
+      assert.ok(await canConnect(info.port));
+      parent.kill('SIGKILL');
+      await untilRefused(info.port, 10_000);
+      const deadline = Date.now() + 10_000;
+      while (isAlive(info.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(isAlive(info.pid), false, 'the server process outlived its parent');
+    } finally {
+      if (parent.exitCode === null) parent.kill('SIGKILL');
+    }
+  });
+
   it('rejects a bad config with an error response', async () => {
     const proc = new ManagedProcess();
     processes.push(proc);
@@ -287,6 +370,84 @@ describe('Smarts3 life cycle', () => {
     assert.equal(await canConnect(Number(d2.port)), false);
     for (const pid of pids) assert.throws(() => process.kill(pid, 0), 'stop() returns once the process is gone');
     await assert.rejects(one.getS3Descriptor(), /not running/);
+  });
+
+  it('stops under load within a bound, refusing new requests and losing nothing acknowledged', async () => {
+    const directory = tempDir('load');
+    dirs.push(directory);
+    const options = { server: { port: 0, silent: true }, storage: { directory } };
+    const smarts3 = await Smarts3.createAndStart(options);
+    await smarts3.createBucket('load');
+    const port = Number(smarts3.getServerInfo().port);
+    const acknowledged: string[] = [];
+    const failures: string[] = [];
+    let stopping = false;
+    let answeredWhileStopping = 0;
+    const body = (key: string) => `${key}:`.padEnd(64 * 1024, key);
+    const put = (key: string) =>
+      new Promise<number | null>((resolve) => {
+        const payload = body(key);
+        const req = http.request(
+          { host: '127.0.0.1', port, method: 'PUT', path: `/load/${key}`, agent: false, headers: { 'content-length': payload.length } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+            res.on('error', () => resolve(null));
+          },
+        );
+        // Refused or reset: never acknowledged, so nothing to check.
+        req.on('error', () => resolve(null));
+        req.end(payload);
+      });
+    const worker = async (w: number) => {
+      for (let n = 0; n < 2000; n++) {
+        const key = `w${w}-${n}`;
+        const status = await put(key);
+        if (status === null) return;
+        if (status !== 200) failures.push(`${key}: ${status}`);
+        else {
+          acknowledged.push(key);
+          if (stopping) answeredWhileStopping++;
+        }
+      }
+    };
+    const workers = Array.from({ length: 8 }, (_, w) => worker(w));
+    while (acknowledged.length < 100) await new Promise((resolve) => setTimeout(resolve, 10));
+    stopping = true;
+    const stopStarted = Date.now();
+    await withTimeout(smarts3.stop(), 20_000, 'stop() under load');
+    const stopTook = Date.now() - stopStarted;
+    assert.equal(await canConnect(port), false, 'new connections are refused once stop() returned');
+    await withTimeout(Promise.all(workers), 20_000, 'the workers seeing the server gone');
+    assert.deepEqual(failures, []);
+    console.log(`stop() took ${stopTook} ms under 8 writers; ${answeredWhileStopping} PUTs answered 200 while it drained`);
+
+    // Everything that got 200 is there, whole, after a restart on the same directory.
+    const again = await Smarts3.createAndStart(options);
+    try {
+      const descriptor = await again.getS3Descriptor();
+      const client = new S3Client({
+        endpoint: `http://127.0.0.1:${descriptor.port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: descriptor.accessKey, secretAccessKey: descriptor.accessSecret },
+        forcePathStyle: true,
+      });
+      const listed = new Set<string>();
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: 'load', ContinuationToken: token }));
+        for (const item of page.Contents ?? []) listed.add(item.Key!);
+        token = page.NextContinuationToken;
+      } while (token);
+      assert.deepEqual(acknowledged.filter((key) => !listed.has(key)), [], 'acknowledged PUTs missing after stop');
+      for (const key of acknowledged.filter((_, i) => i % 10 === 0)) {
+        const got = await client.send(new GetObjectCommand({ Bucket: 'load', Key: key }));
+        assert.equal(await got.Body!.transformToString(), body(key), key);
+      }
+      client.destroy();
+    } finally {
+      await again.stop();
+    }
   });
 
   it('keeps the v2 options { port, cleanSlate } working and frees the port on stop', async () => {
