@@ -629,6 +629,8 @@ async fn absurd_numbers_get_s3_errors_not_panics() {
     }
     for (name, value) in [
         ("if-modified-since", "Sat, 01 Jan 99999 00:00:00 GMT"),
+        ("if-modified-since", "Thu, 01 Jan 52026 00:00:00 GMT"),
+        ("if-unmodified-since", "Fri, 31 Dec 10000 23:59:59 GMT"),
         ("if-unmodified-since", "not a date"),
         (
             "x-amz-object-lock-retain-until-date",

@@ -93,8 +93,10 @@ fn query_error(message: impl Into<String>) -> S3Error {
 
 /// A `Date` / SigV2 `x-amz-date` value: HTTP's IMF-fixdate (and its obsolete forms), RFC 2822
 /// with a numeric zone (`Tue, 27 Mar 2007 19:36:42 +0000`, as AWS's SigV2 examples write it),
-/// or SigV4's `20130524T000000Z`.
+/// or SigV4's `20130524T000000Z`. A year past 9999 is no date (and HTTP dates cannot show it).
 fn parse_request_date(text: &str) -> Option<SystemTime> {
+    /// 10000-01-01T00:00:00Z.
+    const YEAR_10000: Duration = Duration::from_secs(253_402_300_800);
     let text = text.trim();
     httpdate::parse_http_date(text)
         .ok()
@@ -104,6 +106,7 @@ fn parse_request_date(text: &str) -> Option<SystemTime> {
             Some(UNIX_EPOCH + Duration::from_secs(seconds))
         })
         .or_else(|| parse_amz_date(text))
+        .filter(|time| *time < UNIX_EPOCH + YEAR_10000)
 }
 
 /// `20130524T000000Z` → time.
