@@ -118,8 +118,15 @@ where
         }
     }
 
-    fn find(&self, needle: &[u8]) -> Option<usize> {
-        self.buffer.windows(needle.len()).position(|w| w == needle)
+    /// Where `needle` starts in the buffer, searching only what is new since `scanned` bytes
+    /// were searched without a match: a body arriving in tiny pieces costs linear time, not
+    /// quadratic.
+    fn find_from(&self, needle: &[u8], scanned: usize) -> Option<usize> {
+        let start = scanned.saturating_sub(needle.len() - 1);
+        let rest = self.buffer.get(start..)?;
+        rest.windows(needle.len())
+            .position(|w| w == needle)
+            .map(|at| start + at)
     }
 
     /// Moves past the next delimiter; then reads the part's headers. `None` after the last part.
@@ -129,13 +136,15 @@ where
         }
         // Skip whatever is left of the previous part (or the preamble) up to the delimiter.
         let delimiter = self.delimiter.clone();
+        let mut scanned = 0;
         loop {
-            if let Some(at) = self.find(&delimiter) {
+            if let Some(at) = self.find_from(&delimiter, scanned) {
                 self.buffer.advance(at + delimiter.len());
                 break;
             }
             let keep = self.buffer.len().saturating_sub(delimiter.len());
             self.buffer.advance(keep);
+            scanned = self.buffer.len();
             if !self.fill().await? {
                 return Err(malformed("the closing boundary is missing"));
             }
@@ -154,14 +163,16 @@ where
             return Err(malformed("a boundary is not followed by a line break"));
         }
         self.buffer.advance(2);
+        let mut scanned = 0;
         loop {
-            if let Some(end) = self.find(b"\r\n\r\n") {
+            if let Some(end) = self.find_from(b"\r\n\r\n", scanned) {
                 let headers = self.buffer.split_to(end + 4);
                 return parse_part_headers(&headers[..end]).map(Some);
             }
             if self.buffer.len() > MAX_PART_HEADERS {
                 return Err(malformed("the headers of a part are too long"));
             }
+            scanned = self.buffer.len();
             if !self.fill().await? {
                 return Err(malformed("the form ends inside part headers"));
             }
@@ -171,8 +182,9 @@ where
     /// The whole value of a (small) field.
     pub async fn read_value(&mut self) -> S3Result<Vec<u8>> {
         let delimiter = self.delimiter.clone();
+        let mut scanned = 0;
         loop {
-            if let Some(at) = self.find(&delimiter) {
+            if let Some(at) = self.find_from(&delimiter, scanned) {
                 return Ok(self.buffer[..at].to_vec());
             }
             if self.buffer.len() > MAX_FIELD {
@@ -181,6 +193,7 @@ where
                     "Your POST request fields preceding the upload file were too large.",
                 ));
             }
+            scanned = self.buffer.len();
             if !self.fill().await? {
                 return Err(malformed("the form ends inside a field"));
             }
@@ -194,8 +207,9 @@ where
                 return None;
             }
             let delimiter = reader.delimiter.clone();
+            let mut scanned = 0;
             loop {
-                if let Some(at) = reader.find(&delimiter) {
+                if let Some(at) = reader.find_from(&delimiter, scanned) {
                     let data = reader.buffer.split_to(at).freeze();
                     return Some((Ok(data), (reader, true)));
                 }
@@ -205,6 +219,7 @@ where
                     let data = reader.buffer.split_to(safe).freeze();
                     return Some((Ok(data), (reader, false)));
                 }
+                scanned = reader.buffer.len();
                 match reader.fill().await {
                     Ok(true) => {}
                     Ok(false) => {
