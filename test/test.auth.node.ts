@@ -252,6 +252,47 @@ describe('presigned URLs (SigV4 query)', () => {
     assert.equal(await get.text(), 'uploaded by url');
   });
 
+  it('applies the x-amz-* headers a presigned URL carries in its query: metadata, ACL, payload hash', async () => {
+    const presigner = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: USER, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    const url = await getSignedUrl(
+      presigner,
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'presigned-meta.txt', Metadata: { colour: 'blue' }, ACL: 'public-read' }),
+      { expiresIn: 300 },
+    );
+    presigner.destroy();
+    assert.match(url, /x-amz-meta-colour=blue/);
+    assert.match(url, /x-amz-acl=public-read/);
+    const put = await fetch(url, { method: 'PUT', body: 'described by the URL' });
+    assert.equal(put.status, 200, await put.clone().text());
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'presigned-meta.txt' }));
+    assert.deepEqual(head.Metadata, { colour: 'blue' });
+    assert.equal((await fetch(`${server.endpoint}/${BUCKET}/presigned-meta.txt`)).status, 200, 'the ACL from the URL made it public');
+
+    // A URL signed for one body's SHA-256 takes that body only.
+    const signedBody = 'the body that was signed';
+    const presigned = await signer().presign(
+      new HttpRequest({
+        method: 'PUT',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port,
+        path: `/${BUCKET}/presigned-hash.txt`,
+        headers: { host: `127.0.0.1:${port}`, 'x-amz-content-sha256': sha256Hex(signedBody) },
+      }),
+      { expiresIn: 300 },
+    );
+    const query = presigned.query as Record<string, string>;
+    assert.equal(query['x-amz-content-sha256'], sha256Hex(signedBody));
+    const hashUrl = `${server.endpoint}/${BUCKET}/presigned-hash.txt?` + Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const other = await fetch(hashUrl, { method: 'PUT', body: 'some other body' });
+    assert.equal(other.status, 400);
+    assert.match(await other.text(), /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+    assert.equal(await exists('presigned-hash.txt'), false);
+    const same = await fetch(hashUrl, { method: 'PUT', body: signedBody });
+    assert.equal(same.status, 200, await same.clone().text());
+    assert.equal(await objectText('presigned-hash.txt'), signedBody);
+  });
+
   it('refuses expired and tampered URLs', async () => {
     const expiredUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned.txt' }), {
       expiresIn: 60,
@@ -278,8 +319,14 @@ describe('presigned URLs (SigV4 query)', () => {
 
 describe('signed streaming payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () => {
   /** Builds and sends an aws-chunked body whose chunks are signed in a chain, as S3 specifies. */
-  async function sendChunked(key: string, chunks: Buffer[], corrupt?: (body: Buffer) => Buffer) {
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  /**
+   * Builds and sends an aws-chunked body whose chunks are signed in a chain, as S3 specifies.
+   * Header-signed, or `presigned`: the signer moves the x-amz-* headers into the URL's signed
+   * query, and the chain starts at its X-Amz-Signature.
+   */
+  async function sendChunked(key: string, chunks: Buffer[], options: { corrupt?: (body: Buffer) => Buffer; presigned?: boolean } = {}) {
+    const signingDate = new Date();
+    const amzDate = signingDate.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
     const scope = `${day}/us-east-1/s3/aws4_request`;
     const decodedLength = chunks.reduce((n, c) => n + c.length, 0);
@@ -298,26 +345,46 @@ describe('signed streaming payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () =>
         'content-encoding': 'aws-chunked',
         'x-amz-decoded-content-length': String(decodedLength),
         'content-length': String(contentLength),
-        'x-amz-date': amzDate,
       },
     });
-    const signed = await signer().sign(request, { signingDate: new Date(), signableHeaders: new Set(['content-encoding', 'x-amz-decoded-content-length', 'content-length']) });
-    const seed = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization)![1];
+    let url = `${server.endpoint}/${BUCKET}/${key}`;
+    let headers: Record<string, string>;
+    let seed: string;
+    if (options.presigned) {
+      const presigned = await signer().presign(request, { signingDate, expiresIn: 300 });
+      const query = presigned.query as Record<string, string>;
+      assert.equal(query['x-amz-content-sha256'], 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
+      url += '?' + Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+      headers = presigned.headers as Record<string, string>;
+      seed = query['X-Amz-Signature'];
+    } else {
+      request.headers['x-amz-date'] = amzDate;
+      const signed = await signer().sign(request, { signingDate, signableHeaders: new Set(['content-encoding', 'x-amz-decoded-content-length', 'content-length']) });
+      headers = signed.headers as Record<string, string>;
+      seed = /Signature=([0-9a-f]{64})/.exec(headers.authorization)![1];
+    }
     const key4 = sigV4Key(USER.secretAccessKey, day);
     let previous = seed;
     const parts: Buffer[] = [];
     for (const frame of frames) {
-      const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', signed.headers['x-amz-date'], scope, previous, sha256Hex(''), sha256Hex(frame)].join('\n');
+      const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, previous, sha256Hex(''), sha256Hex(frame)].join('\n');
       const signature = crypto.createHmac('sha256', key4).update(toSign).digest('hex');
       parts.push(Buffer.from(`${frame.length.toString(16)};chunk-signature=${signature}\r\n`), frame, Buffer.from('\r\n'));
       previous = signature;
     }
     let body: Buffer = Buffer.concat(parts);
     assert.equal(body.length, contentLength);
-    if (corrupt) body = corrupt(body);
-    const response = await fetch(`${server.endpoint}/${BUCKET}/${key}`, { method: 'PUT', headers: signed.headers as Record<string, string>, body: new Uint8Array(body) });
+    if (options.corrupt) body = options.corrupt(body);
+    const response = await fetch(url, { method: 'PUT', headers, body: new Uint8Array(body) });
     return { status: response.status, text: await response.text() };
   }
+
+  /** Flips a payload byte of the first chunk. */
+  const flipFirstChunkByte = (body: Buffer) => {
+    const copy = Buffer.from(body);
+    copy[200] ^= 0xff;
+    return copy;
+  };
 
   it('accepts a correctly signed chain and rejects a bad chunk without storing anything', async () => {
     const chunks = [crypto.randomBytes(64 * 1024), crypto.randomBytes(1000)];
@@ -326,14 +393,23 @@ describe('signed streaming payloads (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)', () =>
     const get = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'chunked-ok' }));
     assert.deepEqual(Buffer.from(await get.Body!.transformToByteArray()), Buffer.concat(chunks));
 
-    const bad = await sendChunked('chunked-bad', chunks, (body) => {
-      const copy = Buffer.from(body);
-      copy[200] ^= 0xff; // flip a payload byte of the first chunk
-      return copy;
-    });
+    const bad = await sendChunked('chunked-bad', chunks, { corrupt: flipFirstChunkByte });
     assert.equal(bad.status, 403);
     assert.match(bad.text, /<Code>SignatureDoesNotMatch<\/Code>/);
     assert.equal(await exists('chunked-bad'), false);
+  });
+
+  it('verifies the chain of a presigned URL signed for a streaming payload, seeded by the URL', async () => {
+    const chunks = [crypto.randomBytes(20 * 1024), crypto.randomBytes(333)];
+    const ok = await sendChunked('presigned-chunked-ok', chunks, { presigned: true });
+    assert.equal(ok.status, 200, ok.text);
+    const get = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'presigned-chunked-ok' }));
+    assert.deepEqual(Buffer.from(await get.Body!.transformToByteArray()), Buffer.concat(chunks), 'the framing was decoded, not stored');
+
+    const bad = await sendChunked('presigned-chunked-bad', chunks, { presigned: true, corrupt: flipFirstChunkByte });
+    assert.equal(bad.status, 403, bad.text);
+    assert.match(bad.text, /<Code>SignatureDoesNotMatch<\/Code>/);
+    assert.equal(await exists('presigned-chunked-bad'), false);
   });
 });
 
@@ -459,6 +535,21 @@ describe('SigV2', () => {
     const expired = await fetch(url(Math.floor(Date.now() / 1000) - 10));
     assert.equal(expired.status, 403);
     assert.match(await expired.text(), /Request has expired/);
+  });
+
+  it('ignores x-amz-* query parameters added to a v2 URL: its signature does not cover them', async () => {
+    const expires = Math.floor(Date.now() / 1000) + 300;
+    const signature = encodeURIComponent(v2Signature(`PUT\n\n\n${expires}\n/${BUCKET}/v2-query.txt`));
+    const url = `${server.endpoint}/${BUCKET}/v2-query.txt?AWSAccessKeyId=${USER.accessKeyId}&Expires=${expires}&Signature=${signature}`;
+    // Added by whoever holds the URL: a wrong checksum, metadata, a public ACL.
+    const added = '&x-amz-checksum-crc32=AAAAAA%3D%3D&x-amz-meta-injected=yes&x-amz-acl=public-read';
+    const put = await fetch(url + added, { method: 'PUT', body: new TextEncoder().encode('v2 query upload') });
+    assert.equal(put.status, 200, await put.clone().text());
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'v2-query.txt', ChecksumMode: 'ENABLED' }));
+    assert.deepEqual(head.Metadata, {});
+    assert.equal(head.ChecksumCRC32, undefined);
+    assert.equal((await fetch(`${server.endpoint}/${BUCKET}/v2-query.txt`)).status, 403, 'still private');
+    assert.equal(await objectText('v2-query.txt'), 'v2 query upload');
   });
 });
 

@@ -26,6 +26,9 @@ pub struct Authenticated {
     /// An unsigned form POST: its policy signature is in the body, checked by POST Object, and
     /// any other operation must refuse it.
     pub form_post: bool,
+    /// The query's `x-amz-*` parameters stand for headers: a SigV4 presigned URL signs them (and
+    /// with auth off nothing is checked). SigV2 signs no such parameter, so they are ignored there.
+    pub query_headers_trusted: bool,
 }
 
 /// What authentication looks at.
@@ -46,7 +49,10 @@ pub fn authenticate(
     now: SystemTime,
 ) -> S3Result<Authenticated> {
     if !config.enabled {
-        return Ok(Authenticated::default());
+        return Ok(Authenticated {
+            query_headers_trusted: true,
+            ..Default::default()
+        });
     }
     let verifier = Verifier {
         request,
@@ -253,25 +259,12 @@ impl Verifier<'_> {
                 Some(&canonical),
             ));
         }
-        if payload_hash.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") {
-            // Its chunks carry SigV4a (ECDSA) signatures, which this server cannot check yet:
-            // refuse rather than store what nobody verified.
-            return Err(S3Error::not_implemented(
-                "x-amz-content-sha256: STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD (SigV4a-signed chunks)",
-            ));
-        }
-        let chunk_signing = payload_hash
-            .starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
-            .then(|| ChunkSigning {
-                key,
-                amz_date: amz_date_text,
-                scope,
-                seed_signature: auth.signature.clone(),
-            });
+        let chunk_signing =
+            chunk_signing(payload_hash, key, amz_date_text, scope, &auth.signature)?;
         Ok(Authenticated {
             access_key_id: Some(credential.access_key_id.clone()),
             chunk_signing,
-            form_post: false,
+            ..Default::default()
         })
     }
 
@@ -351,10 +344,13 @@ impl Verifier<'_> {
             &signed_headers,
             &["x-amz-content-sha256"],
         )?;
+        // The SDKs' presigner hoists the header under its own (lower-case) name.
         let payload_hash = q
             .get("X-Amz-Content-Sha256")
+            .or_else(|| q.get("x-amz-content-sha256"))
             .or_else(|| self.header("x-amz-content-sha256"))
             .unwrap_or("UNSIGNED-PAYLOAD");
+        validate_payload_hash(payload_hash)?;
         let canonical = sigv4::canonical_request(&sigv4::CanonicalInput {
             method: self.request.method,
             raw_path: self.request.raw_path,
@@ -382,6 +378,14 @@ impl Verifier<'_> {
         }
         Ok(Authenticated {
             access_key_id: Some(secret.access_key_id.clone()),
+            chunk_signing: chunk_signing(
+                payload_hash,
+                key,
+                date.trim().to_string(),
+                scope,
+                signature,
+            )?,
+            query_headers_trusted: true,
             ..Default::default()
         })
     }
@@ -509,6 +513,32 @@ fn is_form(headers: &HeaderMap) -> bool {
                 .to_ascii_lowercase()
                 .starts_with("multipart/form-data")
         })
+}
+
+/// How the chunks of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body are verified: a chain of
+/// signatures seeded by the request's own (header or presigned URL alike).
+fn chunk_signing(
+    payload_hash: &str,
+    key: Vec<u8>,
+    amz_date: String,
+    scope: String,
+    seed_signature: &str,
+) -> S3Result<Option<ChunkSigning>> {
+    if payload_hash.starts_with("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD") {
+        // Its chunks carry SigV4a (ECDSA) signatures, which this server cannot check yet:
+        // refuse rather than store what nobody verified.
+        return Err(S3Error::not_implemented(
+            "x-amz-content-sha256: STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD (SigV4a-signed chunks)",
+        ));
+    }
+    Ok(payload_hash
+        .starts_with("STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        .then(|| ChunkSigning {
+            key,
+            amz_date,
+            scope,
+            seed_signature: seed_signature.to_string(),
+        }))
 }
 
 /// `x-amz-content-sha256` is a hex digest or one of the sentinels S3 knows.

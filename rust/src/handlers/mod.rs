@@ -38,8 +38,9 @@ pub struct Context<'a> {
     /// Who is asking (with auth off: the default owner).
     pub requester: Requester,
     pub auth: crate::auth::Authenticated,
-    /// `x-amz-*` headers a presigned URL carries as query parameters (lower-case names).
-    pub hoisted: Vec<(String, String)>,
+    /// The `x-amz-*` headers that came as query parameters of a presigned URL (lower-case
+    /// names); they are in the request's headers too.
+    pub hoisted: Vec<String>,
 }
 
 /// The request as a handler sees it: headers and the (not yet read) body.

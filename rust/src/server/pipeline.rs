@@ -28,7 +28,7 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = new_request_id();
     let host_id = new_host_id();
-    let (parts, incoming) = request.into_parts();
+    let (mut parts, incoming) = request.into_parts();
     let idle_timeout = Duration::from_millis(state.config.limits.request_timeout_ms.max(1));
     let mut body = RequestBody::new(incoming, idle_timeout);
     let head = parts.method == Method::HEAD;
@@ -52,7 +52,7 @@ pub async fn handle(
         routed.operation = super::stats::PREFLIGHT;
         super::preflight::preflight(&parts, &state, bucket.as_deref()).await
     } else {
-        route_and_run(&parts, &mut body, &state, &mut routed).await
+        route_and_run(&mut parts, &mut body, &state, &mut routed).await
     };
     let mut error_code = None;
     let mut response = match result {
@@ -131,13 +131,12 @@ struct Routed {
 
 /// Authenticates, routes and runs a request; `routed` learns its operation once it is routed.
 async fn route_and_run(
-    parts: &Parts,
+    parts: &mut Parts,
     body: &mut RequestBody,
     state: &ServerState,
     routed: &mut Routed,
 ) -> S3Result<Response<ResponseBody>> {
     let query = crate::query::Query::parse(parts.uri.query())?;
-    let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -157,6 +156,12 @@ async fn route_and_run(
         std::time::SystemTime::now(),
     )?;
     tracing::trace!(access_key = ?auth.access_key_id, "authenticated");
+    let hoisted = if auth.query_headers_trusted {
+        hoist_query_headers(&mut parts.headers, &query)?
+    } else {
+        Vec::new()
+    };
+    let has_copy_source = parts.headers.contains_key("x-amz-copy-source");
     let requester = requester(state, &auth);
     let ctx = Context {
         store: &state.store,
@@ -164,12 +169,7 @@ async fn route_and_run(
         default_owner: state.owner.clone(),
         requester,
         auth,
-        hoisted: query
-            .0
-            .iter()
-            .filter(|(name, _)| name.starts_with("x-amz-"))
-            .cloned()
-            .collect(),
+        hoisted,
     };
     // A virtual-hosted-style request becomes its path-style twin.
     let path = match vhost_bucket {
@@ -186,6 +186,43 @@ async fn route_and_run(
         ));
     }
     handlers::dispatch(op, parts, body, &ctx).await
+}
+
+/// Query parameters of SigV4 presigning itself, which are no headers.
+const PRESIGN_PARAMETERS: &[&str] = &[
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-expires",
+    "x-amz-signedheaders",
+    "x-amz-signature",
+    "x-amz-security-token",
+];
+
+/// A presigned URL carries the request's `x-amz-*` headers (metadata, ACL, checksums, the
+/// payload hash) as query parameters, and S3 applies them as headers. The signed parameter
+/// replaces a header of the same name (which nothing signed, or which was signed as well).
+/// Returns the names it set.
+fn hoist_query_headers(
+    headers: &mut http::HeaderMap,
+    query: &crate::query::Query,
+) -> S3Result<Vec<String>> {
+    let mut hoisted = Vec::new();
+    for (name, value) in &query.0 {
+        let name = name.to_ascii_lowercase();
+        if !name.starts_with("x-amz-") || PRESIGN_PARAMETERS.contains(&name.as_str()) {
+            continue;
+        }
+        let invalid = || {
+            crate::s3_error::S3Error::invalid_argument("Invalid query parameter for a header")
+                .detail("ArgumentName", name.clone())
+        };
+        let header = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+        headers.insert(header, value);
+        hoisted.push(name);
+    }
+    Ok(hoisted)
 }
 
 /// The user behind a request: with auth off, the first configured user (everything is open);

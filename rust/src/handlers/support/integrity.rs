@@ -33,16 +33,10 @@ fn invalid_header(name: &str) -> S3Error {
 }
 
 impl UploadIntegrity {
-    /// Reads the claims from the headers, and from `x-amz-*` parameters a presigned URL hoisted
-    /// into its query (`hoisted`), as S3 does.
-    pub fn from_request(parts: &Parts, hoisted: &[(String, String)]) -> S3Result<Self> {
+    /// Reads the claims from the headers; `hoisted` names those a presigned URL carried in its
+    /// query, so an error can say where a wrong checksum came from.
+    pub fn from_request(parts: &Parts, hoisted: &[String]) -> S3Result<Self> {
         let mut integrity = Self::default();
-        let from_url = |name: &str| {
-            hoisted
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        };
         if let Some(value) = parts.headers.get("content-md5") {
             let digest = value
                 .to_str()
@@ -54,14 +48,10 @@ impl UploadIntegrity {
         }
         for algorithm in ChecksumAlgorithm::ALL {
             let name = algorithm.header_name();
-            let value = match (headers::get(parts, name), from_url(name)) {
-                (Some(v), _) => v,
-                (None, Some(v)) => {
-                    integrity.checksum_from_url = true;
-                    v
-                }
-                (None, None) => continue,
+            let Some(value) = headers::get(parts, name) else {
+                continue;
             };
+            integrity.checksum_from_url = hoisted.iter().any(|h| h == name);
             if integrity.header_checksum.is_some() {
                 return Err(S3Error::with_message(
                     S3ErrorCode::InvalidRequest,
@@ -73,9 +63,7 @@ impl UploadIntegrity {
                 .ok_or_else(|| invalid_header(name))?;
             integrity.header_checksum = Some((algorithm, digest));
         }
-        let sdk_algorithm = headers::get(parts, "x-amz-sdk-checksum-algorithm")
-            .or_else(|| from_url("x-amz-sdk-checksum-algorithm"));
-        if let Some(name) = sdk_algorithm {
+        if let Some(name) = headers::get(parts, "x-amz-sdk-checksum-algorithm") {
             integrity.sdk_algorithm = Some(
                 ChecksumAlgorithm::from_name(name)
                     .ok_or_else(|| invalid_header("x-amz-sdk-checksum-algorithm"))?,
