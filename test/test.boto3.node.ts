@@ -18,20 +18,24 @@ after(async () => {
   await server.stop();
 });
 
-const SCRIPT = String.raw`
+/** What every script starts with: clients for the server under test, and check() to count. */
+const PREAMBLE = String.raw`
 import json, os, sys
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-s3 = boto3.client(
-    "s3",
-    endpoint_url=os.environ["ENDPOINT"],
-    aws_access_key_id=os.environ["ACCESS_KEY"],
-    aws_secret_access_key=os.environ["SECRET_KEY"],
-    region_name=os.environ["REGION"],
-    config=Config(s3={"addressing_style": "path"}),
-)
+def client(**s3_config):
+    return boto3.client(
+        "s3",
+        endpoint_url=os.environ["ENDPOINT"],
+        aws_access_key_id=os.environ["ACCESS_KEY"],
+        aws_secret_access_key=os.environ["SECRET_KEY"],
+        region_name=os.environ["REGION"],
+        config=Config(s3={"addressing_style": "path"}, **s3_config),
+    )
+
+s3 = client()
 
 def error(call, **params):
     try:
@@ -46,6 +50,9 @@ def check(name, condition):
     checked.append(name)
 
 b = os.environ["BUCKET"]
+`;
+
+const VERSIONS_SCRIPT = String.raw`
 s3.create_bucket(Bucket=b)
 s3.put_bucket_versioning(Bucket=b, VersioningConfiguration={"Status": "Enabled"})
 check("versioning enabled", s3.get_bucket_versioning(Bucket=b)["Status"] == "Enabled")
@@ -98,6 +105,74 @@ s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules":
 rules = s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
 check("lifecycle", [(r["ID"], r["Expiration"]["Days"]) for r in rules] == [("logs", 3)])
 
+# Python's http.client sends a str header as Latin-1 (boto3 itself refuses non-ASCII
+# metadata); the bytes come back as sent.
+import http.client, urllib.parse
+endpoint = urllib.parse.urlsplit(os.environ["ENDPOINT"])
+connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=30)
+connection.request("PUT", f"/{b}/latin", body=b"x", headers={"x-amz-meta-name": "caf\u00e9"})
+connection.getresponse().read()
+connection.request("HEAD", f"/{b}/latin")
+response = connection.getresponse()
+response.read()
+connection.close()
+check("latin-1 metadata byte for byte", response.getheader("x-amz-meta-name").encode("latin-1") == b"caf\xe9")
+
+print(json.dumps({"checked": checked}))
+`;
+
+/** Checksums and SigV2 as boto3 sends them, against a server with auth on. */
+const SIGNING_SCRIPT = String.raw`
+import base64, hashlib, http.client, urllib.parse
+
+# SigV2 (signature_version="s3"): botocore signs a path-style bucket request as "/bucket/".
+v2 = client(signature_version="s3")
+check("v2 create bucket", v2.create_bucket(Bucket=b)["ResponseMetadata"]["HTTPStatusCode"] == 200)
+v2.put_object(Bucket=b, Key="a b+c.txt", Body=b"signed with v2")
+check("v2 list", [o["Key"] for o in v2.list_objects(Bucket=b)["Contents"]] == ["a b+c.txt"])
+v2.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "team", "Value": "s3"}]})
+check("v2 bucket tagging", v2.get_bucket_tagging(Bucket=b)["TagSet"] == [{"Key": "team", "Value": "s3"}])
+
+endpoint = urllib.parse.urlsplit(os.environ["ENDPOINT"])
+def send(method, url, body=None):
+    target = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=30)
+    connection.request(method, target.path + "?" + target.query, body=body)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    return response.status, data
+
+got = send("GET", v2.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "a b+c.txt"}))
+check("v2 presigned get", got == (200, b"signed with v2"))
+put = send("PUT", v2.generate_presigned_url("put_object", Params={"Bucket": b, "Key": "by-url"}), b"put by url")
+check("v2 presigned put", put[0] == 200 and s3.get_object(Bucket=b, Key="by-url")["Body"].read() == b"put by url")
+tampered = send("GET", v2.generate_presigned_url("get_object", Params={"Bucket": b, "Key": "by-url"}).replace("by-url", "a%20b%2Bc.txt"))
+check("v2 tampered url refused", tampered[0] == 403 and b"SignatureDoesNotMatch" in tampered[1])
+
+# Multipart checksums as boto3 reads them: composite SHA-256 and full-object CRC32.
+def multipart(key, algorithm, checksum_type):
+    upload = s3.create_multipart_upload(Bucket=b, Key=key, ChecksumAlgorithm=algorithm, ChecksumType=checksum_type)
+    check(f"{key}: create says {checksum_type}", upload["ChecksumType"] == checksum_type)
+    field = "Checksum" + algorithm
+    parts = []
+    for number, data in [(1, b"p" * (5 * 1024 * 1024)), (2, b"tail")]:
+        part = s3.upload_part(Bucket=b, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=data, ChecksumAlgorithm=algorithm)
+        parts.append({"PartNumber": number, "ETag": part["ETag"], field: part[field]})
+    done = s3.complete_multipart_upload(Bucket=b, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts})
+    head = s3.head_object(Bucket=b, Key=key, ChecksumMode="ENABLED")
+    attributes = s3.get_object_attributes(Bucket=b, Key=key, ObjectAttributes=["Checksum", "ObjectParts"])
+    check(f"{key}: one checksum everywhere", done[field] == head[field] == attributes["Checksum"][field])
+    check(f"{key}: one type everywhere", done["ChecksumType"] == head["ChecksumType"] == attributes["Checksum"]["ChecksumType"] == checksum_type)
+    check(f"{key}: parts in attributes", attributes["ObjectParts"]["TotalPartsCount"] == 2)
+    return done[field], parts
+
+composite, parts = multipart("composite", "SHA256", "COMPOSITE")
+part_digests = b"".join(base64.b64decode(p["ChecksumSHA256"]) for p in parts)
+check("composite value", composite == base64.b64encode(hashlib.sha256(part_digests).digest()).decode() + "-2")
+full, _ = multipart("full", "CRC32", "FULL_OBJECT")
+check("full-object value has no part count", "-" not in full)
+
 print(json.dumps({"checked": checked}))
 `;
 
@@ -109,22 +184,39 @@ function python(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number;
   });
 }
 
+/** Runs PREAMBLE + `body` against `target` and returns the names of the checks that passed. */
+async function runChecks(target: ITestServer, body: string): Promise<string[]> {
+  const dir = tempDir('boto3-script');
+  const script = path.join(dir, 'checks.py');
+  fs.writeFileSync(script, PREAMBLE + body);
+  const descriptor = await target.smarts3.getS3Descriptor();
+  const result = await python(script, {
+    ENDPOINT: target.endpoint,
+    ACCESS_KEY: descriptor.accessKey,
+    SECRET_KEY: descriptor.accessSecret,
+    REGION: descriptor.region ?? 'us-east-1',
+    BUCKET: uniqueBucket('boto'),
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(result.code, 0, result.stderr);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!).checked;
+}
+
 describe('boto3', () => {
   it('gets S3 answers for versioning, conditional deletes, object lock and lifecycle', async () => {
-    const dir = tempDir('boto3-script');
-    const script = path.join(dir, 'versions.py');
-    fs.writeFileSync(script, SCRIPT);
-    const descriptor = await server.smarts3.getS3Descriptor();
-    const result = await python(script, {
-      ENDPOINT: server.endpoint,
-      ACCESS_KEY: descriptor.accessKey,
-      SECRET_KEY: descriptor.accessSecret,
-      REGION: descriptor.region ?? 'us-east-1',
-      BUCKET: uniqueBucket('boto'),
+    const checked = await runChecks(server, VERSIONS_SCRIPT);
+    assert.equal(checked.length, 20, `every check ran: ${checked.join(', ')}`);
+  });
+
+  it('signs with SigV2 and reads multipart checksums, with auth on', async () => {
+    const signing = await startTestServer('boto3-auth', {
+      auth: { enabled: true, credentials: [{ accessKeyId: 'AKIDBOTO', secretAccessKey: 'boto/secret+key' }] },
     });
-    fs.rmSync(dir, { recursive: true, force: true });
-    assert.equal(result.code, 0, result.stderr);
-    const { checked } = JSON.parse(result.stdout.trim().split('\n').pop()!);
-    assert.equal(checked.length, 19, `every check ran: ${checked.join(', ')}`);
+    try {
+      const checked = await runChecks(signing, SIGNING_SCRIPT);
+      assert.equal(checked.length, 16, `every check ran: ${checked.join(', ')}`);
+    } finally {
+      await signing.stop();
+    }
   });
 });

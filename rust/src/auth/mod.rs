@@ -390,15 +390,38 @@ impl Verifier<'_> {
         })
     }
 
-    fn sigv2_string_to_sign(&self, date_or_expires: &str) -> String {
-        sigv2::string_to_sign(&sigv2::StringToSignInput {
-            method: self.request.method,
-            headers: self.request.headers,
-            date_or_expires,
-            vhost_bucket: self.request.vhost_bucket,
-            raw_path: self.request.raw_path,
-            query: &self.request.query.0,
-        })
+    /// Checks a SigV2 signature; on a mismatch returns the string to sign, for the error.
+    fn sigv2_verify(
+        &self,
+        secret: &str,
+        date_or_expires: &str,
+        signature: &str,
+    ) -> Result<(), String> {
+        let to_sign = |raw_path: &str| {
+            sigv2::string_to_sign(&sigv2::StringToSignInput {
+                method: self.request.method,
+                headers: self.request.headers,
+                date_or_expires,
+                vhost_bucket: self.request.vhost_bucket,
+                raw_path,
+                query: &self.request.query.0,
+            })
+        };
+        let exact = to_sign(self.request.raw_path);
+        if sigv2::signature_matches(secret, &exact, signature) {
+            return Ok(());
+        }
+        // S3's resource for a bucket is `/bucket/`, and clients (botocore) sign that for a
+        // path-style `/bucket` they send without the slash.
+        let path = self.request.raw_path;
+        let names_only_a_bucket =
+            self.request.vhost_bucket.is_none() && path.len() > 1 && !path[1..].contains('/');
+        if names_only_a_bucket
+            && sigv2::signature_matches(secret, &to_sign(&format!("{path}/")), signature)
+        {
+            return Ok(());
+        }
+        Err(exact)
     }
 
     fn sigv2_header(&self, value: &str) -> S3Result<Authenticated> {
@@ -423,8 +446,9 @@ impl Verifier<'_> {
             )
         })?;
         self.check_skew(request_time)?;
-        let to_sign = self.sigv2_string_to_sign(&date_line);
-        if !sigv2::signature_matches(&credential.secret_access_key, &to_sign, &signature) {
+        if let Err(to_sign) =
+            self.sigv2_verify(&credential.secret_access_key, &date_line, &signature)
+        {
             return Err(self.signature_mismatch(
                 &credential.access_key_id,
                 &to_sign,
@@ -463,8 +487,9 @@ impl Verifier<'_> {
                     .detail("ServerTime", crate::xml::iso8601(self.now)),
             );
         }
-        let to_sign = self.sigv2_string_to_sign(expires.trim());
-        if !sigv2::signature_matches(&credential.secret_access_key, &to_sign, signature) {
+        if let Err(to_sign) =
+            self.sigv2_verify(&credential.secret_access_key, expires.trim(), signature)
+        {
             return Err(self.signature_mismatch(
                 &credential.access_key_id,
                 &to_sign,
