@@ -233,6 +233,57 @@ describe('multipart with S3\'s 5 MiB minimum part size', () => {
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'exists', UploadId: uploadId }));
   });
 
+  it('answers a retried complete as the first one, and only for the same parts', async () => {
+    const parts = [Buffer.alloc(5 * MiB, 1), Buffer.from('retried tail')];
+    const { uploadId, done } = await upload('retried', parts);
+    const complete = (list: CompletedPart[]) =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'retried', UploadId: uploadId, MultipartUpload: { Parts: list } }));
+    const first = await complete(done);
+    assert.equal(first.ETag, multipartEtag(parts));
+    const again = await complete(done);
+    assert.equal(again.ETag, first.ETag);
+    assert.equal(again.Key, 'retried');
+    assert.equal((await s3Error(complete(done.slice(0, 1)))).name, 'NoSuchUpload');
+    // The upload is gone for everything else.
+    assert.equal((await s3Error(s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'retried', UploadId: uploadId })))).name, 'NoSuchUpload');
+    const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'retried' }));
+    assert.equal(listed.Uploads, undefined);
+    assert.equal(sha256(await bodyOf(s3, bucket, 'retried')), sha256(Buffer.concat(parts)));
+  });
+
+  it('keeps the part upload that finished last when one part number is sent twice at once', async () => {
+    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'raced' }));
+    const slow = Buffer.alloc(64 * 1024, 's');
+    const fast = Buffer.alloc(64 * 1024, 'f');
+    // The slow upload sends half its body, waits until the fast one is answered, then ends.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const slowBody = Readable.from(
+      (async function* () {
+        yield slow.subarray(0, 1000);
+        await released;
+        yield slow.subarray(1000);
+      })(),
+    );
+    const send = (body: Buffer | Readable) =>
+      s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'raced', UploadId: created.UploadId, PartNumber: 1, Body: body, ContentLength: slow.length }));
+    const slowPart = send(slowBody);
+    const fastPart = await send(fast);
+    release();
+    const slowDone = await slowPart;
+    assert.notEqual(slowDone.ETag, fastPart.ETag);
+    const listed = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'raced', UploadId: created.UploadId }));
+    assert.deepEqual(listed.Parts!.map((p) => p.ETag), [slowDone.ETag]);
+    const stale = await s3Error(
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'raced', UploadId: created.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: fastPart.ETag }] } })),
+    );
+    assert.equal(stale.name, 'InvalidPart');
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'raced', UploadId: created.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: slowDone.ETag }] } }),
+    );
+    assert.deepEqual(await bodyOf(s3, bucket, 'raced'), slow);
+  });
+
   it('copies parts from existing objects, whole or by range (UploadPartCopy)', async () => {
     const source = Buffer.alloc(6 * MiB);
     for (let i = 0; i < source.length; i++) source[i] = i % 251;

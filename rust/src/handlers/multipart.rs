@@ -240,19 +240,31 @@ pub async fn complete(
     let parts = req.parts;
     let body = &mut *req.body;
     let condition = write_condition(parts)?;
-    let upload = find_upload(ctx, target).await?;
+    let (bucket, key, upload_id) = (&target.bucket, &target.key, &target.upload_id);
+    let upload = match ctx.store.get_upload(bucket, key, upload_id).await {
+        Ok(upload) => Some(upload),
+        // Gone: perhaps completed already, and this is the client's retry.
+        Err(StorageError::NoSuchUpload) => None,
+        Err(e) => return Err(upload_error(target, e)),
+    };
     let document = body.read_small(MAX_COMPLETE_BODY).await?;
     let requested = parse_complete(&document)?;
-    let outcome = ctx
-        .store
-        .complete_upload(
-            &upload,
-            &requested,
-            ctx.config.multipart.min_part_size,
-            &condition,
-        )
-        .await
-        .map_err(|e| upload_error(target, e))?;
+    let outcome = match upload {
+        Some(upload) => {
+            ctx.store
+                .complete_upload(
+                    &upload,
+                    &requested,
+                    ctx.config.multipart.min_part_size,
+                    &condition,
+                )
+                .await
+        }
+        None => ctx
+            .store
+            .completed_before(upload_id, bucket, key, &requested),
+    }
+    .map_err(|e| upload_error(target, e))?;
 
     let host = headers::get(parts, "host").unwrap_or("localhost");
     let location = format!(

@@ -10,6 +10,7 @@
 //! Names starting with `.` are never buckets, so internal directories cannot collide with one.
 
 pub mod changes;
+mod completions;
 mod durable;
 pub mod keypath;
 pub mod lifecycle;
@@ -378,6 +379,8 @@ pub struct FileStore {
     locks: KeyLocks,
     /// Multipart uploads; separate because Complete holds one while installing the object.
     upload_locks: KeyLocks,
+    /// The answers of recent CompleteMultipartUploads, for clients that retry one.
+    completions: completions::RecentCompletions,
     /// One per bucket (key ""): whatever writes into a bucket holds it shared; creating and
     /// deleting the bucket hold it exclusively, so a bucket is never deleted under a commit.
     /// Taken before any lock of `locks`; never held while taking an upload lock.
@@ -421,6 +424,7 @@ impl FileStore {
             tmp,
             locks: KeyLocks::new(),
             upload_locks: KeyLocks::new(),
+            completions: Default::default(),
             bucket_locks: KeyLocks::new(),
             changes: changes::ChangeFeed::new(),
             fsync: Fsync::None,

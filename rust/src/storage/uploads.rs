@@ -87,6 +87,7 @@ pub struct CompletedPart {
     pub checksum: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct CompleteOutcome {
     pub etag: String,
     pub checksum: Option<StoredChecksum>,
@@ -256,7 +257,13 @@ impl FileStore {
             .write(UPLOAD_LOCK, &upload.upload_id)
             .await;
         if !tokio::fs::try_exists(dir.join(UPLOAD_FILE)).await? {
-            return Err(StorageError::NoSuchUpload);
+            // Completed meanwhile (a retry racing the first attempt)?
+            return self.completed_before(
+                &upload.upload_id,
+                &upload.bucket,
+                &upload.key,
+                requested,
+            );
         }
         let stored = read_parts(&dir).await?;
         let chosen = validate_parts(&stored, requested, min_part_size)?;
@@ -302,12 +309,34 @@ impl FileStore {
                 size: chosen.iter().map(|p| p.size).sum(),
                 etag: etag.clone(),
             });
-        tokio::fs::remove_dir_all(&dir).await?;
-        Ok(CompleteOutcome {
+        let outcome = CompleteOutcome {
             etag,
             checksum,
             version_id: Some(committed.version_id).filter(|v| v != super::record::NULL_VERSION),
-        })
+        };
+        self.completions.remember(
+            &upload.upload_id,
+            &upload.bucket,
+            &upload.key,
+            requested,
+            &outcome,
+        );
+        tokio::fs::remove_dir_all(&dir).await?;
+        Ok(outcome)
+    }
+
+    /// The answer of a completion of `upload` with the same parts, made in the last minutes:
+    /// S3 answers a retried CompleteMultipartUpload as it answered the first.
+    pub fn completed_before(
+        &self,
+        upload_id: &str,
+        bucket: &str,
+        key: &str,
+        requested: &[CompletedPart],
+    ) -> StorageResult<CompleteOutcome> {
+        self.completions
+            .find(upload_id, bucket, key, requested)
+            .ok_or(StorageError::NoSuchUpload)
     }
 
     pub async fn abort_upload(&self, upload: &UploadInfo) -> StorageResult<()> {
