@@ -621,6 +621,37 @@ describe('POST Object (browser form uploads)', () => {
     assert.equal(await objectText('uploads/photo.png'), 'png bytes');
   });
 
+  it('verifies and stores the checksum and Content-MD5 form fields', async () => {
+    const file = Buffer.from('checksummed form upload');
+    const sha256 = crypto.createHash('sha256').update(file).digest('base64');
+    const md5 = crypto.createHash('md5').update(file).digest('base64');
+    const form = (key: string, checksum: string, contentMd5 = md5) =>
+      v4Form([{ key }, { 'x-amz-checksum-algorithm': 'SHA256' }, { 'x-amz-checksum-sha256': checksum }, { 'Content-MD5': contentMd5 }], {
+        key,
+        'x-amz-checksum-algorithm': 'SHA256',
+        'x-amz-checksum-sha256': checksum,
+        'Content-MD5': contentMd5,
+      });
+    const stored = await post(form('form-checksum.txt', sha256), file);
+    assert.equal(stored.status, 204, stored.text);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'form-checksum.txt', ChecksumMode: 'ENABLED' }));
+    assert.equal(head.ChecksumSHA256, sha256);
+    assert.equal(head.ChecksumType, 'FULL_OBJECT');
+
+    const otherSha = crypto.createHash('sha256').update('another file').digest('base64');
+    const wrongChecksum = await post(form('form-bad-checksum.txt', otherSha), file);
+    assert.equal(wrongChecksum.status, 400, wrongChecksum.text);
+    assert.match(wrongChecksum.text, /<Code>BadDigest<\/Code>/);
+    const otherMd5 = crypto.createHash('md5').update('another file').digest('base64');
+    const wrongMd5 = await post(form('form-bad-md5.txt', sha256, otherMd5), file);
+    assert.equal(wrongMd5.status, 400, wrongMd5.text);
+    assert.match(wrongMd5.text, /<Code>BadDigest<\/Code>/);
+    const malformed = await post(form('form-malformed.txt', 'not base64!'), file);
+    assert.equal(malformed.status, 400, malformed.text);
+    assert.match(malformed.text, /<Code>InvalidRequest<\/Code>/);
+    for (const key of ['form-bad-checksum.txt', 'form-bad-md5.txt', 'form-malformed.txt']) assert.equal(await exists(key), false, key);
+  });
+
   it('stores a SigV2-signed upload and answers 204 by default', async () => {
     const policy = Buffer.from(
       JSON.stringify({ expiration: new Date(Date.now() + 60_000).toISOString(), conditions: [{ bucket: BUCKET }, ['starts-with', '$key', 'v2/']] }),

@@ -5,6 +5,7 @@ use super::operations::BucketTarget;
 use super::support::form::{self, FormReader};
 use super::support::headers;
 use super::support::headers::{STORED_HEADERS, USER_META_PREFIX};
+use super::support::integrity::UploadIntegrity;
 use super::support::upload::{insert_etag, limit_size, validate_key};
 use super::ForResource;
 use super::Req;
@@ -404,13 +405,14 @@ async fn store<S: FormInput>(
         ..Default::default()
     };
     let min = grant.min_size;
+    let integrity = UploadIntegrity::from_form_fields(fields)?;
     let outcome = ctx
         .store
         .put_object(
             bucket,
             &key,
             metadata,
-            crate::checksum::BodyDigests::new(None),
+            integrity.digests(integrity.algorithm()),
             &WriteCondition::Always,
             limit_size(reader.file_stream(), grant.max_size),
             |digests| {
@@ -421,7 +423,7 @@ async fn store<S: FormInput>(
                     )
                     .detail("MinSizeAllowed", min.to_string()));
                 }
-                Ok(None)
+                integrity.verify(digests, &[])
             },
         )
         .await

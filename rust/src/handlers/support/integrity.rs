@@ -8,6 +8,8 @@ use crate::checksum::{
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::StoredChecksum;
 use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
 pub struct UploadIntegrity {
@@ -36,8 +38,32 @@ impl UploadIntegrity {
     /// Reads the claims from the headers; `hoisted` names those a presigned URL carried in its
     /// query, so an error can say where a wrong checksum came from.
     pub fn from_request(parts: &Parts, hoisted: &[String]) -> S3Result<Self> {
+        Self::from_headers(&parts.headers, hoisted)
+    }
+
+    /// POST Object's claims: its `Content-MD5` and `x-amz-checksum-*` form fields, read as the
+    /// headers of a PUT (`x-amz-checksum-algorithm` names the checksum to compute).
+    pub fn from_form_fields(fields: &BTreeMap<String, String>) -> S3Result<Self> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in fields {
+            let header = match name.as_str() {
+                "x-amz-checksum-algorithm" => "x-amz-sdk-checksum-algorithm",
+                "content-md5" => "content-md5",
+                n if ChecksumAlgorithm::from_header_name(n).is_some() => n,
+                _ => continue,
+            };
+            let value = HeaderValue::from_str(value.trim()).map_err(|_| invalid_header(name))?;
+            let header =
+                HeaderName::from_bytes(header.as_bytes()).map_err(|_| invalid_header(name))?;
+            headers.insert(header, value);
+        }
+        Self::from_headers(&headers, &[])
+    }
+
+    fn from_headers(headers: &HeaderMap, hoisted: &[String]) -> S3Result<Self> {
+        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let mut integrity = Self::default();
-        if let Some(value) = parts.headers.get("content-md5") {
+        if let Some(value) = headers.get("content-md5") {
             let digest = value
                 .to_str()
                 .ok()
@@ -48,7 +74,7 @@ impl UploadIntegrity {
         }
         for algorithm in ChecksumAlgorithm::ALL {
             let name = algorithm.header_name();
-            let Some(value) = headers::get(parts, name) else {
+            let Some(value) = get(name) else {
                 continue;
             };
             integrity.checksum_from_url = hoisted.iter().any(|h| h == name);
@@ -63,7 +89,7 @@ impl UploadIntegrity {
                 .ok_or_else(|| invalid_header(name))?;
             integrity.header_checksum = Some((algorithm, digest));
         }
-        if let Some(name) = headers::get(parts, "x-amz-sdk-checksum-algorithm") {
+        if let Some(name) = get("x-amz-sdk-checksum-algorithm") {
             integrity.sdk_algorithm = Some(
                 ChecksumAlgorithm::from_name(name)
                     .ok_or_else(|| invalid_header("x-amz-sdk-checksum-algorithm"))?,
@@ -71,15 +97,15 @@ impl UploadIntegrity {
         }
         // Unknown trailer names (newer algorithms) are tolerated: the body is still decoded.
         integrity.trailer_algorithm =
-            headers::get(parts, "x-amz-trailer").and_then(ChecksumAlgorithm::from_header_name);
-        let content_sha256 = headers::get(parts, "x-amz-content-sha256").unwrap_or("");
+            get("x-amz-trailer").and_then(ChecksumAlgorithm::from_header_name);
+        let content_sha256 = get("x-amz-content-sha256").unwrap_or("");
         // As S3: the payload hash alone says whether the body is aws-chunked framed; a
         // Content-Encoding naming aws-chunked on a plain body is only stored (without it).
         integrity.aws_chunked = content_sha256.starts_with("STREAMING-");
         integrity.content_sha256 = Some(content_sha256)
             .filter(|v| v.len() == 64)
             .and_then(|v| hex::decode(v).ok());
-        if let Some(value) = headers::get(parts, "x-amz-decoded-content-length") {
+        if let Some(value) = get("x-amz-decoded-content-length") {
             integrity.decoded_length = Some(
                 value
                     .trim()
