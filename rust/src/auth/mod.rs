@@ -414,8 +414,10 @@ impl Verifier<'_> {
         // S3's resource for a bucket is `/bucket/`, and clients (botocore) sign that for a
         // path-style `/bucket` they send without the slash.
         let path = self.request.raw_path;
-        let names_only_a_bucket =
-            self.request.vhost_bucket.is_none() && path.len() > 1 && !path[1..].contains('/');
+        let names_only_a_bucket = self.request.vhost_bucket.is_none()
+            && path
+                .strip_prefix('/')
+                .is_some_and(|bucket| !bucket.is_empty() && !bucket.contains('/'));
         if names_only_a_bucket
             && sigv2::signature_matches(secret, &to_sign(&format!("{path}/")), signature)
         {
