@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -599,11 +600,11 @@ describe('POST Object (browser form uploads)', () => {
     return { ...fields, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate, policy, 'x-amz-signature': signature };
   }
 
-  async function post(fields: Record<string, string>, file: Buffer, filename = 'photo.png') {
+  async function post(fields: Record<string, string>, file: Buffer, filename = 'photo.png', bucket = BUCKET) {
     const form = new FormData();
     for (const [name, value] of Object.entries(fields)) form.append(name, value);
     form.append('file', new Blob([new Uint8Array(file)]), filename);
-    const response = await fetch(`${server.endpoint}/${BUCKET}`, { method: 'POST', body: form, redirect: 'manual' });
+    const response = await fetch(`${server.endpoint}/${bucket}`, { method: 'POST', body: form, redirect: 'manual' });
     return { status: response.status, text: await response.text(), headers: response.headers };
   }
 
@@ -652,6 +653,26 @@ describe('POST Object (browser form uploads)', () => {
     for (const key of ['form-bad-checksum.txt', 'form-bad-md5.txt', 'form-malformed.txt']) assert.equal(await exists(key), false, key);
   });
 
+  it('stores the tags of the tagging form field, signed or anonymous into a public-read-write bucket', async () => {
+    const tagging = '<Tagging><TagSet><Tag><Key>source</Key><Value>form</Value></Tag><Tag><Key>a</Key><Value>1</Value></Tag></TagSet></Tagging>';
+    const signed = await post(v4Form([{ key: 'form-tagged.txt' }, { tagging }], { key: 'form-tagged.txt', tagging }), Buffer.from('tagged'));
+    assert.equal(signed.status, 204, signed.text);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: BUCKET, Key: 'form-tagged.txt' }));
+    assert.deepEqual(tags.TagSet, [{ Key: 'a', Value: '1' }, { Key: 'source', Value: 'form' }]);
+
+    const open = 'auth-open-bucket';
+    await s3.send(new CreateBucketCommand({ Bucket: open, ACL: 'public-read-write' }));
+    // The anonymous uploader owns the object; public-read lets anyone read its tags back.
+    const anonymous = await post({ key: 'anonymous.txt', tagging, acl: 'public-read' }, Buffer.from('anonymous'), 'a.txt', open);
+    assert.equal(anonymous.status, 204, anonymous.text);
+    const anonymousTags = await fetch(`${server.endpoint}/${open}/anonymous.txt?tagging`);
+    assert.equal(anonymousTags.status, 200);
+    assert.match(await anonymousTags.text(), /<TagSet><Tag><Key>a<\/Key><Value>1<\/Value><\/Tag><Tag><Key>source<\/Key><Value>form<\/Value><\/Tag><\/TagSet>/);
+    const badTags = await post({ key: 'bad-tags.txt', tagging: '<Tagging><TagSet><Tag><Value>no key</Value></Tag></TagSet></Tagging>' }, Buffer.from('x'), 'b.txt', open);
+    assert.equal(badTags.status, 400, badTags.text);
+    assert.match(badTags.text, /<Code>MalformedXML<\/Code>/);
+  });
+
   it('stores a SigV2-signed upload and answers 204 by default', async () => {
     const policy = Buffer.from(
       JSON.stringify({ expiration: new Date(Date.now() + 60_000).toISOString(), conditions: [{ bucket: BUCKET }, ['starts-with', '$key', 'v2/']] }),
@@ -693,7 +714,23 @@ describe('POST Object (browser form uploads)', () => {
     assert.match(forged.text, /<Code>SignatureDoesNotMatch<\/Code>/);
     const unsigned = await post({ key: 'unsigned' }, Buffer.from('x'));
     assert.equal(unsigned.status, 403);
-    for (const key of ['elsewhere/x', 'extra', 'big', 'late', 'forged', 'unsigned']) assert.equal(await exists(key), false, key);
+    // A policy without its signature is a malformed form (400), not an anonymous one.
+    const { 'x-amz-signature': _signature, ...v4Unsigned } = v4Form([{ key: 'no-signature' }], { key: 'no-signature' });
+    const noV4Signature = await post(v4Unsigned, Buffer.from('x'));
+    assert.equal(noV4Signature.status, 400, noV4Signature.text);
+    assert.match(noV4Signature.text, /<Code>InvalidArgument<\/Code><Message>Bucket POST must contain a field named (&apos;|')X-Amz-Signature/);
+    const v2Policy = Buffer.from(JSON.stringify({ expiration: new Date(Date.now() + 60_000).toISOString(), conditions: [{ bucket: BUCKET }] })).toString('base64');
+    const noV2Signature = await post({ key: 'no-signature', AWSAccessKeyId: USER.accessKeyId, policy: v2Policy }, Buffer.from('x'));
+    assert.equal(noV2Signature.status, 400, noV2Signature.text);
+    assert.match(noV2Signature.text, /must contain a field named (&apos;|')Signature/);
+    const notIso = Buffer.from(JSON.stringify({ expiration: 'tomorrow', conditions: [{ bucket: BUCKET }] })).toString('base64');
+    const badExpiration = await post(
+      { key: 'no-signature', AWSAccessKeyId: USER.accessKeyId, policy: notIso, signature: crypto.createHmac('sha1', USER.secretAccessKey).update(notIso).digest('base64') },
+      Buffer.from('x'),
+    );
+    assert.equal(badExpiration.status, 400, badExpiration.text);
+    assert.match(badExpiration.text, /<Code>InvalidPolicyDocument<\/Code>/);
+    for (const key of ['elsewhere/x', 'extra', 'big', 'late', 'forged', 'unsigned', 'no-signature']) assert.equal(await exists(key), false, key);
   });
 
   it('does not let an unsigned form POST reach any other operation', async () => {

@@ -232,6 +232,21 @@ fn verify_signature(
         }
         return Ok(Some(user.owner()));
     }
+    // A policy is only worth its signature: one without is a malformed form, not anonymous.
+    if !policy.is_empty() {
+        let missing = if fields.contains_key("x-amz-credential") {
+            "X-Amz-Signature"
+        } else if fields.contains_key("awsaccesskeyid") {
+            "Signature"
+        } else {
+            "AWSAccessKeyId"
+        };
+        return Err(S3Error::invalid_argument(format!(
+            "Bucket POST must contain a field named '{missing}'.  If it is specified, please check the order of the fields."
+        ))
+        .detail("ArgumentName", missing)
+        .detail("ArgumentValue", ""));
+    }
     Ok(None)
 }
 
@@ -399,9 +414,14 @@ async fn store<S: FormInput>(
     stored
         .entry("content-type".to_string())
         .or_insert_with(|| "binary/octet-stream".to_string());
+    let tags = match fields.get("tagging") {
+        Some(document) => super::tagging::from_form_field(document)?,
+        None => Vec::new(),
+    };
     let metadata = ObjectMetadata {
         headers: stored,
         acl: Some(grant.acl),
+        tags,
         ..Default::default()
     };
     let min = grant.min_size;

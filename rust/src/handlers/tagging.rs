@@ -80,6 +80,11 @@ pub fn from_header(parts: &Parts) -> S3Result<Vec<Tag>> {
     Ok(tags)
 }
 
+/// POST Object's `tagging` form field: a `Tagging` document, validated as PutObjectTagging's.
+pub fn from_form_field(document: &str) -> S3Result<Vec<Tag>> {
+    parse_tagging(document.as_bytes(), MAX_OBJECT_TAGS)
+}
+
 fn parse_tagging(body: &[u8], max_tags: usize) -> S3Result<Vec<Tag>> {
     let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
     let root = parse_document(body).map_err(|_| malformed())?;
