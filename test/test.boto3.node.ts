@@ -121,6 +121,35 @@ check("latin-1 metadata byte for byte", response.getheader("x-amz-meta-name").en
 print(json.dumps({"checked": checked}))
 `;
 
+/** Keys with control characters through listings (boto3 asks for encoding-type=url and decodes), and checksum errors. */
+const LISTING_SCRIPT = String.raw`
+import base64, hashlib
+s3.create_bucket(Bucket=b)
+keys = ["a\nb", "a\x01c", "a b", "a\tb/c", "plain"]
+for key in keys:
+    s3.put_object(Bucket=b, Key=key, Body=b"x")
+check("v2 prefix with a newline", [o["Key"] for o in s3.list_objects_v2(Bucket=b, Prefix="a\n")["Contents"]] == ["a\nb"])
+# S3's reference says ListObjects (v1) URL-encodes Prefix too; botocore decodes it only in v2.
+import urllib.parse
+v1 = s3.list_objects(Bucket=b, Prefix="a\x01")
+check("v1 prefix with a control character", [o["Key"] for o in v1["Contents"]] == ["a\x01c"] and urllib.parse.unquote(v1["Prefix"]) == "a\x01")
+delimited = s3.list_objects_v2(Bucket=b, Delimiter="\t")
+check("tab delimiter and common prefix", delimited["Delimiter"] == "\t" and delimited["CommonPrefixes"] == [{"Prefix": "a\t"}])
+after = s3.list_objects(Bucket=b, Marker="a\n")
+check("marker with a newline", after["Marker"] == "a\n" and [o["Key"] for o in after["Contents"]][:2] == ["a\nb", "a b"])
+started = s3.list_objects_v2(Bucket=b, StartAfter="a\x01c")
+check("start-after with a control character", started["StartAfter"] == "a\x01c" and "a\x01c" not in [o["Key"] for o in started["Contents"]])
+pages = s3.get_paginator("list_objects_v2").paginate(Bucket=b, PaginationConfig={"PageSize": 2})
+check("paged keys come back whole", sorted(o["Key"] for page in pages for o in page["Contents"]) == sorted(keys))
+
+wrong = base64.b64encode(hashlib.sha256(b"other").digest()).decode()
+check("wrong sha256 is BadDigest", error(s3.put_object, Bucket=b, Key="ck", Body=b"data", ChecksumSHA256=wrong) == ("BadDigest", 400))
+check("malformed sha256 is InvalidRequest", error(s3.put_object, Bucket=b, Key="ck", Body=b"data", ChecksumSHA256="abc") == ("InvalidRequest", 400))
+check("nothing stored", error(s3.head_object, Bucket=b, Key="ck") == ("404", 404))
+
+print(json.dumps({"checked": checked}))
+`;
+
 /** Checksums and SigV2 as boto3 sends them, against a server with auth on. */
 const SIGNING_SCRIPT = String.raw`
 import base64, hashlib, http.client, urllib.parse
@@ -206,6 +235,11 @@ describe('boto3', () => {
   it('gets S3 answers for versioning, conditional deletes, object lock and lifecycle', async () => {
     const checked = await runChecks(server, VERSIONS_SCRIPT);
     assert.equal(checked.length, 20, `every check ran: ${checked.join(', ')}`);
+  });
+
+  it('lists keys with control characters and gets checksum errors', async () => {
+    const checked = await runChecks(server, LISTING_SCRIPT);
+    assert.equal(checked.length, 9, `every check ran: ${checked.join(', ')}`);
   });
 
   it('signs with SigV2 and reads multipart checksums, with auth on', async () => {
