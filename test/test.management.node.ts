@@ -86,13 +86,18 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** Resolves once `done()` holds, polling every `everyMs`; rejects with `what` after `ms`. */
+async function until(done: () => boolean | Promise<boolean>, ms: number, what: string, everyMs = 0): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what} after ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
 /** Resolves once the port refuses connections (the listener is closed); rejects after `ms`. */
 async function untilRefused(port: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (await canConnect(port)) {
-    if (Date.now() > deadline) throw new Error(`port ${port} still accepts connections after ${ms} ms`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await until(async () => !(await canConnect(port)), ms, `port ${port} still accepts connections`);
 }
 
 /** Resident memory of a process, from /proc. */
@@ -308,9 +313,7 @@ setInterval(() => {}, 1000);
       assert.ok(await canConnect(info.port));
       parent.kill('SIGKILL');
       await untilRefused(info.port, 10_000);
-      const deadline = Date.now() + 10_000;
-      while (isAlive(info.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.equal(isAlive(info.pid), false, 'the server process outlived its parent');
+      await until(() => !isAlive(info.pid), 10_000, 'the server process outlived its parent', 20);
     } finally {
       if (parent.exitCode === null) parent.kill('SIGKILL');
     }

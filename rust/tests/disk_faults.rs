@@ -86,23 +86,7 @@ fn free_bytes(path: &Path) -> u64 {
 
 /// Files under the store's temp directory (a failed write must not leave one behind).
 fn temp_files(store: &Path) -> Vec<PathBuf> {
-    walkdir(&store.join(".tmp"))
-}
-
-fn walkdir(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(walkdir(&path));
-        } else {
-            found.push(path);
-        }
-    }
-    found
+    support::files_below(&store.join(".tmp"))
 }
 
 fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
@@ -117,6 +101,12 @@ async fn server_on(store: &Path) -> TestServer {
     std::fs::create_dir_all(store).expect("store dir");
     let store = store.to_path_buf();
     TestServer::start_with(move |config| config.storage.directory = store).await
+}
+
+/// CopyObject of `from` to `to` (both `/bucket/key`).
+async fn copy_object(s: &TestServer, from: &str, to: &str) -> support::Reply {
+    s.send("PUT", to, &[("x-amz-copy-source", from)], Bytes::new())
+        .await
 }
 
 /// S3's InternalError, whose message names the disk's condition (`cause`, as the OS words it).
@@ -161,14 +151,7 @@ async fn a_full_disk_fails_writes_cleanly_and_they_succeed_once_there_is_room() 
         "PUT",
     );
     assert_eq!(s.get("/full/big").await.status, 404, "no partial object");
-    let copy = s
-        .send(
-            "PUT",
-            "/full/copy",
-            &[("x-amz-copy-source", "/full/source")],
-            Bytes::new(),
-        )
-        .await;
+    let copy = copy_object(&s, "/full/source", "/full/copy").await;
     assert_disk_error(&copy, "No space left", "CopyObject");
     assert_eq!(s.get("/full/copy").await.status, 404);
     assert_disk_error(
@@ -242,14 +225,7 @@ async fn a_full_disk_fails_writes_cleanly_and_they_succeed_once_there_is_room() 
     std::fs::remove_file(filler).expect("free");
     assert_eq!(s.put("/full/big", two_mib.clone()).await.status, 200);
     assert_eq!(s.get("/full/big").await.body, two_mib);
-    let copy = s
-        .send(
-            "PUT",
-            "/full/copy",
-            &[("x-amz-copy-source", "/full/source")],
-            Bytes::new(),
-        )
-        .await;
+    let copy = copy_object(&s, "/full/source", "/full/copy").await;
     assert_eq!(copy.status, 200, "{}", copy.text());
     let complete = s
         .send(
@@ -288,14 +264,7 @@ async fn a_read_only_disk_fails_writes_and_keeps_serving_reads() {
         "Read-only file system",
         "PUT",
     );
-    let copy = s
-        .send(
-            "PUT",
-            "/readonly/c",
-            &[("x-amz-copy-source", "/readonly/a")],
-            Bytes::new(),
-        )
-        .await;
+    let copy = copy_object(&s, "/readonly/a", "/readonly/c").await;
     assert_disk_error(&copy, "Read-only file system", "CopyObject");
     assert_disk_error(
         &s.send("POST", "/readonly/m?uploads", &[], Bytes::new())

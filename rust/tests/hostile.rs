@@ -9,7 +9,7 @@ mod support;
 
 use bytes::Bytes;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 use support::TestServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -65,6 +65,17 @@ fn status(answer: &str) -> u16 {
         .unwrap_or(0)
 }
 
+/// Sends one request built by `request` and returns what came back.
+async fn send_raw(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[&str],
+    body: &[u8],
+) -> String {
+    raw(addr, &request(method, target, headers, body)).await
+}
+
 fn request(method: &str, target: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
     let mut out = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     for header in headers {
@@ -94,18 +105,6 @@ fn assert_code(answer: &str, expected: u16, code: &str, what: &str) {
     );
 }
 
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(files_below(&path));
-        }
-        found.push(path);
-    }
-    found
-}
-
 /// Nothing was written beside the storage root, and every file is the server's own or inside
 /// the bucket `inside` (any other bucket holds only its settings).
 fn assert_contained(outer: &Path) {
@@ -116,7 +115,7 @@ fn assert_contained(outer: &Path) {
         .collect();
     assert_eq!(beside, ["store"], "written beside the root");
     let store = outer.join("store");
-    for file in files_below(&store).into_iter().filter(|f| f.is_file()) {
+    for file in support::files_below(&store) {
         let relative = file.strip_prefix(&store).expect("below");
         let top = relative.components().next().expect("a component");
         let top = top.as_os_str().to_string_lossy();
@@ -169,7 +168,7 @@ async fn traversal_in_keys_stays_inside_the_bucket_and_round_trips() {
             continue;
         }
         assert_eq!(status(&put), 200, "{raw_key}: {put}");
-        let get = raw(a, &request("GET", &target, &[], b"")).await;
+        let get = send_raw(a, "GET", &target, &[], b"").await;
         assert!(get.ends_with(&body), "{raw_key}: {get}");
     }
     // A segment too long for a file name, and keys at and past S3's 1024 bytes.
@@ -212,7 +211,7 @@ async fn traversal_in_bucket_names_ids_and_copy_sources_is_refused() {
         )
         .await;
         assert_refused(&put, bucket, false);
-        let get = raw(a, &request("GET", &format!("/{bucket}/x"), &[], b"")).await;
+        let get = send_raw(a, "GET", &format!("/{bucket}/x"), &[], b"").await;
         assert_refused(&get, bucket, false);
     }
     for upload in [
@@ -430,7 +429,7 @@ async fn lying_malformed_and_absurd_framing_is_refused_and_stores_nothing() {
         let length = format!("Content-Length: {}", body.len());
         headers.push(&decoded);
         headers.push(&length);
-        let answer = raw(a, &request("PUT", "/inside/framed", &headers, body)).await;
+        let answer = send_raw(a, "PUT", "/inside/framed", &headers, body).await;
         assert_refused(&answer, what, false);
     }
     let listing = s.get("/inside?list-type=2").await.text();
@@ -439,7 +438,7 @@ async fn lying_malformed_and_absurd_framing_is_refused_and_stores_nothing() {
         "something was stored: {listing}"
     );
     assert!(
-        files_below(&outer.path().join("store/.tmp")).is_empty(),
+        support::files_below(&outer.path().join("store/.tmp")).is_empty(),
         "temp files left"
     );
     assert_eq!(s.put("/inside/fine", "still serving").await.status, 200);
@@ -483,7 +482,7 @@ async fn huge_deep_and_entity_xml_and_oversized_headers_are_refused() {
         .assert_error(404, "NoSuchTagSet");
     // Past S3's 8 KiB header section: its error, with the limit; just under: served.
     let big = format!("x-amz-meta-big: {}", "b".repeat(9000));
-    let refused = raw(a, &request("GET", "/inside", &[&big], b"")).await;
+    let refused = send_raw(a, "GET", "/inside", &[&big], b"").await;
     assert_code(
         &refused,
         400,
@@ -496,25 +495,25 @@ async fn huge_deep_and_entity_xml_and_oversized_headers_are_refused() {
     );
     let fine = format!("x-filler: {}", "f".repeat(7000));
     assert_eq!(
-        status(&raw(a, &request("GET", "/inside", &[&fine], b"")).await),
+        status(&send_raw(a, "GET", "/inside", &[&fine], b"").await),
         200
     );
     let huge = format!("x-amz-meta-big: {}", "b".repeat(1_000_000));
     assert_refused(
-        &raw(a, &request("GET", "/inside", &[&huge], b"")).await,
+        &send_raw(a, "GET", "/inside", &[&huge], b"").await,
         "a 1 MB header",
         true,
     );
     let many: Vec<String> = (0..1000).map(|i| format!("x-h{i}: v")).collect();
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     assert_refused(
-        &raw(a, &request("GET", "/inside", &many, b"")).await,
+        &send_raw(a, "GET", "/inside", &many, b"").await,
         "a thousand headers",
         true,
     );
     let long_target = format!("/inside/{}", "t".repeat(100_000));
     assert_refused(
-        &raw(a, &request("GET", &long_target, &[], b"")).await,
+        &send_raw(a, "GET", &long_target, &[], b"").await,
         "a 100 kB target",
         true,
     );

@@ -8,6 +8,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{HeaderMap, Request, StatusCode};
 use rusts3::config::Config;
 use rusts3::server::RunningServer;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -162,4 +163,18 @@ pub async fn send_to(
     tokio::time::timeout(REQUEST_TIMEOUT, exchange)
         .await
         .map_err(|_| "no answer in time".to_string())?
+}
+
+/// Every file below `dir`, however deep (none when it does not exist).
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_below(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }
