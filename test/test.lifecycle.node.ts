@@ -10,6 +10,7 @@ import {
   DeleteObjectCommand,
   GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
@@ -93,6 +94,11 @@ describe('lifecycle configuration', () => {
       { ID: 'x', Status: 'Enabled', Filter: { Tag: { Key: 'a', Value: 'b' } }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
     ]);
     assert.equal(tagAbort.name, 'InvalidRequest');
+    const earlyIa = await put([{ ID: 'x', Status: 'Enabled', Filter: {}, Transitions: [{ Days: 10, StorageClass: 'STANDARD_IA' }] }]);
+    assert.equal(earlyIa.name, 'InvalidArgument');
+    assert.match(earlyIa.message, /greater than or equal to 30 for storageClass 'STANDARD_IA'/);
+    const unknownClass = await put([{ ID: 'x', Status: 'Enabled', Filter: {}, Transitions: [{ Days: 10, StorageClass: 'CHEAPEST' as any }] }]);
+    assert.equal(unknownClass.name, 'MalformedXML');
 
     await s3.send(new DeleteBucketLifecycleCommand({ Bucket: bucket }));
     assert.equal((await s3Error(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })))).name, 'NoSuchLifecycleConfiguration');
@@ -135,6 +141,45 @@ describe('lifecycle rules at work', () => {
     assert.equal(versions.DeleteMarkers, undefined, 'the lone marker is gone');
     const current = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc' }));
     assert.equal(await current.Body!.transformToString(), 'v3');
+  });
+
+  it('moves versions to the storage class of their transitions, current and noncurrent', async () => {
+    // The background worker runs too, so the checks look at classes, not at who moved them.
+    const bucket = await bucketWith(
+      [
+        { ID: 'archive', Status: 'Enabled', Filter: { Prefix: 'docs/' }, Transitions: [{ Days: 2, StorageClass: 'GLACIER_IR' }, { Days: 4, StorageClass: 'DEEP_ARCHIVE' }] },
+        { ID: 'old', Status: 'Enabled', Filter: { Prefix: 'docs/' }, NoncurrentVersionTransitions: [{ NoncurrentDays: 1, StorageClass: 'GLACIER' }] },
+      ],
+      true,
+    );
+    const first = (await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'docs/a', Body: 'one' }))).VersionId!;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other', Body: 'x' }));
+    const classes = async () =>
+      Object.fromEntries(
+        ((await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }))).Versions ?? []).map((v) => [`${v.Key}@${v.VersionId === first ? 'first' : 'latest'}`, v.StorageClass]),
+      );
+    assert.equal((await server.smarts3.runLifecycle()).transitioned, 0, 'nothing is old enough yet');
+
+    await pause(DAY_MS * 1.25); // day 1.25: the first version becomes noncurrent, having been current too briefly
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'docs/a', Body: 'two' }));
+    await server.smarts3.runLifecycle();
+    assert.deepEqual(await classes(), { 'docs/a@latest': 'STANDARD', 'docs/a@first': 'STANDARD', 'other@latest': 'STANDARD' });
+
+    await pause(DAY_MS * 1.25); // day 2.5: noncurrent for 1.25 days
+    await server.smarts3.runLifecycle();
+    assert.deepEqual(await classes(), { 'docs/a@latest': 'STANDARD', 'docs/a@first': 'GLACIER', 'other@latest': 'STANDARD' });
+
+    await pause(DAY_MS); // day 3.5: the current version is 2.25 days old
+    await server.smarts3.runLifecycle();
+    assert.deepEqual(await classes(), { 'docs/a@latest': 'GLACIER_IR', 'docs/a@first': 'GLACIER', 'other@latest': 'STANDARD' });
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'docs/a' }))).StorageClass, 'GLACIER_IR');
+    assert.equal((await server.smarts3.runLifecycle()).transitioned, 0, 'a transition happens once');
+
+    await pause(DAY_MS * 2.5); // day 6: past the second transition
+    await server.smarts3.runLifecycle();
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'docs/a' }))).StorageClass, 'DEEP_ARCHIVE');
+    const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'docs/a' }));
+    assert.equal(await body.Body!.transformToString(), 'two', 'the bytes did not move');
   });
 
   it('aborts unfinished multipart uploads after their days, and runs in the background too', async () => {

@@ -386,13 +386,43 @@ describe('object attributes, parts and headers', () => {
     assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'single', PartNumber: 2 })))).name, 'InvalidPartNumber');
   });
 
-  it('accepts storage classes and reports STANDARD', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'ia', Body: 'x', StorageClass: 'STANDARD_IA' }));
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'ia' }));
-    assert.equal(listed.Contents![0].StorageClass, 'STANDARD');
+  it('keeps the storage class an object is written with, and reports it everywhere', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'class/ia', Body: 'x', StorageClass: 'STANDARD_IA' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'class/standard', Body: 'x', StorageClass: 'STANDARD' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'class/none', Body: 'x' }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'class/ia' }));
+    assert.equal(head.StorageClass, 'STANDARD_IA');
+    assert.equal((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'class/ia' }))).StorageClass, 'STANDARD_IA');
+    // S3 sends no x-amz-storage-class for STANDARD objects.
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'class/standard' }))).StorageClass, undefined);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'class/' }));
+    assert.deepEqual(listed.Contents!.map((c) => [c.Key, c.StorageClass]), [['class/ia', 'STANDARD_IA'], ['class/none', 'STANDARD'], ['class/standard', 'STANDARD']]);
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: 'class/ia' }));
+    assert.equal(versions.Versions![0].StorageClass, 'STANDARD_IA');
+    const attributes = await s3.send(new GetObjectAttributesCommand({ Bucket: bucket, Key: 'class/ia', ObjectAttributes: ['StorageClass'] }));
+    assert.equal(attributes.StorageClass, 'STANDARD_IA');
+
+    // A copy is STANDARD unless the request names a class; naming one is a change, so an object may be copied onto itself.
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'class/copy', CopySource: `${bucket}/class/ia` }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'class/copy' }))).StorageClass, undefined);
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'class/ia', CopySource: `${bucket}/class/ia`, StorageClass: 'GLACIER' }));
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'class/ia' }))).StorageClass, 'GLACIER');
+
+    // Multipart: the class given at create, in the upload listings and on the object.
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'class/mp', StorageClass: 'ONEZONE_IA' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'class/mp', UploadId: upload.UploadId, PartNumber: 1, Body: 'part' }));
+    const uploads = await raw('GET', `/${bucket}?uploads&prefix=class/`);
+    assert.match(uploads.body, /<StorageClass>ONEZONE_IA<\/StorageClass>/);
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'class/mp', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+    );
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'class/mp' }))).StorageClass, 'ONEZONE_IA');
+
     const bad = await raw('PUT', `/${bucket}/bad-class`, { 'x-amz-storage-class': 'CHEAPEST', 'content-length': 1 }, 'x');
     assert.equal(bad.status, 400);
     assert.match(bad.body, /<Code>InvalidStorageClass<\/Code>/);
+    const badCopy = await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'class/x', CopySource: `${bucket}/class/none`, StorageClass: 'CHEAPEST' as any })));
+    assert.equal(badCopy.name, 'InvalidStorageClass');
   });
 });
 

@@ -157,6 +157,8 @@ export interface ILifecycleReport {
   /** Noncurrent versions and lone delete markers removed for good. */
   versionsRemoved: number;
   uploadsAborted: number;
+  /** Versions whose storage class a transition changed. */
+  transitioned: number;
 }
 
 /** What `getStats()` reports. */

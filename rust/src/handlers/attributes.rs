@@ -107,7 +107,7 @@ pub async fn get_object_attributes(
         w.close("ObjectParts");
     }
     if wants("StorageClass") {
-        w.element("StorageClass", "STANDARD");
+        w.element("StorageClass", info.metadata.storage_class());
     }
     if wants("ObjectSize") {
         w.element("ObjectSize", &info.size.to_string());

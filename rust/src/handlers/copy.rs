@@ -4,14 +4,16 @@ use super::operations::ObjectTarget;
 use super::support::conditions::check_copy_source;
 use super::support::copy_source;
 use super::support::headers;
-use super::support::upload::{insert_version_id, validate_key, write_condition};
+use super::support::upload::{
+    insert_version_id, validate_key, validate_storage_class, write_condition,
+};
 use super::ForResource;
 use super::Req;
 use super::{tagging, xml_response, Context};
 use crate::body::ResponseBody;
 use crate::checksum::{base64_encode, BodyDigests, ChecksumAlgorithm};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::{ObjectMetadata, StoredChecksum};
+use crate::storage::{ObjectMetadata, StoredChecksum, STORAGE_CLASS_HEADER};
 use crate::xml::{iso8601, XmlWriter};
 use futures_util::TryStreamExt;
 use http::request::Parts;
@@ -40,6 +42,7 @@ pub async fn copy_object(
     let key = target.key.as_str();
     let parts = req.parts;
     validate_key(key)?;
+    validate_storage_class(parts)?;
     let source = copy_source::parse(parts)?;
     let replace_metadata = directive(parts, "x-amz-metadata-directive")?;
     let replace_tags = directive(parts, "x-amz-tagging-directive")?;
@@ -84,6 +87,16 @@ pub async fn copy_object(
         ..Default::default()
     };
     metadata.checksum = None;
+    // The copy's storage class is the one the request names, else STANDARD (as in S3, never
+    // the source's).
+    metadata.headers.remove(STORAGE_CLASS_HEADER);
+    if let Some(class) = headers::get(parts, STORAGE_CLASS_HEADER).map(str::trim) {
+        if class != "STANDARD" {
+            metadata
+                .headers
+                .insert(STORAGE_CLASS_HEADER.to_string(), class.to_string());
+        }
+    }
     // The copy's object lock is what the copy request asks for, never the source's.
     super::object_lock::from_headers(parts, &mut metadata)?;
     // Keep the source's checksum algorithm unless another one was asked for; the copy is one

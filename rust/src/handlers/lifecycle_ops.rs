@@ -114,14 +114,33 @@ fn filter(rule: &Element) -> S3Result<RuleFilter> {
     Ok(parsed)
 }
 
+/// The storage classes a lifecycle rule may move objects to.
+const TRANSITION_CLASSES: [&str; 6] = [
+    "GLACIER",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
 fn transition(element: &Element, days_name: &str, action: &str) -> S3Result<Transition> {
+    let days = days(element, days_name, action)?;
+    let storage_class = element
+        .child_text("StorageClass")
+        .map(str::trim)
+        .filter(|c| TRANSITION_CLASSES.contains(c))
+        .ok_or_else(malformed)?;
+    // S3 keeps objects at least 30 days in STANDARD before the infrequent-access classes.
+    if matches!(storage_class, "STANDARD_IA" | "ONEZONE_IA") && days.is_some_and(|d| d < 30) {
+        return Err(invalid(&format!(
+            "'{days_name}' in {action} action must be greater than or equal to 30 for storageClass '{storage_class}'"
+        )));
+    }
     Ok(Transition {
-        days: days(element, days_name, action)?,
+        days,
         date_ms: midnight(element)?,
-        storage_class: element
-            .child_text("StorageClass")
-            .ok_or_else(malformed)?
-            .to_string(),
+        storage_class: storage_class.to_string(),
     })
 }
 

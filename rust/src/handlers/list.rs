@@ -78,10 +78,11 @@ impl ListParams {
                 last_modified,
                 etag,
                 owner,
+                storage_class,
             } = entry
             {
                 w.open("Contents").element("Key", &self.text(key));
-                write_object_facts(w, *last_modified, etag, *size);
+                write_object_facts(w, *last_modified, etag, *size, storage_class);
                 if let Some(fallback) = fallback_owner {
                     write_owner(w, owner.as_ref().unwrap_or(fallback));
                 }
@@ -108,11 +109,12 @@ fn write_object_facts(
     last_modified: std::time::SystemTime,
     etag: &str,
     size: u64,
+    storage_class: &str,
 ) {
     w.element("LastModified", &iso8601(last_modified))
         .element("ETag", &format!("\"{etag}\""))
         .element("Size", &size.to_string())
-        .element("StorageClass", "STANDARD");
+        .element("StorageClass", storage_class);
 }
 
 fn write_owner(w: &mut XmlWriter, owner: &Owner) {
@@ -284,7 +286,13 @@ pub async fn list_versions(
         if record.delete_marker {
             w.element("LastModified", &iso8601(record.last_modified()));
         } else {
-            write_object_facts(&mut w, record.last_modified(), &record.etag, record.size);
+            write_object_facts(
+                &mut w,
+                record.last_modified(),
+                &record.etag,
+                record.size,
+                record.metadata.storage_class(),
+            );
         }
         let owner = record.metadata.acl.as_ref().map(|acl| &acl.owner);
         write_owner(&mut w, owner.unwrap_or(&fallback));

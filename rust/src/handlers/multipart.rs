@@ -362,7 +362,7 @@ pub async fn list_parts(
     let owner = initiator(ctx, &upload);
     write_owner(&mut w, "Initiator", &owner);
     write_owner(&mut w, "Owner", &owner);
-    w.element("StorageClass", "STANDARD")
+    w.element("StorageClass", upload.metadata.storage_class())
         .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())
         .optional("ChecksumType", upload.checksum_type.as_deref())
         .close("ListPartsResult");
@@ -465,7 +465,7 @@ pub async fn list_uploads(
             let owner = initiator(ctx, upload);
             write_owner(&mut w, "Initiator", &owner);
             write_owner(&mut w, "Owner", &owner);
-            w.element("StorageClass", "STANDARD")
+            w.element("StorageClass", upload.metadata.storage_class())
                 .element("Initiated", &iso8601(upload.initiated()))
                 .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())
                 .optional("ChecksumType", upload.checksum_type.as_deref())

@@ -17,7 +17,7 @@ use super::{empty_response, Context};
 use crate::body::ResponseBody;
 use crate::checksum::ChecksumAlgorithm;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::{ObjectInfo, ObjectMetadata};
+use crate::storage::{ObjectInfo, ObjectMetadata, STORAGE_CLASS_HEADER};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
@@ -93,7 +93,10 @@ fn object_headers(h: &mut HeaderMap, info: &ObjectInfo, overrides: &ResponseOver
         HeaderValue::from_static("bytes"),
     );
     for (name, value) in &info.metadata.headers {
-        if STORED_HEADERS.contains(&name.as_str()) || name.starts_with(USER_META_PREFIX) {
+        if STORED_HEADERS.contains(&name.as_str())
+            || name.starts_with(USER_META_PREFIX)
+            || name == STORAGE_CLASS_HEADER
+        {
             headers::insert(h, name, value);
         }
     }

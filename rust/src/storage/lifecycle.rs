@@ -1,5 +1,6 @@
 //! Lifecycle rules as a bucket keeps them, and applying them: expiring current versions,
-//! removing noncurrent versions and lone delete markers, aborting old multipart uploads.
+//! removing noncurrent versions and lone delete markers, aborting old multipart uploads, and
+//! transitions (which change a version's storage class; the bytes stay where they are).
 //!
 //! A lifecycle "day" is a configurable length (`lifecycle.dayLengthSeconds`) so that tests can
 //! watch rules act in seconds. Versions protected by object lock are left alone, as S3 does.
@@ -22,9 +23,10 @@ pub struct LifecycleRule {
     pub noncurrent_expiration: Option<NoncurrentExpiration>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_incomplete_days: Option<u32>,
-    /// Kept and reported; this server has one storage class, so nothing moves.
+    /// A current version takes the storage class of the last transition whose time came.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transitions: Vec<Transition>,
+    /// The same for noncurrent versions, counted from when they became noncurrent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub noncurrent_transitions: Vec<Transition>,
 }
@@ -84,6 +86,8 @@ pub struct LifecycleReport {
     /// Noncurrent versions and lone delete markers removed for good.
     pub versions_removed: usize,
     pub uploads_aborted: usize,
+    /// Versions whose storage class a transition changed.
+    pub transitioned: usize,
 }
 
 impl LifecycleReport {
@@ -91,6 +95,7 @@ impl LifecycleReport {
         self.expired += other.expired;
         self.versions_removed += other.versions_removed;
         self.uploads_aborted += other.uploads_aborted;
+        self.transitioned += other.transitioned;
     }
 }
 
@@ -110,6 +115,28 @@ fn applying<'a>(
     version: &'a VersionRecord,
 ) -> impl Iterator<Item = &'a LifecycleRule> + 'a {
     rules.iter().filter(move |r| r.filter.matches(key, version))
+}
+
+/// The storage class the transitions of the applying rules give a version now: that of the
+/// transition whose time came last (`since_ms`: when the clock of these transitions started).
+fn transitioned_class<'a>(
+    transitions: impl Iterator<Item = &'a Transition>,
+    since_ms: u64,
+    clock: &Clock,
+) -> Option<&'a str> {
+    transitions
+        .filter_map(|t| {
+            let due_ms = match (t.days, t.date_ms) {
+                (Some(days), _) => {
+                    since_ms.saturating_add(clock.day_ms.saturating_mul(u64::from(days)))
+                }
+                (None, Some(date)) => date,
+                (None, None) => return None,
+            };
+            (clock.now_ms >= due_ms).then_some((due_ms, t.storage_class.as_str()))
+        })
+        .max_by_key(|(due_ms, _)| *due_ms)
+        .map(|(_, class)| class)
 }
 
 /// Ages in lifecycle days.
@@ -234,6 +261,15 @@ impl FileStore {
             });
             if expires && self.remove(bucket, key, None).await? {
                 report.expired += 1;
+            } else if !expires {
+                let class = transitioned_class(
+                    applying(rules, key, latest).flat_map(|r| &r.transitions),
+                    latest.last_modified_ms(),
+                    clock,
+                );
+                if self.transition(bucket, key, latest, class).await? {
+                    report.transitioned += 1;
+                }
             }
         }
         // A version became noncurrent when the next newer one was written.
@@ -249,9 +285,45 @@ impl FileStore {
             });
             if goes && self.remove(bucket, key, Some(&version.version_id)).await? {
                 report.versions_removed += 1;
+            } else if !goes && !version.delete_marker {
+                let class = transitioned_class(
+                    applying(rules, key, version).flat_map(|r| &r.noncurrent_transitions),
+                    newer.last_modified_ms(),
+                    clock,
+                );
+                if self.transition(bucket, key, version, class).await? {
+                    report.transitioned += 1;
+                }
             }
         }
         Ok(report)
+    }
+
+    /// Gives a version the storage class a transition chose, if it has another; `true` when
+    /// it changed. A version deleted meanwhile is left alone.
+    async fn transition(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &VersionRecord,
+        class: Option<&str>,
+    ) -> StorageResult<bool> {
+        let Some(class) = class.filter(|c| *c != version.metadata.storage_class()) else {
+            return Ok(false);
+        };
+        let class = class.to_string();
+        let changed = self
+            .update_metadata(bucket, key, Some(&version.version_id), move |m| {
+                m.headers
+                    .insert(super::STORAGE_CLASS_HEADER.to_string(), class);
+                Ok(())
+            })
+            .await;
+        match changed {
+            Ok(()) => Ok(true),
+            Err(StorageError::NoSuchKey | StorageError::NoSuchVersion) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes (a version of) a key for a rule; `false` when object lock keeps it.

@@ -34,6 +34,7 @@ pub enum ListEntry {
         etag: String,
         /// With `ListQuery::with_owner`, the object's recorded owner.
         owner: Option<crate::acl::Owner>,
+        storage_class: String,
     },
     CommonPrefix(String),
 }
@@ -341,6 +342,7 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
             size: record.size,
             last_modified: record.last_modified(),
             etag: record.etag,
+            storage_class: record.metadata.storage_class().to_string(),
             owner: if query.with_owner {
                 record.metadata.acl.map(|acl| acl.owner)
             } else {

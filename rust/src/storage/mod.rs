@@ -148,6 +148,18 @@ pub struct ObjectMetadata {
     pub legal_hold: bool,
 }
 
+/// The stored header that holds an object's storage class (absent: STANDARD).
+pub const STORAGE_CLASS_HEADER: &str = "x-amz-storage-class";
+
+impl ObjectMetadata {
+    /// S3's storage class of the object: what it was written (or transitioned) with.
+    pub fn storage_class(&self) -> &str {
+        self.headers
+            .get(STORAGE_CLASS_HEADER)
+            .map_or("STANDARD", String::as_str)
+    }
+}
+
 /// An object lock retention of one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {

@@ -5,6 +5,7 @@
 //! as UTF-8 both come back byte for byte.
 
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::STORAGE_CLASS_HEADER;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::BTreeMap;
@@ -71,6 +72,12 @@ pub fn stored_headers(
         if let Some(user_key) = name.strip_prefix(USER_META_PREFIX) {
             user_metadata_size += user_key.len() + value.len();
             stored.insert(name.to_string(), latin1(value));
+        } else if name == STORAGE_CLASS_HEADER {
+            // STANDARD is what an object without the header is.
+            let class = latin1(value).trim().to_string();
+            if class != "STANDARD" {
+                stored.insert(name.to_string(), class);
+            }
         } else if STORED_HEADERS.contains(&name) {
             let value = latin1(value);
             let value = if name == "content-encoding" {

@@ -115,7 +115,7 @@ const STORAGE_CLASSES: [&str; 11] = [
     "EXPRESS_ONEZONE",
 ];
 
-/// Any S3 storage class is accepted (and every object is reported as STANDARD); others are not.
+/// Any S3 storage class is accepted (and kept: the object reports it); others are not.
 pub fn validate_storage_class(parts: &Parts) -> S3Result<()> {
     match headers::get(parts, "x-amz-storage-class") {
         Some(class) if !STORAGE_CLASSES.contains(&class.trim()) => {
