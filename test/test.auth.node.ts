@@ -673,14 +673,22 @@ describe('POST Object (browser form uploads)', () => {
     assert.match(badTags.text, /<Code>MalformedXML<\/Code>/);
   });
 
-  it('stores a SigV2-signed upload and answers 204 by default', async () => {
+  it('stores a SigV2-signed upload with its storage class and answers 204 by default', async () => {
     const policy = Buffer.from(
-      JSON.stringify({ expiration: new Date(Date.now() + 60_000).toISOString(), conditions: [{ bucket: BUCKET }, ['starts-with', '$key', 'v2/']] }),
+      JSON.stringify({
+        expiration: new Date(Date.now() + 60_000).toISOString(),
+        conditions: [{ bucket: BUCKET }, ['starts-with', '$key', 'v2/'], ['starts-with', '$x-amz-storage-class', '']],
+      }),
     ).toString('base64');
     const signature = crypto.createHmac('sha1', USER.secretAccessKey).update(policy).digest('base64');
-    const result = await post({ key: 'v2/${filename}', AWSAccessKeyId: USER.accessKeyId, policy, signature }, Buffer.from('v2 form'), 'doc.txt');
+    const fields = { key: 'v2/${filename}', AWSAccessKeyId: USER.accessKeyId, policy, signature, 'x-amz-storage-class': 'REDUCED_REDUNDANCY' };
+    const result = await post(fields, Buffer.from('v2 form'), 'doc.txt');
     assert.equal(result.status, 204, result.text);
     assert.equal(await objectText('v2/doc.txt'), 'v2 form');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'v2/doc.txt' }))).StorageClass, 'REDUCED_REDUNDANCY');
+    const badClass = await post({ ...fields, 'x-amz-storage-class': 'CHEAPEST' }, Buffer.from('x'), 'bad.txt');
+    assert.equal(badClass.status, 400, badClass.text);
+    assert.match(badClass.text, /<Code>InvalidStorageClass<\/Code>/);
   });
 
   it('redirects with success_action_redirect', async () => {

@@ -6,7 +6,7 @@ use super::support::form::{self, FormReader};
 use super::support::headers;
 use super::support::headers::{STORED_HEADERS, USER_META_PREFIX};
 use super::support::integrity::UploadIntegrity;
-use super::support::upload::{insert_etag, limit_size, validate_key};
+use super::support::upload::{check_storage_class, insert_etag, limit_size, validate_key};
 use super::ForResource;
 use super::Req;
 use super::{empty_response, Context};
@@ -14,7 +14,7 @@ use crate::acl::{Acl, Owner, Permission, Requester};
 use crate::auth::{sigv2, sigv4};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::{ObjectMetadata, WriteCondition};
+use crate::storage::{ObjectMetadata, WriteCondition, STORAGE_CLASS_HEADER};
 use crate::xml::XmlWriter;
 use http::{HeaderValue, Response, StatusCode};
 use std::collections::BTreeMap;
@@ -411,6 +411,11 @@ async fn store<S: FormInput>(
         })
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
+    let storage_class = fields.get(STORAGE_CLASS_HEADER).map(|c| c.trim());
+    check_storage_class(storage_class)?;
+    if let Some(class) = storage_class.filter(|c| *c != "STANDARD") {
+        stored.insert(STORAGE_CLASS_HEADER.to_string(), class.to_string());
+    }
     stored
         .entry("content-type".to_string())
         .or_insert_with(|| "binary/octet-stream".to_string());

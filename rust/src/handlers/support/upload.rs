@@ -117,7 +117,12 @@ const STORAGE_CLASSES: [&str; 11] = [
 
 /// Any S3 storage class is accepted (and kept: the object reports it); others are not.
 pub fn validate_storage_class(parts: &Parts) -> S3Result<()> {
-    match headers::get(parts, "x-amz-storage-class") {
+    check_storage_class(headers::get(parts, "x-amz-storage-class"))
+}
+
+/// The same for a storage class named elsewhere (POST Object's form field).
+pub fn check_storage_class(class: Option<&str>) -> S3Result<()> {
+    match class {
         Some(class) if !STORAGE_CLASSES.contains(&class.trim()) => {
             Err(S3Error::new(S3ErrorCode::InvalidStorageClass)
                 .detail("StorageClassRequested", class))
