@@ -14,6 +14,7 @@ import {
   ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutBucketAclCommand,
+  PutBucketVersioningCommand,
   PutObjectAclCommand,
   PutObjectCommand,
   S3Client,
@@ -161,6 +162,27 @@ describe('canned ACLs', () => {
     const listed = await anonymous.send(new ListObjectsV2Command({ Bucket: 'alice-listing' }));
     assert.deepEqual(listed.Contents!.map((c) => c.Key), ['listed-but-private']);
     await denied(anonymous.send(new GetObjectCommand({ Bucket: 'alice-listing', Key: 'listed-but-private' })));
+  });
+
+  it('judges a request for a version by that version\'s ACL, not the latest one\'s', async () => {
+    const bucket = 'alice-versions';
+    await alice.send(new CreateBucketCommand({ Bucket: bucket }));
+    await alice.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const secret = (await alice.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc', Body: 'private draft' }))).VersionId!;
+    const published = (await alice.send(new PutObjectCommand({ Bucket: bucket, Key: 'doc', Body: 'published', ACL: 'public-read' }))).VersionId!;
+    const get = (c: S3Client, VersionId?: string) => c.send(new GetObjectCommand({ Bucket: bucket, Key: 'doc', VersionId }));
+    assert.equal(await (await get(anonymous)).Body!.transformToString(), 'published');
+    assert.equal(await (await get(anonymous, published)).Body!.transformToString(), 'published');
+    // The latest version is public; the older one is not, and asking for it by id changes nothing.
+    await denied(get(anonymous, secret));
+    await denied(get(bob, secret));
+    await denied(bob.send(new CopyObjectCommand({ Bucket: 'bob-private', Key: 'stolen', CopySource: `${bucket}/doc?versionId=${secret}` })));
+    assert.equal(await (await get(alice, secret)).Body!.transformToString(), 'private draft');
+    // And the other way round: a public older version stays readable behind a private latest one.
+    await alice.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'doc', VersionId: secret, ACL: 'public-read' }));
+    await alice.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'doc', VersionId: published, ACL: 'private' }));
+    assert.equal(await (await get(anonymous, secret)).Body!.transformToString(), 'private draft');
+    await denied(get(anonymous));
   });
 
   it('public-read-write buckets take anonymous PUTs, owned by whoever wrote them', async () => {

@@ -58,8 +58,11 @@ pub async fn dispatch(
 ) -> S3Result<Response<ResponseBody>> {
     support::access::authorize(
         op.need(),
-        op.bucket().unwrap_or_default(),
-        op.key().unwrap_or_default(),
+        support::access::Resource {
+            bucket: op.bucket().unwrap_or_default(),
+            key: op.key().unwrap_or_default(),
+            version_id: op.version_id(),
+        },
         parts,
         ctx,
     )

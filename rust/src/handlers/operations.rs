@@ -225,6 +225,9 @@ impl ServiceTarget {
     fn key(&self) -> Option<&str> {
         None
     }
+    fn version_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl BucketTarget {
@@ -238,6 +241,9 @@ impl BucketTarget {
         Some(&self.bucket)
     }
     fn key(&self) -> Option<&str> {
+        None
+    }
+    fn version_id(&self) -> Option<&str> {
         None
     }
 }
@@ -272,6 +278,9 @@ impl ObjectTarget {
     fn key(&self) -> Option<&str> {
         Some(&self.key)
     }
+    fn version_id(&self) -> Option<&str> {
+        self.version_id.as_deref()
+    }
 }
 
 impl UploadTarget {
@@ -289,6 +298,9 @@ impl UploadTarget {
     }
     fn key(&self) -> Option<&str> {
         Some(&self.key)
+    }
+    fn version_id(&self) -> Option<&str> {
+        None
     }
 }
 

@@ -39,14 +39,24 @@ async fn bucket_acl(ctx: &Context<'_>, bucket: &str) -> S3Result<Option<Acl>> {
     }
 }
 
+/// What a request is about: a bucket, and an object (a version of it) when `key` is not empty.
+pub struct Resource<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version_id: Option<&'a str>,
+}
+
+/// `permission` on the object version the request names (the latest when it names none): each
+/// version has its own ACL.
 async fn check_object(
     ctx: &Context<'_>,
     bucket: &str,
     key: &str,
+    version_id: Option<&str>,
     permission: Permission,
 ) -> S3Result<()> {
     let requester = &ctx.requester;
-    match ctx.store.open_object(bucket, key).await {
+    match ctx.store.open_version(bucket, key, version_id).await {
         Ok(object) => {
             let acl = super::acl_wire::object_acl(ctx, bucket, object.info.metadata.acl).await?;
             if acl.allows(requester, permission) {
@@ -56,13 +66,15 @@ async fn check_object(
             }
         }
         // As S3: who may list the bucket learns the key is missing; others get AccessDenied.
-        Err(StorageError::NoSuchKey | StorageError::DeleteMarker { .. }) => {
-            match bucket_acl(ctx, bucket).await? {
-                Some(acl) if acl.allows(requester, Permission::Read) => Ok(()),
-                Some(_) => Err(denied()),
-                None => Ok(()),
-            }
-        }
+        Err(
+            StorageError::NoSuchKey
+            | StorageError::NoSuchVersion
+            | StorageError::DeleteMarker { .. },
+        ) => match bucket_acl(ctx, bucket).await? {
+            Some(acl) if acl.allows(requester, Permission::Read) => Ok(()),
+            Some(_) => Err(denied()),
+            None => Ok(()),
+        },
         Err(StorageError::NoSuchBucket) => Ok(()),
         Err(e) => Err(e.into()),
     }
@@ -72,11 +84,15 @@ async fn check_object(
 /// buckets and keys are left to the handler (which answers NoSuchBucket / NoSuchKey).
 pub async fn authorize(
     need: Need,
-    bucket: &str,
-    key: &str,
+    resource: Resource<'_>,
     parts: &Parts,
     ctx: &Context<'_>,
 ) -> S3Result<()> {
+    let Resource {
+        bucket,
+        key,
+        version_id,
+    } = resource;
     if !ctx.config.auth.enabled {
         return Ok(());
     }
@@ -90,11 +106,12 @@ pub async fn authorize(
         Need::InHandler => Ok(()),
         Need::BucketOwner => check_bucket(ctx, parts, bucket, None).await,
         Need::Bucket(permission) => check_bucket(ctx, parts, bucket, Some(permission)).await,
-        Need::Object(permission) => check_object(ctx, bucket, key, permission).await,
+        Need::Object(permission) => check_object(ctx, bucket, key, version_id, permission).await,
         Need::CopyInto => {
             check_bucket(ctx, parts, bucket, Some(Permission::Write)).await?;
             let source = copy_source::parse(parts)?;
-            check_object(ctx, &source.bucket, &source.key, Permission::Read).await
+            let version = source.version_id.as_deref();
+            check_object(ctx, &source.bucket, &source.key, version, Permission::Read).await
         }
     }
 }

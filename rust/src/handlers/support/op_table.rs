@@ -63,6 +63,13 @@ macro_rules! operations {
                     $( Self::$name { target, .. } => target.key(), )*
                 }
             }
+
+            /// The object version the operation is about (`?versionId=`), if it names one.
+            pub fn version_id(&self) -> Option<&str> {
+                match self {
+                    $( Self::$name { target, .. } => target.version_id(), )*
+                }
+            }
         }
 
         /// The subresource markers of the table, in table order.
