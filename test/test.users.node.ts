@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteObjectCommand,
   GetBucketAclCommand,
   GetBucketRequestPaymentCommand,
   GetObjectAclCommand,
@@ -183,6 +184,22 @@ describe('canned ACLs', () => {
     await alice.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'doc', VersionId: published, ACL: 'private' }));
     assert.equal(await (await get(anonymous, secret)).Body!.transformToString(), 'private draft');
     await denied(get(anonymous));
+  });
+
+  it('gives a delete marker to whoever deleted, not to the bucket owner', async () => {
+    const bucket = 'alice-shared-versions';
+    await alice.send(new CreateBucketCommand({ Bucket: bucket, ACL: 'public-read-write' }));
+    await alice.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    await alice.send(new PutObjectCommand({ Bucket: bucket, Key: 'shared', Body: 'x' }));
+    await bob.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'shared' }));
+    await alice.send(new PutObjectCommand({ Bucket: bucket, Key: 'mine', Body: 'x' }));
+    await alice.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'mine' }));
+    const versions = await alice.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    const aliceId = (await alice.send(new ListBucketsCommand({}))).Owner!.ID!;
+    assert.deepEqual(
+      versions.DeleteMarkers!.map((m) => [m.Key, m.Owner?.ID]),
+      [['mine', aliceId], ['shared', bobId]],
+    );
   });
 
   it('public-read-write buckets take anonymous PUTs, owned by whoever wrote them', async () => {

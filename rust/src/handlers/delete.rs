@@ -78,6 +78,7 @@ pub async fn delete_objects(
                 Ok(condition) => {
                     let condition = DeleteCondition {
                         bypass_governance,
+                        deleter: Some(ctx.requester.owner()),
                         ..condition.clone()
                     };
                     ctx.store

@@ -301,6 +301,7 @@ pub async fn delete(
         headers::get(parts, "x-amz-if-match-size"),
     )?;
     condition.bypass_governance = super::object_lock::bypass_governance(parts);
+    condition.deleter = Some(ctx.requester.owner());
     let outcome = ctx
         .store
         .delete_object(bucket, key, target.version_id.as_deref(), &condition)

@@ -348,6 +348,9 @@ pub struct DeleteCondition {
     pub size: Option<u64>,
     /// `x-amz-bypass-governance-retention: true`: GOVERNANCE retention does not protect.
     pub bypass_governance: bool,
+    /// Who deletes: the owner of a delete marker the delete makes (`None`: the bucket's owner,
+    /// as for markers a lifecycle rule makes).
+    pub deleter: Option<crate::acl::Owner>,
 }
 
 /// The result of a DeleteObject.

@@ -285,7 +285,13 @@ impl FileStore {
                 let done = match version_id {
                     Some(id) => remove_version(&paths, &id, condition.bypass_governance)?,
                     None if versioning == Versioning::Off => remove_unversioned(&paths)?,
-                    None => put_delete_marker(&paths, versioning, &tmp_dir, sync)?,
+                    None => put_delete_marker(
+                        &paths,
+                        versioning,
+                        condition.deleter.clone(),
+                        &tmp_dir,
+                        sync,
+                    )?,
                 };
                 settle(&paths, sync)?;
                 Ok(done)
@@ -399,6 +405,7 @@ fn remove_unversioned(paths: &ObjectPaths) -> StorageResult<(DeleteOutcome, bool
 fn put_delete_marker(
     paths: &ObjectPaths,
     versioning: Versioning,
+    owner: Option<crate::acl::Owner>,
     tmp_dir: &Path,
     sync: bool,
 ) -> StorageResult<(DeleteOutcome, bool)> {
@@ -418,6 +425,7 @@ fn put_delete_marker(
                 .as_ref()
                 .map(|c| c.metadata.key.clone())
                 .unwrap_or_default(),
+            acl: owner.map(crate::acl::Acl::private),
             ..Default::default()
         },
     };

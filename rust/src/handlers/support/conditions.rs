@@ -150,6 +150,7 @@ pub fn delete_condition(
         modified_secs,
         size,
         bypass_governance: false,
+        deleter: None,
     })
 }
 
