@@ -262,14 +262,10 @@ impl FileStore {
             if expires && self.remove(bucket, key, None).await? {
                 report.expired += 1;
             } else if !expires {
-                let class = transitioned_class(
-                    applying(rules, key, latest).flat_map(|r| &r.transitions),
-                    latest.last_modified_ms(),
-                    clock,
-                );
-                if self.transition(bucket, key, latest, class).await? {
-                    report.transitioned += 1;
-                }
+                let transitions = applying(rules, key, latest).flat_map(|r| &r.transitions);
+                let class = transitioned_class(transitions, latest.last_modified_ms(), clock);
+                report.transitioned +=
+                    usize::from(self.transition(bucket, key, latest, class).await?);
             }
         }
         // A version became noncurrent when the next newer one was written.
@@ -286,14 +282,11 @@ impl FileStore {
             if goes && self.remove(bucket, key, Some(&version.version_id)).await? {
                 report.versions_removed += 1;
             } else if !goes && !version.delete_marker {
-                let class = transitioned_class(
-                    applying(rules, key, version).flat_map(|r| &r.noncurrent_transitions),
-                    newer.last_modified_ms(),
-                    clock,
-                );
-                if self.transition(bucket, key, version, class).await? {
-                    report.transitioned += 1;
-                }
+                let transitions =
+                    applying(rules, key, version).flat_map(|r| &r.noncurrent_transitions);
+                let class = transitioned_class(transitions, newer.last_modified_ms(), clock);
+                report.transitioned +=
+                    usize::from(self.transition(bucket, key, version, class).await?);
             }
         }
         Ok(report)
