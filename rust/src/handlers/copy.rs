@@ -89,14 +89,10 @@ pub async fn copy_object(
     metadata.checksum = None;
     // The copy's storage class is the one the request names, else STANDARD (as in S3, never
     // the source's).
-    metadata.headers.remove(STORAGE_CLASS_HEADER);
-    if let Some(class) = headers::get(parts, STORAGE_CLASS_HEADER).map(str::trim) {
-        if class != "STANDARD" {
-            metadata
-                .headers
-                .insert(STORAGE_CLASS_HEADER.to_string(), class.to_string());
-        }
-    }
+    headers::set_storage_class(
+        &mut metadata.headers,
+        headers::get(parts, STORAGE_CLASS_HEADER),
+    );
     // The copy's object lock is what the copy request asks for, never the source's.
     super::object_lock::from_headers(parts, &mut metadata)?;
     // Keep the source's checksum algorithm unless another one was asked for; the copy is one

@@ -411,11 +411,9 @@ async fn store<S: FormInput>(
         })
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
-    let storage_class = fields.get(STORAGE_CLASS_HEADER).map(|c| c.trim());
+    let storage_class = fields.get(STORAGE_CLASS_HEADER).map(String::as_str);
     check_storage_class(storage_class)?;
-    if let Some(class) = storage_class.filter(|c| *c != "STANDARD") {
-        stored.insert(STORAGE_CLASS_HEADER.to_string(), class.to_string());
-    }
+    headers::set_storage_class(&mut stored, storage_class);
     stored
         .entry("content-type".to_string())
         .or_insert_with(|| "binary/octet-stream".to_string());

@@ -60,7 +60,17 @@ pub fn strip_aws_chunked(value: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join(", "))
 }
 
-/// The headers a PUT stores with the object: standard ones and `x-amz-meta-*`.
+/// Records an object's storage class among its stored headers; STANDARD (or none) is what an
+/// object without the header has.
+pub fn set_storage_class(stored: &mut BTreeMap<String, String>, class: Option<&str>) {
+    stored.remove(STORAGE_CLASS_HEADER);
+    if let Some(class) = class.map(str::trim).filter(|c| *c != "STANDARD") {
+        stored.insert(STORAGE_CLASS_HEADER.to_string(), class.to_string());
+    }
+}
+
+/// The headers a PUT stores with the object: standard ones, `x-amz-meta-*` and the storage
+/// class.
 pub fn stored_headers(
     parts: &Parts,
     max_user_metadata: usize,
@@ -73,11 +83,7 @@ pub fn stored_headers(
             user_metadata_size += user_key.len() + value.len();
             stored.insert(name.to_string(), latin1(value));
         } else if name == STORAGE_CLASS_HEADER {
-            // STANDARD is what an object without the header is.
-            let class = latin1(value).trim().to_string();
-            if class != "STANDARD" {
-                stored.insert(name.to_string(), class);
-            }
+            set_storage_class(&mut stored, Some(&latin1(value)));
         } else if STORED_HEADERS.contains(&name) {
             let value = latin1(value);
             let value = if name == "content-encoding" {
