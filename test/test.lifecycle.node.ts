@@ -13,6 +13,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   ListObjectVersionsCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
@@ -180,6 +181,47 @@ describe('lifecycle rules at work', () => {
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'docs/a' }))).StorageClass, 'DEEP_ARCHIVE');
     const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'docs/a' }));
     assert.equal(await body.Body!.transformToString(), 'two', 'the bytes did not move');
+  });
+
+  it('announces expiry and abort dates in x-amz-expiration and x-amz-abort-date', async () => {
+    const bucket = await bucketWith([
+      { ID: 'late', Status: 'Enabled', Filter: {}, Expiration: { Days: 40 } },
+      { ID: 'tmp-rule', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 20 } },
+      { ID: 'uploads', Status: 'Enabled', Filter: { Prefix: 'up/' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 30 } },
+    ]);
+    const announced = (expiration: string | undefined, rule: string, from: Date, days: number) => {
+      const match = /^expiry-date="([^"]+)", rule-id="([^"]+)"$/.exec(expiration ?? '');
+      assert.ok(match, `x-amz-expiration: ${expiration}`);
+      assert.equal(match[2], rule);
+      // A test day is 0.2 s, so the date is the write time plus the rule's days (HTTP dates have whole seconds).
+      const due = from.getTime() + days * DAY_MS;
+      assert.ok(Math.abs(Date.parse(match[1]) - due) <= 1000, `${match[1]} is about ${new Date(due).toUTCString()}`);
+    };
+    const put = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'tmp/a', Body: 'soon gone' }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tmp/a' }));
+    announced(put.Expiration, 'tmp-rule', head.LastModified!, 20);
+    announced(head.Expiration, 'tmp-rule', head.LastModified!, 20);
+    const get = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'tmp/a' }));
+    await get.Body!.transformToString();
+    announced(get.Expiration, 'tmp-rule', head.LastModified!, 20);
+    const elsewhere = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept/b', Body: 'x' }));
+    const elsewhereHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kept/b' }));
+    announced(elsewhere.Expiration, 'late', elsewhereHead.LastModified!, 40);
+
+    const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'up/big' }));
+    assert.equal(upload.AbortRuleId, 'uploads');
+    const listed = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'up/' }));
+    const initiated = listed.Uploads![0].Initiated!.getTime();
+    assert.ok(Math.abs(upload.AbortDate!.getTime() - (initiated + 30 * DAY_MS)) <= 1000, String(upload.AbortDate));
+    const parts = await s3.send(new ListPartsCommand({ Bucket: bucket, Key: 'up/big', UploadId: upload.UploadId }));
+    assert.equal(parts.AbortRuleId, 'uploads');
+    const outside = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'other/big' }));
+    assert.equal(outside.AbortDate, undefined);
+
+    // A bucket without rules announces nothing.
+    const plain = uniqueBucket('life-none');
+    await s3.send(new CreateBucketCommand({ Bucket: plain }));
+    assert.equal((await s3.send(new PutObjectCommand({ Bucket: plain, Key: 'tmp/a', Body: 'x' }))).Expiration, undefined);
   });
 
   it('aborts unfinished multipart uploads after their days, and runs in the background too', async () => {

@@ -405,3 +405,69 @@ pub async fn get(
     w.close("LifecycleConfiguration");
     Ok(xml_response(w.finish()))
 }
+
+/// The last instant an HTTP date can name: 9999-12-31T23:59:59Z.
+const LAST_HTTP_DATE_MS: u64 = 253_402_300_799_000;
+
+/// A time in ms since the epoch as an HTTP date; `None` past the year 9999 (a rule of many
+/// million days), which the format cannot write.
+fn http_date(ms: u64) -> Option<String> {
+    (ms <= LAST_HTTP_DATE_MS)
+        .then(|| httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_millis(ms)))
+}
+
+/// The object a write or read answers for, as its lifecycle rules see it.
+pub struct CurrentObject<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub size: u64,
+    pub tags: &'a [Tag],
+    pub last_modified: SystemTime,
+}
+
+/// `x-amz-expiration`, when a rule of the bucket will expire this current version. The header
+/// only announces; a failure to read the rules leaves it out rather than fail the request.
+pub async fn insert_expiration(
+    ctx: &Context<'_>,
+    h: &mut http::HeaderMap,
+    object: CurrentObject<'_>,
+) {
+    let Ok(rules) = ctx.store.enabled_lifecycle_rules(object.bucket).await else {
+        return;
+    };
+    let written_ms = crate::storage::record::nanos_since_epoch(object.last_modified) / 1_000_000;
+    let day = ctx.config.lifecycle.day();
+    if let Some((at, rule)) = crate::storage::lifecycle::expiry(
+        &rules,
+        object.key,
+        object.size,
+        object.tags,
+        written_ms,
+        day,
+    ) {
+        if let Some(date) = http_date(at) {
+            let value = format!("expiry-date=\"{date}\", rule-id=\"{rule}\"");
+            super::support::headers::insert(h, "x-amz-expiration", &value);
+        }
+    }
+}
+
+/// `x-amz-abort-date` and `x-amz-abort-rule-id`, when a rule will abort this upload.
+pub async fn insert_abort_date(
+    ctx: &Context<'_>,
+    h: &mut http::HeaderMap,
+    upload: &crate::storage::UploadInfo,
+) {
+    let Ok(rules) = ctx.store.enabled_lifecycle_rules(&upload.bucket).await else {
+        return;
+    };
+    let day = ctx.config.lifecycle.day();
+    if let Some((at, rule)) =
+        crate::storage::lifecycle::abort_date(&rules, &upload.key, upload.initiated_ms, day)
+    {
+        if let Some(date) = http_date(at) {
+            super::support::headers::insert(h, "x-amz-abort-date", &date);
+            super::support::headers::insert(h, "x-amz-abort-rule-id", rule);
+        }
+    }
+}

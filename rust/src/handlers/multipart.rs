@@ -1,6 +1,7 @@
 //! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
 //! ListMultipartUploads.
 
+use super::lifecycle_ops::insert_abort_date;
 use super::operations::{BucketTarget, ObjectTarget, UploadTarget};
 use super::params::{PartListParams, PartNumber, UploadListParams};
 use super::support::copy_source;
@@ -111,6 +112,7 @@ pub async fn create(
         );
         headers::insert(response.headers_mut(), "x-amz-checksum-type", kind);
     }
+    insert_abort_date(ctx, response.headers_mut(), &upload).await;
     Ok(response)
 }
 
@@ -146,6 +148,7 @@ pub async fn upload_part(
     let mut response = empty_response(StatusCode::OK);
     let checksum = algorithm.zip(part.checksum.as_deref());
     insert_upload_headers(response.headers_mut(), &part.etag, checksum);
+    insert_abort_date(ctx, response.headers_mut(), &upload).await;
     Ok(response)
 }
 
@@ -366,7 +369,9 @@ pub async fn list_parts(
         .optional("ChecksumAlgorithm", upload.checksum_algorithm.as_deref())
         .optional("ChecksumType", upload.checksum_type.as_deref())
         .close("ListPartsResult");
-    Ok(xml_response(w.finish()))
+    let mut response = xml_response(w.finish());
+    insert_abort_date(ctx, response.headers_mut(), &upload).await;
+    Ok(response)
 }
 
 pub async fn list_uploads(

@@ -1,5 +1,6 @@
 //! Object operations: PutObject, GetObject, HeadObject, DeleteObject.
 
+use super::lifecycle_ops::{insert_expiration, CurrentObject};
 use super::operations::ObjectTarget;
 use super::params::{PartNumber, ResponseOverrides};
 use super::support::conditions;
@@ -48,7 +49,7 @@ pub async fn put(
     )?;
     let mut metadata = ObjectMetadata {
         headers: stored,
-        tags,
+        tags: tags.clone(),
         acl: Some(super::support::acl_wire::for_new_object(ctx, bucket, parts).await?),
         ..Default::default()
     };
@@ -77,6 +78,14 @@ pub async fn put(
         checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
     );
     insert_version_id(response.headers_mut(), outcome.version_id.as_deref());
+    let written = CurrentObject {
+        bucket,
+        key,
+        size: outcome.digests.len,
+        tags: &tags,
+        last_modified: outcome.last_modified,
+    };
+    insert_expiration(ctx, response.headers_mut(), written).await;
     Ok(response)
 }
 
@@ -250,6 +259,16 @@ async fn serve(
     *response.status_mut() = span.status;
     let h = response.headers_mut();
     object_headers(h, info, overrides);
+    if target.version_id.is_none() {
+        let current = CurrentObject {
+            bucket,
+            key,
+            size: info.size,
+            tags: &info.metadata.tags,
+            last_modified: info.last_modified,
+        };
+        insert_expiration(ctx, h, current).await;
+    }
     insert_read_version(h, target.version_id.as_deref(), &info.version_id);
     super::object_lock::insert_headers(h, &info.metadata);
     h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(span.len));

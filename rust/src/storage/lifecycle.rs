@@ -9,7 +9,13 @@ use super::listing::{self, ListQuery, VersionEntry};
 use super::record::VersionRecord;
 use super::{now_ms, DeleteCondition, FileStore, StorageError, StorageResult, Tag};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+/// `FileStore::lifecycle_in_use`: not looked at yet, no bucket had rules, some bucket has.
+pub(super) const UNKNOWN: u8 = 0;
+const NO_RULES: u8 = 1;
+const RULES_SEEN: u8 = 2;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleRule {
@@ -101,11 +107,63 @@ impl LifecycleReport {
 
 impl RuleFilter {
     fn matches(&self, key: &str, version: &VersionRecord) -> bool {
-        key.starts_with(&self.prefix)
-            && self.tags.iter().all(|t| version.metadata.tags.contains(t))
-            && self.size_greater_than.is_none_or(|s| version.size > s)
-            && self.size_less_than.is_none_or(|s| version.size < s)
+        self.matches_object(key, version.size, &version.metadata.tags)
     }
+
+    fn matches_object(&self, key: &str, size: u64, tags: &[Tag]) -> bool {
+        key.starts_with(&self.prefix)
+            && self.tags.iter().all(|t| tags.contains(t))
+            && self.size_greater_than.is_none_or(|s| size > s)
+            && self.size_less_than.is_none_or(|s| size < s)
+    }
+}
+
+/// When an enabled rule will expire the current version of `key` (written at
+/// `last_modified_ms`), in ms since the epoch, and that rule's id: what S3's `x-amz-expiration`
+/// header tells. The earliest such rule wins.
+pub fn expiry<'a>(
+    rules: &'a [LifecycleRule],
+    key: &str,
+    size: u64,
+    tags: &[Tag],
+    last_modified_ms: u64,
+    day: Duration,
+) -> Option<(u64, &'a str)> {
+    let clock = Clock::new(day);
+    rules
+        .iter()
+        .filter(|r| r.enabled && r.filter.matches_object(key, size, tags))
+        .filter_map(|r| {
+            let expiration = r.expiration.as_ref()?;
+            let at = match (expiration.days, expiration.date_ms) {
+                (Some(days), _) => clock.due(last_modified_ms, days),
+                (None, Some(date)) => date,
+                (None, None) => return None,
+            };
+            Some((at, r.id.as_str()))
+        })
+        .min_by_key(|(at, _)| *at)
+}
+
+/// When an enabled rule will abort an upload of `key` initiated at `initiated_ms`, and that
+/// rule's id: what S3's `x-amz-abort-date` and `x-amz-abort-rule-id` tell.
+pub fn abort_date<'a>(
+    rules: &'a [LifecycleRule],
+    key: &str,
+    initiated_ms: u64,
+    day: Duration,
+) -> Option<(u64, &'a str)> {
+    let clock = Clock::new(day);
+    rules
+        .iter()
+        .filter(|r| r.enabled && key.starts_with(&r.filter.prefix))
+        .filter_map(|r| {
+            Some((
+                clock.due(initiated_ms, r.abort_incomplete_days?),
+                r.id.as_str(),
+            ))
+        })
+        .min_by_key(|(at, _)| *at)
 }
 
 /// The rules whose filter takes this version of `key`.
@@ -127,9 +185,7 @@ fn transitioned_class<'a>(
     transitions
         .filter_map(|t| {
             let due_ms = match (t.days, t.date_ms) {
-                (Some(days), _) => {
-                    since_ms.saturating_add(clock.day_ms.saturating_mul(u64::from(days)))
-                }
+                (Some(days), _) => clock.due(since_ms, days),
                 (None, Some(date)) => date,
                 (None, None) => return None,
             };
@@ -145,11 +201,31 @@ struct Clock {
     day_ms: u64,
 }
 
+/// A real day: S3 rounds what falls due to the next midnight UTC.
+const REAL_DAY_MS: u64 = 86_400_000;
+
 impl Clock {
+    fn new(day: Duration) -> Self {
+        Clock {
+            now_ms: now_ms(),
+            day_ms: u64::try_from(day.as_millis()).unwrap_or(u64::MAX).max(1),
+        }
+    }
+
+    /// When `days` lifecycle days after `since_ms` have passed: with real days, at the next
+    /// midnight UTC after that, as S3 counts; with the shorter days of tests, exactly then.
+    fn due(&self, since_ms: u64, days: u32) -> u64 {
+        let due = since_ms.saturating_add(self.day_ms.saturating_mul(u64::from(days)));
+        if self.day_ms == REAL_DAY_MS {
+            due.div_ceil(REAL_DAY_MS).saturating_mul(REAL_DAY_MS)
+        } else {
+            due
+        }
+    }
+
     /// Whether `days` lifecycle days have passed since `since_ms`.
     fn passed(&self, since_ms: u64, days: u32) -> bool {
-        let span = self.day_ms.saturating_mul(u64::from(days));
-        self.now_ms >= since_ms.saturating_add(span)
+        self.now_ms >= self.due(since_ms, days)
     }
 }
 
@@ -170,10 +246,7 @@ impl FileStore {
         if rules.is_empty() {
             return Ok(report);
         }
-        let clock = Clock {
-            now_ms: now_ms(),
-            day_ms: u64::try_from(day.as_millis()).unwrap_or(u64::MAX).max(1),
-        };
+        let clock = Clock::new(day);
         // One page of versions at a time; a key's versions may continue on the next page.
         let mut query = ListQuery {
             max_keys: 1000,
@@ -379,8 +452,44 @@ impl FileStore {
         bucket: &str,
         rules: Option<Vec<LifecycleRule>>,
     ) -> StorageResult<()> {
+        if rules.as_ref().is_some_and(|r| !r.is_empty()) {
+            self.lifecycle_in_use.store(RULES_SEEN, Ordering::SeqCst);
+        }
         self.update_bucket_settings(bucket, |s| s.lifecycle = rules)
             .await
+    }
+
+    /// A bucket's enabled rules, for the headers that announce what they will do. Until some
+    /// bucket has rules this costs no file read (the first call looks at every bucket once).
+    pub async fn enabled_lifecycle_rules(&self, bucket: &str) -> StorageResult<Vec<LifecycleRule>> {
+        if self.lifecycle_in_use.load(Ordering::SeqCst) == UNKNOWN {
+            let mut seen = false;
+            for other in self.list_buckets().await? {
+                if self
+                    .bucket_lifecycle(&other.name)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|r| !r.is_empty())
+                {
+                    seen = true;
+                    break;
+                }
+            }
+            // A concurrent set_bucket_lifecycle that already said RULES_SEEN stays.
+            let found = if seen { RULES_SEEN } else { NO_RULES };
+            let _ = self.lifecycle_in_use.compare_exchange(
+                UNKNOWN,
+                found,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
+        }
+        if self.lifecycle_in_use.load(Ordering::SeqCst) == NO_RULES {
+            return Ok(Vec::new());
+        }
+        let rules = self.bucket_lifecycle(bucket).await?.unwrap_or_default();
+        Ok(rules.into_iter().filter(|r| r.enabled).collect())
     }
 
     pub async fn bucket_lifecycle(
@@ -389,5 +498,58 @@ impl FileStore {
     ) -> StorageResult<Option<Vec<LifecycleRule>>> {
         let dir = self.existing_bucket_dir(bucket).await?;
         Ok(self.read_bucket_settings(&dir).await?.lifecycle)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_days_fall_due_at_the_next_midnight_utc_and_test_days_exactly() {
+        // S3's example: written 2026-01-01 10:30 UTC, 3 days → due 2026-01-05 00:00 UTC.
+        let written = 1_767_263_400_000; // 2026-01-01T10:30:00Z
+        let real = Clock::new(Duration::from_secs(86_400));
+        assert_eq!(real.due(written, 3), 1_767_571_200_000); // 2026-01-05T00:00:00Z
+        let midnight = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+        assert_eq!(real.due(midnight, 1), midnight + REAL_DAY_MS);
+        let short = Clock::new(Duration::from_millis(200));
+        assert_eq!(short.due(written, 3), written + 600);
+        // Past what a clock holds: saturates, no overflow.
+        assert_eq!(real.due(u64::MAX - 5, 3), u64::MAX);
+    }
+
+    #[test]
+    fn the_earliest_matching_rule_names_the_expiry() {
+        let rule = |id: &str, prefix: &str, days: u32| LifecycleRule {
+            id: id.to_string(),
+            enabled: true,
+            filter: RuleFilter {
+                prefix: prefix.to_string(),
+                ..Default::default()
+            },
+            expiration: Some(Expiration {
+                days: Some(days),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let rules = [
+            rule("late", "", 9),
+            rule("soon", "logs/", 2),
+            rule("other", "tmp/", 1),
+        ];
+        let day = Duration::from_millis(100);
+        assert_eq!(
+            expiry(&rules, "logs/a", 1, &[], 1000, day),
+            Some((1200, "soon"))
+        );
+        assert_eq!(
+            expiry(&rules, "data/a", 1, &[], 1000, day),
+            Some((1900, "late"))
+        );
+        let mut disabled = rules.clone();
+        disabled.iter_mut().for_each(|r| r.enabled = false);
+        assert_eq!(expiry(&disabled, "logs/a", 1, &[], 1000, day), None);
     }
 }

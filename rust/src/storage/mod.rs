@@ -396,6 +396,9 @@ pub struct FileStore {
     upload_locks: KeyLocks,
     /// The answers of recent CompleteMultipartUploads, for clients that retry one.
     completions: completions::RecentCompletions,
+    /// Whether any bucket has lifecycle rules (`lifecycle::UNKNOWN` until looked at), so reads
+    /// need not open bucket settings for headers no rule will produce.
+    lifecycle_in_use: std::sync::atomic::AtomicU8,
     /// One per bucket (key ""): whatever writes into a bucket holds it shared; creating and
     /// deleting the bucket hold it exclusively, so a bucket is never deleted under a commit.
     /// Taken before any lock of `locks`; never held while taking an upload lock.
@@ -440,6 +443,7 @@ impl FileStore {
             locks: KeyLocks::new(),
             upload_locks: KeyLocks::new(),
             completions: Default::default(),
+            lifecycle_in_use: std::sync::atomic::AtomicU8::new(lifecycle::UNKNOWN),
             bucket_locks: KeyLocks::new(),
             changes: changes::ChangeFeed::new(),
             fsync: Fsync::None,
