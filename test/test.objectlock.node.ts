@@ -182,4 +182,32 @@ describe('object lock', () => {
     assert.equal(proven.status, 200);
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'raw' }))).ObjectLockLegalHoldStatus, 'ON');
   });
+
+  it('takes retention and legal hold from POST Object form fields', async () => {
+    const bucket = await lockedBucket('lock-post');
+    const post = async (fields: Record<string, string>) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob(['posted']), 'f.txt');
+      const response = await fetch(`${server.endpoint}/${bucket}`, { method: 'POST', body: form });
+      return { status: response.status, text: await response.text() };
+    };
+    const until = inDays(2);
+    const locked = await post({
+      key: 'posted',
+      'x-amz-object-lock-mode': 'COMPLIANCE',
+      'x-amz-object-lock-retain-until-date': until.toISOString(),
+      'x-amz-object-lock-legal-hold': 'ON',
+    });
+    assert.equal(locked.status, 204, locked.text);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'posted' }));
+    assert.equal(head.ObjectLockMode, 'COMPLIANCE');
+    assert.equal(head.ObjectLockRetainUntilDate?.toISOString(), until.toISOString());
+    assert.equal(head.ObjectLockLegalHoldStatus, 'ON');
+    const refused = await s3Error(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'posted', VersionId: head.VersionId })));
+    assert.equal(refused.name, 'AccessDenied');
+    const halfGiven = await post({ key: 'half', 'x-amz-object-lock-mode': 'GOVERNANCE' });
+    assert.equal(halfGiven.status, 400, halfGiven.text);
+    assert.match(halfGiven.text, /<Code>InvalidArgument<\/Code>/);
+  });
 });

@@ -15,6 +15,7 @@ use crate::storage::{
 use crate::xml::{iso8601, parse_document, Element, XmlWriter};
 use http::request::Parts;
 use http::{HeaderMap, Response, StatusCode};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 /// Object lock documents are a few short elements.
@@ -84,8 +85,23 @@ fn retain_until(text: &str) -> S3Result<u64> {
 /// The object lock an upload asks for with `x-amz-object-lock-mode`,
 /// `x-amz-object-lock-retain-until-date` and `x-amz-object-lock-legal-hold`.
 pub fn from_headers(parts: &Parts, metadata: &mut ObjectMetadata) -> S3Result<()> {
-    let mode = headers::get(parts, "x-amz-object-lock-mode");
-    let until = headers::get(parts, "x-amz-object-lock-retain-until-date");
+    lock_from(|name| headers::get(parts, name), metadata)
+}
+
+/// The same from POST Object's form fields of those names.
+pub fn from_form_fields(
+    fields: &BTreeMap<String, String>,
+    metadata: &mut ObjectMetadata,
+) -> S3Result<()> {
+    lock_from(|name| fields.get(name).map(|v| v.trim()), metadata)
+}
+
+fn lock_from<'a>(
+    get: impl Fn(&str) -> Option<&'a str>,
+    metadata: &mut ObjectMetadata,
+) -> S3Result<()> {
+    let mode = get("x-amz-object-lock-mode");
+    let until = get("x-amz-object-lock-retain-until-date");
     metadata.retention = match (mode, until) {
         (None, None) => None,
         (Some(mode), Some(until)) => Some(Retention {
@@ -99,7 +115,7 @@ pub fn from_headers(parts: &Parts, metadata: &mut ObjectMetadata) -> S3Result<()
             "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
         )),
     };
-    metadata.legal_hold = match headers::get(parts, "x-amz-object-lock-legal-hold") {
+    metadata.legal_hold = match get("x-amz-object-lock-legal-hold") {
         None | Some("OFF") => false,
         Some("ON") => true,
         Some(other) => {

@@ -421,12 +421,13 @@ async fn store<S: FormInput>(
         Some(document) => super::tagging::from_form_field(document)?,
         None => Vec::new(),
     };
-    let metadata = ObjectMetadata {
+    let mut metadata = ObjectMetadata {
         headers: stored,
         acl: Some(grant.acl),
         tags,
         ..Default::default()
     };
+    super::object_lock::from_form_fields(fields, &mut metadata)?;
     let min = grant.min_size;
     let integrity = UploadIntegrity::from_form_fields(fields)?;
     let outcome = ctx
