@@ -4,6 +4,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
@@ -19,6 +21,7 @@ import {
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   type LifecycleRule,
 } from '@aws-sdk/client-s3';
 import { s3Error, startTestServer, uniqueBucket, type ITestServer } from './helpers.js';
@@ -207,6 +210,17 @@ describe('lifecycle rules at work', () => {
     const elsewhere = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'kept/b', Body: 'x' }));
     const elsewhereHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'kept/b' }));
     announced(elsewhere.Expiration, 'late', elsewhereHead.LastModified!, 40);
+
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'tmp/copy', CopySource: `${bucket}/kept/b` }));
+    const copiedHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tmp/copy' }));
+    announced(copied.Expiration, 'tmp-rule', copiedHead.LastModified!, 20);
+    const tmpUpload = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'tmp/mp' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'tmp/mp', UploadId: tmpUpload.UploadId, PartNumber: 1, Body: 'part' }));
+    const completed = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'tmp/mp', UploadId: tmpUpload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }),
+    );
+    const completedHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'tmp/mp' }));
+    announced(completed.Expiration, 'tmp-rule', completedHead.LastModified!, 20);
 
     const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'up/big' }));
     assert.equal(upload.AbortRuleId, 'uploads');

@@ -1,5 +1,6 @@
 //! CopyObject: a server-side copy streamed from the source file, never held in memory.
 
+use super::lifecycle_ops::{insert_expiration, CurrentObject};
 use super::operations::ObjectTarget;
 use super::support::conditions::check_copy_source;
 use super::support::copy_source;
@@ -103,6 +104,7 @@ pub async fn copy_object(
             .as_ref()
             .and_then(|c| ChecksumAlgorithm::from_name(&c.algorithm))
     });
+    let tags = metadata.tags.clone();
     let size = info.size;
     let bytes = tokio_util::io::ReaderStream::with_capacity(
         tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(object.file), size),
@@ -152,5 +154,13 @@ pub async fn copy_object(
     if source.version_id.is_some() || info.version_id != crate::storage::record::NULL_VERSION {
         super::support::headers::insert(h, "x-amz-copy-source-version-id", &info.version_id);
     }
+    let copied = CurrentObject {
+        bucket,
+        key,
+        size: outcome.digests.len,
+        tags: &tags,
+        last_modified: outcome.last_modified,
+    };
+    insert_expiration(ctx, response.headers_mut(), copied).await;
     Ok(response)
 }

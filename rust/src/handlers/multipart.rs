@@ -1,7 +1,7 @@
 //! Multipart uploads: Create, UploadPart, UploadPartCopy, Complete, Abort, ListParts,
 //! ListMultipartUploads.
 
-use super::lifecycle_ops::insert_abort_date;
+use super::lifecycle_ops::{insert_abort_date, insert_expiration, CurrentObject};
 use super::operations::{BucketTarget, ObjectTarget, UploadTarget};
 use super::params::{PartListParams, PartNumber, UploadListParams};
 use super::support::copy_source;
@@ -252,6 +252,7 @@ pub async fn complete(
     };
     let document = body.read_small(MAX_COMPLETE_BODY).await?;
     let requested = parse_complete(&document)?;
+    let tags = upload.as_ref().map(|u| u.metadata.tags.clone());
     let outcome = match upload {
         Some(upload) => {
             ctx.store
@@ -291,6 +292,17 @@ pub async fn complete(
         response.headers_mut(),
         outcome.version_id.as_deref(),
     );
+    // A retry (the upload gone) answers without it: the tags it would need are gone too.
+    if let Some(tags) = &tags {
+        let completed = CurrentObject {
+            bucket,
+            key,
+            size: outcome.size,
+            tags,
+            last_modified: outcome.last_modified,
+        };
+        insert_expiration(ctx, response.headers_mut(), completed).await;
+    }
     Ok(response)
 }
 

@@ -106,6 +106,8 @@ mod tests {
         let parts = [part(1, "aa"), part(2, "bb")];
         let outcome = CompleteOutcome {
             etag: "e-2".into(),
+            size: 1,
+            last_modified: std::time::SystemTime::UNIX_EPOCH,
             checksum: None,
             version_id: None,
         };
@@ -127,6 +129,8 @@ mod tests {
         let completions = RecentCompletions::default();
         let outcome = CompleteOutcome {
             etag: "e".into(),
+            size: 1,
+            last_modified: std::time::SystemTime::UNIX_EPOCH,
             checksum: None,
             version_id: None,
         };

@@ -90,6 +90,8 @@ pub struct CompletedPart {
 #[derive(Clone)]
 pub struct CompleteOutcome {
     pub etag: String,
+    pub size: u64,
+    pub last_modified: SystemTime,
     pub checksum: Option<StoredChecksum>,
     /// The new version's id, when the bucket has versioning enabled.
     pub version_id: Option<String>,
@@ -311,6 +313,8 @@ impl FileStore {
             });
         let outcome = CompleteOutcome {
             etag,
+            size: committed.size,
+            last_modified: committed.last_modified(),
             checksum,
             version_id: Some(committed.version_id).filter(|v| v != super::record::NULL_VERSION),
         };
