@@ -135,11 +135,7 @@ pub fn expiry<'a>(
         .filter(|r| r.enabled && r.filter.matches_object(key, size, tags))
         .filter_map(|r| {
             let expiration = r.expiration.as_ref()?;
-            let at = match (expiration.days, expiration.date_ms) {
-                (Some(days), _) => clock.due(last_modified_ms, days),
-                (None, Some(date)) => date,
-                (None, None) => return None,
-            };
+            let at = clock.due_by(expiration.days, expiration.date_ms, last_modified_ms)?;
             Some((at, r.id.as_str()))
         })
         .min_by_key(|(at, _)| *at)
@@ -184,11 +180,7 @@ fn transitioned_class<'a>(
 ) -> Option<&'a str> {
     transitions
         .filter_map(|t| {
-            let due_ms = match (t.days, t.date_ms) {
-                (Some(days), _) => clock.due(since_ms, days),
-                (None, Some(date)) => date,
-                (None, None) => return None,
-            };
+            let due_ms = clock.due_by(t.days, t.date_ms, since_ms)?;
             (clock.now_ms >= due_ms).then_some((due_ms, t.storage_class.as_str()))
         })
         .max_by_key(|(due_ms, _)| *due_ms)
@@ -220,6 +212,15 @@ impl Clock {
             due.div_ceil(REAL_DAY_MS).saturating_mul(REAL_DAY_MS)
         } else {
             due
+        }
+    }
+
+    /// When an action given by `days` (counted from `since_ms`) or by a date falls due; days
+    /// win if a rule names both. `None` when it names neither.
+    fn due_by(&self, days: Option<u32>, date_ms: Option<u64>, since_ms: u64) -> Option<u64> {
+        match (days, date_ms) {
+            (Some(days), _) => Some(self.due(since_ms, days)),
+            (None, date) => date,
         }
     }
 
@@ -326,10 +327,11 @@ impl FileStore {
             }
         } else {
             let expires = applying(rules, key, latest).any(|r| {
+                // An Expiration names exactly one of Days and Date (lifecycle_ops checks).
                 r.expiration.as_ref().is_some_and(|e| {
-                    e.days
-                        .is_some_and(|d| clock.passed(latest.last_modified_ms(), d))
-                        || e.date_ms.is_some_and(|date| clock.now_ms >= date)
+                    clock
+                        .due_by(e.days, e.date_ms, latest.last_modified_ms())
+                        .is_some_and(|due| clock.now_ms >= due)
                 })
             });
             if expires && self.remove(bucket, key, None).await? {
