@@ -582,3 +582,145 @@ async fn verify(addr: SocketAddr, ledger: &Ledger, seed: u64) {
         );
     }
 }
+
+const SUSPENDED: &str = "crash-suspended";
+
+async fn set_versioning(addr: SocketAddr, bucket: &str, status: &str) -> bool {
+    let body =
+        format!("<VersioningConfiguration><Status>{status}</Status></VersioningConfiguration>");
+    let reply = send_to(
+        addr,
+        "PUT",
+        &format!("/{bucket}?versioning"),
+        &[],
+        Bytes::from(body),
+    )
+    .await;
+    ok(reply)
+}
+
+/// Over and over: a version on top (versioning enabled), then a DELETE with versioning
+/// suspended, whose `null` delete marker replaces the noncurrent `null` version under it.
+async fn suspended_deleter(addr: SocketAddr, first: u64) {
+    let target = format!("/{SUSPENDED}/s");
+    for generation in first.. {
+        if !set_versioning(addr, SUSPENDED, "Enabled").await {
+            return;
+        }
+        let gen = generation.to_string();
+        let body = Bytes::from(body_of("s", generation));
+        if !ok(send_to(addr, "PUT", &target, &[("x-amz-meta-gen", &gen)], body).await) {
+            return;
+        }
+        if !set_versioning(addr, SUSPENDED, "Suspended").await {
+            return;
+        }
+        if !ok(send_to(addr, "DELETE", &target, &[], Bytes::new()).await) {
+            return;
+        }
+    }
+}
+
+/// The key always has exactly one `null` version, an object read whole or a delete marker,
+/// and every version listed reads whole.
+async fn verify_null_version(addr: SocketAddr, seed: u64) {
+    let listing = send_to(
+        addr,
+        "GET",
+        &format!("/{SUSPENDED}?versions"),
+        &[],
+        Bytes::new(),
+    )
+    .await
+    .expect("list versions");
+    let text = listing.text();
+    assert_eq!(listing.status.as_u16(), 200, "seed {seed}: {text}");
+    let nulls = text.matches("<VersionId>null</VersionId>").count();
+    assert_eq!(nulls, 1, "seed {seed}: one null version in {text}");
+    let reply = send_to(
+        addr,
+        "GET",
+        &format!("/{SUSPENDED}/s?versionId=null"),
+        &[],
+        Bytes::new(),
+    )
+    .await
+    .expect("get the null version");
+    match reply.status.as_u16() {
+        405 => assert_eq!(reply.header("x-amz-delete-marker"), Some("true")),
+        200 => {
+            let generation: u64 = reply
+                .header("x-amz-meta-gen")
+                .and_then(|g| g.parse().ok())
+                .unwrap_or_else(|| panic!("seed {seed}: the null version has no generation"));
+            assert_eq!(reply.body.as_ref(), body_of("s", generation), "seed {seed}");
+        }
+        status => panic!(
+            "seed {seed}: the null version answers {status}: {}",
+            reply.text()
+        ),
+    }
+    for entry in text.split("<Version>").skip(1) {
+        let id = between(entry, "<VersionId>", "</VersionId>").expect("id");
+        let reply = send_to(
+            addr,
+            "GET",
+            &format!("/{SUSPENDED}/s?versionId={id}"),
+            &[],
+            Bytes::new(),
+        )
+        .await
+        .expect("get version");
+        assert_eq!(reply.status.as_u16(), 200, "seed {seed}: version {id}");
+    }
+}
+
+/// The one change with two records to replace: a DELETE on a suspended bucket whose latest
+/// version is not `null`. Unlinks are held back under strace so that most kills land just
+/// before one, inside the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_inside_a_suspended_delete_keeps_one_null_version() {
+    let seed: u64 = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("crash test seed: {seed} (CRASH_SEED={seed} replays the kill times)");
+    let work = tempfile::tempdir().expect("temp dir");
+    let store = work.path().join("store");
+    let config = work.path().join("config.json");
+    std::fs::write(&config, b"{}").expect("config");
+    let traced = strace_available();
+    let held_unlinks = || {
+        let mut args = widened_gaps();
+        args.extend([
+            "-e".into(),
+            "inject=unlink,unlinkat:delay_enter=40000".into(),
+        ]);
+        args
+    };
+    for round in 0..8u64 {
+        let server = Server::start(&store, &config, traced.then(held_unlinks));
+        let addr = server.addr;
+        if round == 0 {
+            let reply = send_to(addr, "PUT", &format!("/{SUSPENDED}"), &[], Bytes::new()).await;
+            assert!(ok(reply), "create the bucket");
+            assert!(set_versioning(addr, SUSPENDED, "Suspended").await);
+            let body = Bytes::from(body_of("s", 0));
+            let target = format!("/{SUSPENDED}/s");
+            let reply = send_to(addr, "PUT", &target, &[("x-amz-meta-gen", "0")], body).await;
+            assert!(ok(reply), "the first null version");
+        } else {
+            verify_null_version(addr, seed).await;
+        }
+        let writer = tokio::spawn(suspended_deleter(addr, (round + 1) * 1_000_000));
+        let kill_after = 60 + seed.wrapping_mul(round + 1) % 240;
+        tokio::time::sleep(Duration::from_millis(kill_after)).await;
+        tokio::task::spawn_blocking(move || server.kill())
+            .await
+            .expect("kill");
+        let _ = tokio::time::timeout(Duration::from_secs(30), writer).await;
+    }
+    let server = Server::start(&store, &config, None);
+    verify_null_version(server.addr, seed).await;
+    server.kill();
+}

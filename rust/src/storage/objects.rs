@@ -441,9 +441,19 @@ fn put_delete_marker(
     } else {
         None
     };
-    versions::keep(paths, &marker, tmp_dir, sync)?;
+    // With a head to unlink, that unlink is the commit; a marker replacing a `null` record
+    // must not replace it before then (see `versions`).
+    let staged = current.is_some() && replaced_null.is_some();
+    if staged {
+        versions::stage(paths, &marker, tmp_dir, sync)?;
+    } else {
+        versions::keep(paths, &marker, tmp_dir, sync)?;
+    }
     if current.is_some() {
         std::fs::remove_file(paths.record())?;
+    }
+    if staged {
+        versions::replace_with_staged(paths, NULL_VERSION)?;
     }
     if let Some(old) = current.as_ref().filter(|c| !keeps(versioning, c)) {
         remove_data(paths, old);

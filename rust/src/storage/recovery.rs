@@ -167,23 +167,35 @@ fn check_dir(
     Ok(())
 }
 
-/// Removes the noncurrent records a crash left between the steps of a change: one with the
-/// head's version id, or newer than the head (every reader already ignores them); the data
-/// only they named is then unreferenced and goes with the data check below.
+/// Resolves what a crash left between the steps of a change to a key's versions: removes the
+/// noncurrent records that were never committed (one with the head's version id, or newer
+/// than the head; every reader already ignores them), and moves a committed staged record
+/// over the one it replaces. Data only removed records named then goes with the data check.
 fn remove_uncommitted_versions(paths: &ObjectPaths) -> io::Result<usize> {
-    let Ok(Some(head)) = record::read(&paths.record()) else {
+    // An unreadable head leaves its versions as they are: we cannot tell what counts.
+    let Ok(head) = record::read(&paths.record()) else {
         return Ok(0);
     };
     let mut removed = 0;
+    let mut staged = Vec::new();
     for entry in fs::read_dir(paths.versions_dir())? {
         let path = entry?.path();
         let Ok(Some(noncurrent)) = record::read(&path) else {
             continue;
         };
-        if super::versions::uncommitted(Some(&head), &noncurrent) {
+        if super::versions::uncommitted(head.as_ref(), &noncurrent) {
             fs::remove_file(&path)?;
             removed += 1;
+        } else if path
+            .to_string_lossy()
+            .ends_with(super::versions::STAGED_SUFFIX)
+        {
+            staged.push(noncurrent.version_id);
         }
+    }
+    for id in staged {
+        super::versions::replace_with_staged(paths, &id)?;
+        removed += 1;
     }
     Ok(removed)
 }
@@ -490,6 +502,51 @@ mod tests {
         assert!(
             !paths.dir.join(&newer.data).exists(),
             "only an uncommitted record named it"
+        );
+    }
+
+    #[test]
+    fn a_committed_staged_marker_replaces_the_record_it_was_staged_for() {
+        let root = tempfile::tempdir().unwrap();
+        let tmp = root.path().join(".tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let b = root.path().join("b");
+        let paths = ObjectPaths::for_key(&b, "k");
+        fs::create_dir_all(paths.versions_dir()).unwrap();
+        // What a crash leaves after a suspended bucket's DELETE unlinked the head (its
+        // commit) and before the staged `null` marker moved over the old `null` record.
+        let old_data = paths.new_data_name();
+        fs::write(paths.dir.join(&old_data), b"old null").unwrap();
+        let record = |delete_marker: bool, data: &str, modified_ns: u64| VersionRecord {
+            version_id: NULL_VERSION.to_string(),
+            delete_marker,
+            data: data.to_string(),
+            etag: String::new(),
+            size: 0,
+            modified_ns,
+            metadata: ObjectMetadata::default(),
+        };
+        let versions = paths.versions_dir();
+        let old = record(false, &old_data, 10);
+        fs::write(versions.join("null.json"), old.to_json().unwrap()).unwrap();
+        let marker = record(true, "", 30);
+        let staged = versions.join(format!("null{}", crate::storage::versions::STAGED_SUFFIX));
+        fs::write(&staged, marker.to_json().unwrap()).unwrap();
+        let found = crate::storage::versions::find(&paths, NULL_VERSION).unwrap();
+        assert!(
+            found.unwrap().delete_marker,
+            "readers already see the marker"
+        );
+        let counted = crate::storage::versions::noncurrent(&paths, None).unwrap();
+        assert_eq!(counted.len(), 1);
+
+        check_tree(root.path(), &tmp).unwrap();
+        assert!(!staged.exists());
+        let settled = record::read(&versions.join("null.json")).unwrap().unwrap();
+        assert!(settled.delete_marker);
+        assert!(
+            !paths.dir.join(&old_data).exists(),
+            "the old null's data went"
         );
     }
 

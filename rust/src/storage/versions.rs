@@ -6,7 +6,13 @@
 //! noncurrent record. Each change has one commit step (a rename or an unlink of a head record,
 //! or the rename of a noncurrent one); what a crash can leave around it is resolved the same
 //! way by every reader: a noncurrent record with the head's version id, or newer than the head,
-//! was never committed and does not count.
+//! was never committed and does not count; of two records with one version id, the newer counts.
+//!
+//! That last rule serves the one change that replaces two records: a DELETE in a suspended
+//! bucket whose head is not `null` keeps the head and writes a `null` marker that replaces an
+//! older noncurrent `null`. The marker is staged as `{id}.next.json` (newer than the head, so
+//! it does not count yet), the head's unlink commits it, and `replace_with_staged` then renames
+//! it over the old record (recovery does that when a crash came first).
 
 use super::is_missing;
 use super::keypath::ObjectPaths;
@@ -46,6 +52,13 @@ fn noncurrent_path(paths: &ObjectPaths, id: &str) -> PathBuf {
     paths.versions_dir().join(format!("{id}.json"))
 }
 
+/// Where a record waits for the commit that makes it replace `{id}.json` (see the module docs).
+fn staged_path(paths: &ObjectPaths, id: &str) -> PathBuf {
+    paths.versions_dir().join(format!("{id}{STAGED_SUFFIX}"))
+}
+
+pub const STAGED_SUFFIX: &str = ".next.json";
+
 /// A key's noncurrent versions that count (see the module docs), newest first.
 pub fn noncurrent(
     paths: &ObjectPaths,
@@ -67,6 +80,9 @@ pub fn noncurrent(
         }
     }
     versions.sort_by_key(|v| std::cmp::Reverse(v.modified_ns));
+    // A staged record and the one it replaces share an id: the newer counts.
+    let mut seen = std::collections::HashSet::new();
+    versions.retain(|v| seen.insert(v.version_id.clone()));
     Ok(versions)
 }
 
@@ -89,10 +105,19 @@ pub fn find(paths: &ObjectPaths, id: &str) -> io::Result<Option<VersionRecord>> 
     if let Some(head) = head.as_ref().filter(|h| h.version_id == id) {
         return Ok(Some(head.clone()));
     }
-    let Some(found) = record::read(&noncurrent_path(paths, id))? else {
-        return Ok(None);
-    };
-    Ok((!uncommitted(head.as_ref(), &found)).then_some(found))
+    let mut found = None;
+    for path in [noncurrent_path(paths, id), staged_path(paths, id)] {
+        let Some(record) = record::read(&path)? else {
+            continue;
+        };
+        let newer = found
+            .as_ref()
+            .is_none_or(|f: &VersionRecord| record.modified_ns > f.modified_ns);
+        if !uncommitted(head.as_ref(), &record) && newer {
+            found = Some(record);
+        }
+    }
+    Ok(found)
 }
 
 /// Writes `record` as a noncurrent version of the key (replacing one with the same id).
@@ -104,11 +129,50 @@ pub fn keep(
     tmp_dir: &Path,
     sync: bool,
 ) -> io::Result<()> {
-    let dir = paths.versions_dir();
-    std::fs::create_dir_all(&dir)?;
+    write_record(
+        &noncurrent_path(paths, &record.version_id),
+        record,
+        tmp_dir,
+        sync,
+    )
+}
+
+/// Writes `record` staged, to replace the noncurrent record with its id once the change that
+/// makes it count has committed; `replace_with_staged` finishes it.
+pub fn stage(
+    paths: &ObjectPaths,
+    record: &VersionRecord,
+    tmp_dir: &Path,
+    sync: bool,
+) -> io::Result<()> {
+    write_record(
+        &staged_path(paths, &record.version_id),
+        record,
+        tmp_dir,
+        sync,
+    )
+}
+
+/// Moves a staged record over the one it replaces (a no-op when none is staged).
+pub fn replace_with_staged(paths: &ObjectPaths, id: &str) -> io::Result<()> {
+    match std::fs::rename(staged_path(paths, id), noncurrent_path(paths, id)) {
+        Err(e) if !is_missing(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+fn write_record(
+    target: &Path,
+    record: &VersionRecord,
+    tmp_dir: &Path,
+    sync: bool,
+) -> io::Result<()> {
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     let aside = tmp_dir.join(format!("version-{:032x}", rand::random::<u128>()));
     super::durable::write_new(&aside, &record.to_json()?, sync)?;
-    std::fs::rename(&aside, noncurrent_path(paths, &record.version_id)).inspect_err(|_| {
+    std::fs::rename(&aside, target).inspect_err(|_| {
         let _ = std::fs::remove_file(&aside);
     })
 }
