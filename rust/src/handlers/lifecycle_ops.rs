@@ -14,6 +14,7 @@ use crate::storage::lifecycle::{
 use crate::storage::Tag;
 use crate::xml::{iso8601, parse_document, Element, XmlWriter};
 use http::{Response, StatusCode};
+use percent_encoding::utf8_percent_encode;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 
@@ -446,6 +447,8 @@ pub async fn insert_expiration(
         day,
     ) {
         if let Some(date) = http_date(at) {
+            // S3 URL-encodes the id, which keeps a quote in it from ending the value.
+            let rule = utf8_percent_encode(rule, super::list::URL_ENCODE_SET);
             let value = format!("expiry-date=\"{date}\", rule-id=\"{rule}\"");
             super::support::headers::insert(h, "x-amz-expiration", &value);
         }

@@ -252,7 +252,6 @@ pub async fn complete(
     };
     let document = body.read_small(MAX_COMPLETE_BODY).await?;
     let requested = parse_complete(&document)?;
-    let tags = upload.as_ref().map(|u| u.metadata.tags.clone());
     let outcome = match upload {
         Some(upload) => {
             ctx.store
@@ -292,17 +291,14 @@ pub async fn complete(
         response.headers_mut(),
         outcome.version_id.as_deref(),
     );
-    // A retry (the upload gone) answers without it: the tags it would need are gone too.
-    if let Some(tags) = &tags {
-        let completed = CurrentObject {
-            bucket,
-            key,
-            size: outcome.size,
-            tags,
-            last_modified: outcome.last_modified,
-        };
-        insert_expiration(ctx, response.headers_mut(), completed).await;
-    }
+    let completed = CurrentObject {
+        bucket,
+        key,
+        size: outcome.size,
+        tags: &outcome.tags,
+        last_modified: outcome.last_modified,
+    };
+    insert_expiration(ctx, response.headers_mut(), completed).await;
     Ok(response)
 }
 

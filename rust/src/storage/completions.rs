@@ -110,6 +110,7 @@ mod tests {
             last_modified: std::time::SystemTime::UNIX_EPOCH,
             checksum: None,
             version_id: None,
+            tags: Vec::new(),
         };
         completions.remember("u1", "b", "k", &parts, &outcome);
         assert_eq!(
@@ -133,6 +134,7 @@ mod tests {
             last_modified: std::time::SystemTime::UNIX_EPOCH,
             checksum: None,
             version_id: None,
+            tags: Vec::new(),
         };
         for i in 0..CAPACITY + 10 {
             completions.remember(&i.to_string(), "b", "k", &[], &outcome);

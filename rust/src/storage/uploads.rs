@@ -95,6 +95,8 @@ pub struct CompleteOutcome {
     pub checksum: Option<StoredChecksum>,
     /// The new version's id, when the bucket has versioning enabled.
     pub version_id: Option<String>,
+    /// The object's tags (they decide its `x-amz-expiration`, a retry's too).
+    pub tags: Vec<super::Tag>,
 }
 
 fn json_error(e: serde_json::Error) -> StorageError {
@@ -317,6 +319,7 @@ impl FileStore {
             last_modified: committed.last_modified(),
             checksum,
             version_id: Some(committed.version_id).filter(|v| v != super::record::NULL_VERSION),
+            tags: upload.metadata.tags.clone(),
         };
         self.completions.remember(
             &upload.upload_id,
