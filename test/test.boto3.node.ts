@@ -89,6 +89,15 @@ check("delete objects", by_key["k"]["VersionId"] == v2 and by_key["mp"]["DeleteM
 
 check("conditional delete", error(s3.delete_object, Bucket=b, Key="k", IfMatch='"0000"') == ("PreconditionFailed", 412))
 
+cold1 = s3.put_object(Bucket=b, Key="cold", Body=b"old", StorageClass="GLACIER")["VersionId"]
+cold2 = s3.put_object(Bucket=b, Key="cold", Body=b"new", StorageClass="GLACIER")["VersionId"]
+restored = s3.restore_object(Bucket=b, Key="cold", VersionId=cold1, RestoreRequest={"Days": 2})
+check("restore a version", restored["ResponseMetadata"]["HTTPStatusCode"] == 202
+    and s3.get_object(Bucket=b, Key="cold", VersionId=cold1)["Body"].read() == b"old"
+    and 'ongoing-request="false"' in s3.head_object(Bucket=b, Key="cold", VersionId=cold1)["Restore"])
+check("other version archived", error(s3.get_object, Bucket=b, Key="cold") == ("InvalidObjectState", 403)
+    and "Restore" not in s3.head_object(Bucket=b, Key="cold"))
+
 lb = b + "-lock"
 s3.create_bucket(Bucket=lb, ObjectLockEnabledForBucket=True)
 s3.put_object_lock_configuration(Bucket=lb, ObjectLockConfiguration={
@@ -234,7 +243,7 @@ async function runChecks(target: ITestServer, body: string): Promise<string[]> {
 describe('boto3', () => {
   it('gets S3 answers for versioning, conditional deletes, object lock and lifecycle', async () => {
     const checked = await runChecks(server, VERSIONS_SCRIPT);
-    assert.equal(checked.length, 20, `every check ran: ${checked.join(', ')}`);
+    assert.equal(checked.length, 22, `every check ran: ${checked.join(', ')}`);
   });
 
   it('lists keys with control characters and gets checksum errors', async () => {

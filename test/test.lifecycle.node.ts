@@ -20,6 +20,7 @@ import {
   PutBucketLifecycleConfigurationCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
+  RestoreObjectCommand,
   S3Client,
   UploadPartCommand,
   type LifecycleRule,
@@ -182,8 +183,64 @@ describe('lifecycle rules at work', () => {
     await pause(DAY_MS * 2.5); // day 6: past the second transition
     await server.smarts3.runLifecycle();
     assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'docs/a' }))).StorageClass, 'DEEP_ARCHIVE');
+    const archived = await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'docs/a' })));
+    assert.equal(archived.name, 'InvalidObjectState', 'an archived version needs a restore first');
+    await s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'docs/a', RestoreRequest: { Days: 1 } }));
     const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'docs/a' }));
     assert.equal(await body.Body!.transformToString(), 'two', 'the bytes did not move');
+  });
+
+  it('serves archived objects only through copies RestoreObject makes, for its days', async () => {
+    const bucket = uniqueBucket('life-restore');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'cold', Body: 'frozen', StorageClass: 'GLACIER' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'deep', Body: 'deeper', StorageClass: 'DEEP_ARCHIVE' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'instant', Body: 'ir', StorageClass: 'GLACIER_IR' }));
+
+    const refused = await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cold' })));
+    assert.equal(refused.name, 'InvalidObjectState');
+    assert.equal(refused.$metadata.httpStatusCode, 403);
+    assert.equal((refused as unknown as { StorageClass?: string }).StorageClass, 'GLACIER', 'the error names the class');
+    assert.equal((await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'deep' })))).name, 'InvalidObjectState');
+    const copyRefused = await s3Error(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'thawed', CopySource: `${bucket}/cold` })));
+    assert.equal(copyRefused.name, 'InvalidObjectState');
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cold' }));
+    assert.equal(head.StorageClass, 'GLACIER', 'HEAD answers for an archived object');
+    assert.equal(head.Restore, undefined);
+    const instant = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'instant' }));
+    assert.equal(await instant.Body!.transformToString(), 'ir', 'GLACIER_IR reads at once');
+
+    const notArchived = await s3Error(s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'instant', RestoreRequest: { Days: 1 } })));
+    assert.equal(notArchived.name, 'InvalidObjectState');
+    const noDays = await s3Error(s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'cold', RestoreRequest: { Days: 0 } })));
+    assert.equal(noDays.name, 'InvalidArgument');
+    const missing = await s3Error(s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'nothing', RestoreRequest: { Days: 1 } })));
+    assert.equal(missing.name, 'NoSuchKey');
+
+    const restoredAt = Date.now();
+    const restored = await s3.send(
+      new RestoreObjectCommand({ Bucket: bucket, Key: 'cold', RestoreRequest: { Days: 5, GlacierJobParameters: { Tier: 'Bulk' } } }),
+    );
+    assert.equal(restored.$metadata.httpStatusCode, 202, 'a restore started');
+    const again = await s3.send(new RestoreObjectCommand({ Bucket: bucket, Key: 'cold', RestoreRequest: { Days: 10 } }));
+    assert.equal(again.$metadata.httpStatusCode, 200, 'a copy was there: its days start again');
+    const restoredHead = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cold' }));
+    const match = /^ongoing-request="false", expiry-date="([^"]+)"$/.exec(restoredHead.Restore ?? '');
+    assert.ok(match, `x-amz-restore: ${restoredHead.Restore}`);
+    const expiry = Date.parse(match[1]);
+    assert.ok(Math.abs(expiry - (restoredAt + 10 * DAY_MS)) <= 1500, `${match[1]} is about ten test days away`);
+    const read = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cold' }));
+    assert.equal(await read.Body!.transformToString(), 'frozen');
+    assert.equal(read.StorageClass, 'GLACIER', 'still archived: the copy is temporary');
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: 'thawed', CopySource: `${bucket}/cold` }));
+    const thawed = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'thawed' }));
+    assert.equal(thawed.StorageClass, undefined, 'a copy of the restored object is STANDARD');
+    assert.equal(thawed.Restore, undefined);
+
+    await pause(expiry - Date.now() + 1100); // the header's date has whole seconds
+    const expired = await s3Error(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'cold' })));
+    assert.equal(expired.name, 'InvalidObjectState', 'the restored copy expired');
+    assert.equal((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'cold' }))).Restore, undefined);
   });
 
   it('announces expiry and abort dates in x-amz-expiration and x-amz-abort-date', async () => {

@@ -57,6 +57,7 @@ error_codes! {
     AuthorizationQueryParametersError: BAD_REQUEST, "Error parsing the X-Amz-Credential parameter.";
     AuthorizationHeaderMalformed: BAD_REQUEST, "The authorization header is malformed.";
     AccessDenied: FORBIDDEN, "Access Denied";
+    InvalidObjectState: FORBIDDEN, "The operation is not valid for the object's storage class";
     BadDigest: BAD_REQUEST, "The Content-MD5 or checksum you specified did not match what we received.";
     BucketAlreadyOwnedByYou: CONFLICT, "Your previous request to create the named bucket succeeded and you already own it.";
     BucketNotEmpty: CONFLICT, "The bucket you tried to delete is not empty";
@@ -180,6 +181,10 @@ impl From<crate::storage::StorageError> for S3Error {
             StorageError::ObjectLocked => S3Error::with_message(
                 S3ErrorCode::AccessDenied,
                 "Access Denied because object protected by object lock.",
+            ),
+            StorageError::NotArchived => S3Error::with_message(
+                S3ErrorCode::InvalidObjectState,
+                "Restore is not allowed for the object's current storage class",
             ),
             StorageError::NoObjectLock => S3Error::with_message(
                 S3ErrorCode::InvalidRequest,

@@ -54,6 +54,7 @@ pub async fn copy_object(
         .open_object(&source.bucket, &source.key, source.version_id.as_deref())
         .await?;
     let info = &object.info;
+    super::restore::require_readable(&info.metadata)?;
     check_copy_source(parts, &info.etag, info.last_modified)?;
 
     // Copying an older version onto its own key is how S3 restores it.

@@ -412,7 +412,7 @@ const LAST_HTTP_DATE_MS: u64 = 253_402_300_799_000;
 
 /// A time in ms since the epoch as an HTTP date; `None` past the year 9999 (a rule of many
 /// million days), which the format cannot write.
-fn http_date(ms: u64) -> Option<String> {
+pub(super) fn http_date(ms: u64) -> Option<String> {
     (ms <= LAST_HTTP_DATE_MS)
         .then(|| httpdate::fmt_http_date(SystemTime::UNIX_EPOCH + Duration::from_millis(ms)))
 }

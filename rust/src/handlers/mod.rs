@@ -15,6 +15,7 @@ mod object_lock;
 pub mod operations;
 pub mod params;
 mod post_object;
+mod restore;
 mod service;
 pub mod support;
 mod tagging;

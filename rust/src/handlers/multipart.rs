@@ -165,6 +165,7 @@ pub async fn upload_part_copy(
     let object = ctx
         .open_object(&source.bucket, &source.key, source.version_id.as_deref())
         .await?;
+    super::restore::require_readable(&object.info.metadata)?;
     let (start, len) = copy_source::range(parts, object.info.size)?;
     if len > MAX_PART_SIZE {
         return Err(S3Error::new(S3ErrorCode::EntityTooLarge));

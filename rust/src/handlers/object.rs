@@ -227,6 +227,9 @@ async fn serve(
         .open_object(bucket, key, target.version_id.as_deref())
         .await?;
     let info = &object.info;
+    if !head_only {
+        super::restore::require_readable(&info.metadata)?;
+    }
     match conditions::check_request(parts, &info.etag, info.last_modified) {
         Ok(()) => {}
         Err(conditions::Failed::NotModified) => {
@@ -271,6 +274,7 @@ async fn serve(
     }
     insert_read_version(h, target.version_id.as_deref(), &info.version_id);
     super::object_lock::insert_headers(h, &info.metadata);
+    super::restore::insert_restore_header(h, &info.metadata);
     h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(span.len));
     if span.status == StatusCode::PARTIAL_CONTENT {
         let last = (span.start + span.len).max(1) - 1;

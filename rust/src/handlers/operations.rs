@@ -10,7 +10,7 @@ use super::support::access::Need;
 use super::support::op_table::operations;
 use super::{
     acl_ops, attributes, bucket, copy, cors_ops, delete, lifecycle_ops, list, multipart, object,
-    object_lock, post_object, service, tagging, Context, Req,
+    object_lock, post_object, restore, service, tagging, Context, Req,
 };
 use crate::acl::Permission::{Read, ReadAcp, Write, WriteAcp};
 use crate::body::ResponseBody;
@@ -87,6 +87,8 @@ operations! {
         needs Need::Bucket(Write) => object_lock::put_legal_hold;
     GetObjectAttributes: GET ObjectTarget ["attributes"] {}
         needs Need::Object(Read) => attributes::get_object_attributes;
+    RestoreObject: POST ObjectTarget ["restore"] {}
+        needs Need::Bucket(Write) => restore::restore_object;
     CreateMultipartUpload: POST ObjectTarget ["uploads"] {}
         needs Need::Bucket(Write) => multipart::create;
     UploadPartCopy: PUT UploadTarget ["uploadId"] when copy_source {
@@ -138,7 +140,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
 
 /// Sub-resources of an object that name real S3 operations not implemented here.
 const UNIMPLEMENTED_OBJECT: &[(&str, &str)] = &[
-    ("restore", "RestoreObject"),
     ("select", "SelectObjectContent"),
     ("torrent", "GetObjectTorrent"),
 ];

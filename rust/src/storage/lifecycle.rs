@@ -162,6 +162,12 @@ pub fn abort_date<'a>(
         .min_by_key(|(at, _)| *at)
 }
 
+/// When a copy restored now for `days` lifecycle days expires (at midnight UTC after them, with
+/// real days, as S3 rounds it).
+pub fn restore_expiry(now_ms: u64, days: u32, day: Duration) -> u64 {
+    Clock::new(day).due(now_ms, days)
+}
+
 /// The rules whose filter takes this version of `key`.
 fn applying<'a>(
     rules: &'a [LifecycleRule],

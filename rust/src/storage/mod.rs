@@ -49,6 +49,8 @@ pub enum StorageError {
     ObjectLocked,
     /// Object lock headers or settings on a bucket without object lock.
     NoObjectLock,
+    /// RestoreObject of a version that is not in an archive storage class.
+    NotArchived,
     /// The version asked for (the latest, or one by id) is a delete marker.
     DeleteMarker {
         version_id: String,
@@ -86,6 +88,7 @@ impl std::fmt::Display for StorageError {
             Self::NoSuchKey => write!(f, "no such key"),
             Self::NoSuchVersion => write!(f, "no such version"),
             Self::ObjectLocked => write!(f, "protected by object lock"),
+            Self::NotArchived => write!(f, "not in an archive storage class"),
             Self::NoObjectLock => write!(f, "the bucket has no object lock"),
             Self::DeleteMarker { version_id, .. } => write!(f, "delete marker {version_id}"),
             Self::BucketAlreadyExists => write!(f, "bucket already exists"),
@@ -146,6 +149,9 @@ pub struct ObjectMetadata {
     /// Object lock: a legal hold keeps the version until it is lifted, whatever the retention.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub legal_hold: bool,
+    /// RestoreObject: until when (ms since the epoch) an archived version has a readable copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_until_ms: Option<u64>,
 }
 
 /// The stored header that holds an object's storage class (absent: STANDARD).
@@ -157,6 +163,22 @@ impl ObjectMetadata {
         self.headers
             .get(STORAGE_CLASS_HEADER)
             .map_or("STANDARD", String::as_str)
+    }
+
+    /// GLACIER and DEEP_ARCHIVE versions are read only through a restored copy.
+    pub fn is_archived(&self) -> bool {
+        matches!(self.storage_class(), "GLACIER" | "DEEP_ARCHIVE")
+    }
+
+    /// Until when the restored copy of an archived version lasts, while it does.
+    pub fn restored_until(&self, now_ms: u64) -> Option<u64> {
+        self.restored_until_ms
+            .filter(|until| self.is_archived() && *until > now_ms)
+    }
+
+    /// Whether GetObject and copies may read the bytes now.
+    pub fn readable(&self, now_ms: u64) -> bool {
+        !self.is_archived() || self.restored_until(now_ms).is_some()
     }
 }
 
