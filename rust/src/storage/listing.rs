@@ -89,27 +89,29 @@ fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child
             continue;
         };
         let is_dir = entry.file_type()?.is_dir();
-        let path = entry.path();
         if is_dir && name == VERSIONS_DIR {
             if versions {
-                version_only_children(&path, dir, base, &mut children)?;
+                version_only_children(&entry.path(), dir, base, &mut children)?;
             }
             continue;
         }
-        let segment = if is_dir {
-            match decode_segment(&name) {
-                Some(SegmentName::Decoded(s)) => Some(s),
-                Some(SegmentName::Hashed) => {
-                    std::fs::read_to_string(path.join(SEGMENT_NAME_FILE)).ok()
-                }
-                None => None,
-            }
+        // Decided from the name before any path is made: most entries of a directory are data
+        // files, which are skipped here.
+        let stem = if is_dir {
+            Some(name.as_str())
         } else {
-            match name.strip_suffix(RECORD_SUFFIX).and_then(decode_segment) {
-                Some(SegmentName::Decoded(s)) => Some(s),
-                Some(SegmentName::Hashed) => hashed_object_segment(&path),
-                None => None,
+            name.strip_suffix(RECORD_SUFFIX)
+        };
+        let Some(decoded) = stem.and_then(decode_segment) else {
+            continue;
+        };
+        let path = entry.path();
+        let segment = match (decoded, is_dir) {
+            (SegmentName::Decoded(s), _) => Some(s),
+            (SegmentName::Hashed, true) => {
+                std::fs::read_to_string(path.join(SEGMENT_NAME_FILE)).ok()
             }
+            (SegmentName::Hashed, false) => hashed_object_segment(&path),
         };
         let Some(segment) = segment.filter(|s| !s.contains('/')) else {
             continue;
@@ -121,7 +123,8 @@ fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child
         };
         children.push(Child { text, is_dir, path });
     }
-    children.sort_by(|a, b| a.text.cmp(&b.text));
+    // Unstable is enough: equal texts are the one key seen twice, which dedup folds.
+    children.sort_unstable_by(|a, b| a.text.cmp(&b.text));
     // A key with a head record and noncurrent versions appears once.
     children.dedup_by(|a, b| a.text == b.text && !a.is_dir && !b.is_dir);
     Ok(children)
