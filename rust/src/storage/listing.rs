@@ -69,20 +69,26 @@ enum Step {
     Stop,
 }
 
-/// Reads a directory's entries as key texts, sorted. A missing directory has no entries. With
-/// `versions`, keys that have only noncurrent versions (their latest is a delete marker) are
-/// children too; otherwise a key is there when its head record is.
-fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child>> {
+/// Offers a directory's entries as key texts, in the directory's own order, to `offer`, until it
+/// answers `false`. A missing directory has no entries. With `versions`, keys that have only
+/// noncurrent versions (their latest is a delete marker) are children too (a key with both is
+/// offered twice); otherwise a key is there when its head record is. Answers whether every
+/// entry was offered.
+fn scan_children(
+    dir: &Path,
+    base: &str,
+    versions: bool,
+    offer: &mut dyn FnMut(Child) -> io::Result<bool>,
+) -> io::Result<bool> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e)
             if e.kind() == io::ErrorKind::NotFound || e.kind() == io::ErrorKind::NotADirectory =>
         {
-            return Ok(Vec::new())
+            return Ok(true)
         }
         Err(e) => return Err(e),
     };
-    let mut children = Vec::new();
     for entry in entries {
         let entry = entry?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -90,8 +96,8 @@ fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child
         };
         let is_dir = entry.file_type()?.is_dir();
         if is_dir && name == VERSIONS_DIR {
-            if versions {
-                version_only_children(&entry.path(), dir, base, &mut children)?;
+            if versions && !version_only_children(&entry.path(), dir, base, offer)? {
+                return Ok(false);
             }
             continue;
         }
@@ -121,8 +127,20 @@ fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child
         } else {
             format!("{base}{segment}")
         };
-        children.push(Child { text, is_dir, path });
+        if !offer(Child { text, is_dir, path })? {
+            return Ok(false);
+        }
     }
+    Ok(true)
+}
+
+/// A directory's children (see `scan_children`), sorted by key text, each key once.
+fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child>> {
+    let mut children = Vec::new();
+    scan_children(dir, base, versions, &mut |child| {
+        children.push(child);
+        Ok(true)
+    })?;
     // Unstable is enough: equal texts are the one key seen twice, which dedup folds.
     children.sort_unstable_by(|a, b| a.text.cmp(&b.text));
     // A key with a head record and noncurrent versions appears once.
@@ -130,13 +148,13 @@ fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child
     Ok(children)
 }
 
-/// The keys below `{dir}/._S3_versions/`, one directory per stem.
+/// Offers the keys below `{dir}/._S3_versions/`, one directory per stem (see `scan_children`).
 fn version_only_children(
     versions_dir: &Path,
     dir: &Path,
     base: &str,
-    children: &mut Vec<Child>,
-) -> io::Result<()> {
+    offer: &mut dyn FnMut(Child) -> io::Result<bool>,
+) -> io::Result<bool> {
     for entry in std::fs::read_dir(versions_dir)? {
         let entry = entry?;
         let Ok(stem) = entry.file_name().into_string() else {
@@ -150,13 +168,16 @@ fn version_only_children(
         let Some(segment) = segment.filter(|s| !s.contains('/')) else {
             continue;
         };
-        children.push(Child {
+        let child = Child {
             text: format!("{base}{segment}"),
             is_dir: false,
             path: dir.join(format!("{stem}{RECORD_SUFFIX}")),
-        });
+        };
+        if !offer(child)? {
+            return Ok(false);
+        }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The last key segment named by any record in a versions directory of a hashed stem.
@@ -207,6 +228,10 @@ fn subtree_before(dir_text: &str, marker: &str) -> bool {
 /// Whether any key below `dir` (with `versions`, also a key with only noncurrent versions)
 /// sorts after `marker`.
 fn has_key_after(dir: &Path, base: &str, marker: &str, versions: bool) -> io::Result<bool> {
+    if marker.is_empty() || base > marker {
+        // Every key below sorts after the marker: the first one found answers, unsorted.
+        return has_any_key(dir, base, versions);
+    }
     let mut found = false;
     walk(dir, base, versions, |child| {
         Ok(if child.is_dir {
@@ -221,6 +246,16 @@ fn has_key_after(dir: &Path, base: &str, marker: &str, versions: bool) -> io::Re
         } else {
             Step::Skip
         })
+    })?;
+    Ok(found)
+}
+
+/// Whether any key is below `dir`, looking no further than the first one found.
+fn has_any_key(dir: &Path, base: &str, versions: bool) -> io::Result<bool> {
+    let mut found = false;
+    scan_children(dir, base, versions, &mut |child| {
+        found = !child.is_dir || has_any_key(&child.path, &child.text, versions)?;
+        Ok(!found)
     })?;
     Ok(found)
 }
