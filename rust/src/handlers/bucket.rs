@@ -179,12 +179,13 @@ pub async fn put_versioning(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
-    let document = req.body.read_small(MAX_VERSIONING_BODY).await?;
-    super::support::integrity::verify_small_body(req.parts, &document)?;
-    let root = crate::xml::parse_document(&document)
-        .ok()
-        .filter(|root| root.name == "VersioningConfiguration")
-        .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))?;
+    let root = super::support::integrity::read_document(
+        req.parts,
+        req.body,
+        MAX_VERSIONING_BODY,
+        "VersioningConfiguration",
+    )
+    .await?;
     let illegal = || S3Error::new(S3ErrorCode::IllegalVersioningConfigurationException);
     match root.child_text("MfaDelete").map(str::trim) {
         None | Some("Disabled") => {}

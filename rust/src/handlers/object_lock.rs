@@ -3,7 +3,7 @@
 
 use super::operations::{BucketTarget, ObjectTarget};
 use super::support::headers;
-use super::support::integrity::verify_small_body;
+use super::support::integrity;
 use super::ForResource;
 use super::Req;
 use super::{empty_response, xml_response, Context};
@@ -12,7 +12,7 @@ use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{
     DefaultRetention, ObjectLockSettings, ObjectMetadata, Retention, RetentionMode, StorageError,
 };
-use crate::xml::{iso8601, parse_document, Element, XmlWriter};
+use crate::xml::{iso8601, Element, XmlWriter};
 use http::request::Parts;
 use http::{HeaderMap, Response, StatusCode};
 use std::collections::BTreeMap;
@@ -56,12 +56,7 @@ async fn read_document(req: &mut Req<'_>, root: &str) -> S3Result<Element> {
     if !has_digest(req.parts) {
         return Err(digest_required());
     }
-    let document = req.body.read_small(MAX_BODY).await?;
-    verify_small_body(req.parts, &document)?;
-    parse_document(&document)
-        .ok()
-        .filter(|e| e.name == root)
-        .ok_or_else(malformed)
+    integrity::read_document(req.parts, req.body, MAX_BODY, root).await
 }
 
 fn time_of(ms: u64) -> SystemTime {

@@ -7,12 +7,12 @@
 use super::lifecycle_ops::http_date;
 use super::operations::ObjectTarget;
 use super::support::headers;
-use super::support::integrity::verify_small_body;
+use super::support::integrity::read_document;
 use super::{empty_response, Context, ForResource, Req};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{now_ms, ObjectMetadata, StorageError};
-use crate::xml::parse_document;
+use crate::xml::Element;
 use http::{HeaderMap, Response, StatusCode};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -44,9 +44,8 @@ pub async fn restore_object(
     target: &ObjectTarget,
 ) -> S3Result<Response<ResponseBody>> {
     let (bucket, key) = (target.bucket.as_str(), target.key.as_str());
-    let document = req.body.read_small(MAX_BODY).await?;
-    verify_small_body(req.parts, &document)?;
-    let days = requested_days(&document)?;
+    let request = read_document(req.parts, req.body, MAX_BODY, "RestoreRequest").await?;
+    let days = requested_days(&request)?;
     let now = now_ms();
     let until = crate::storage::lifecycle::restore_expiry(now, days, ctx.config.lifecycle.day());
     let had_copy = Arc::new(AtomicBool::new(false));
@@ -70,12 +69,7 @@ pub async fn restore_object(
 }
 
 /// The days of a `RestoreRequest`; a SELECT request is not implemented.
-fn requested_days(document: &[u8]) -> S3Result<u32> {
-    let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(document)
-        .ok()
-        .filter(|e| e.name == "RestoreRequest")
-        .ok_or_else(malformed)?;
+fn requested_days(root: &Element) -> S3Result<u32> {
     if root.child("Type").is_some() || root.child("SelectParameters").is_some() {
         return Err(S3Error::not_implemented("RestoreObject of type SELECT"));
     }
@@ -84,7 +78,7 @@ fn requested_days(document: &[u8]) -> S3Result<u32> {
         .and_then(|p| p.child_text("Tier"))
         .or_else(|| root.child_text("Tier"));
     if tier.is_some_and(|t| !matches!(t.trim(), "Expedited" | "Standard" | "Bulk")) {
-        return Err(malformed());
+        return Err(S3Error::new(S3ErrorCode::MalformedXML));
     }
     root.child_text("Days")
         .and_then(|d| d.trim().parse::<u32>().ok())

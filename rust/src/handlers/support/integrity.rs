@@ -2,11 +2,13 @@
 //! aws-chunked trailer, the decoded length) and the check of those claims once the body ended.
 
 use super::headers;
+use crate::body::RequestBody;
 use crate::checksum::{
     base64_decode, base64_encode, BodyDigests, ChecksumAlgorithm, FinishedDigests,
 };
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::StoredChecksum;
+use crate::xml::{parse_document, Element};
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use std::collections::BTreeMap;
@@ -219,4 +221,20 @@ pub fn verify_small_body(parts: &Parts, body: &[u8]) -> S3Result<()> {
     let mut digests = integrity.digests(integrity.header_checksum.as_ref().map(|(a, _)| *a));
     digests.update(body);
     integrity.verify(&digests.finish(), &[]).map(|_| ())
+}
+
+/// A small XML request document (at most `max` bytes) read whole, checked against its
+/// Content-MD5 or checksum; one that is not XML with the root element `root` is MalformedXML.
+pub async fn read_document(
+    parts: &Parts,
+    body: &mut RequestBody,
+    max: usize,
+    root: &str,
+) -> S3Result<Element> {
+    let document = body.read_small(max).await?;
+    verify_small_body(parts, &document)?;
+    parse_document(&document)
+        .ok()
+        .filter(|e| e.name == root)
+        .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))
 }
