@@ -15,6 +15,7 @@
 
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// The head record of a key: its current version (see `record`).
@@ -46,9 +47,9 @@ const ESCAPE_SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove
 
 /// How one segment is named on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SegmentName {
-    /// The on-disk name is fully decodable.
-    Decoded(String),
+pub enum SegmentName<'a> {
+    /// The on-disk name is fully decodable (borrowed when it needed no decoding).
+    Decoded(Cow<'a, str>),
     /// The on-disk name is a hash; the real segment must be looked up.
     Hashed,
 }
@@ -77,10 +78,10 @@ fn encode_segment(segment: &str, max_len: usize) -> (String, bool) {
 }
 
 /// Decodes an on-disk name (directory name or object stem) back into its segment.
-pub fn decode_segment(name: &str) -> Option<SegmentName> {
+pub fn decode_segment(name: &str) -> Option<SegmentName<'_>> {
     if let Some(rest) = name.strip_prefix(ESCAPED_PREFIX) {
         let decoded = percent_decode_str(rest).decode_utf8().ok()?;
-        return Some(SegmentName::Decoded(decoded.into_owned()));
+        return Some(SegmentName::Decoded(decoded));
     }
     if name.starts_with(HASHED_PREFIX) {
         return Some(SegmentName::Hashed);
@@ -89,7 +90,7 @@ pub fn decode_segment(name: &str) -> Option<SegmentName> {
         // One of our internal files or a foreign name: never a key segment.
         return None;
     }
-    Some(SegmentName::Decoded(name.to_string()))
+    Some(SegmentName::Decoded(Cow::Borrowed(name)))
 }
 
 /// Where one object's files live.
@@ -212,7 +213,7 @@ mod tests {
         let rel = rel.strip_suffix(RECORD_SUFFIX).unwrap();
         rel.split('/')
             .map(|s| match decode_segment(s).unwrap() {
-                SegmentName::Decoded(d) => d,
+                SegmentName::Decoded(d) => d.into_owned(),
                 SegmentName::Hashed => panic!("hashed"),
             })
             .collect::<Vec<_>>()

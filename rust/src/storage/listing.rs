@@ -10,6 +10,9 @@ use super::keypath::{
 };
 use super::record::{self, VersionRecord};
 use super::versions;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -63,6 +66,29 @@ struct Child {
     path: PathBuf,
 }
 
+/// A directory entry as a scan meets it, before anything is allocated for it.
+struct Candidate<'a> {
+    text: &'a str,
+    is_dir: bool,
+    dir: &'a Path,
+    /// The on-disk name of the entry (for a key with only noncurrent versions, of its record).
+    name: &'a str,
+}
+
+impl Candidate<'_> {
+    fn path(&self) -> PathBuf {
+        self.dir.join(self.name)
+    }
+
+    fn to_child(&self) -> Child {
+        Child {
+            text: self.text.to_string(),
+            is_dir: self.is_dir,
+            path: self.path(),
+        }
+    }
+}
+
 enum Step {
     Descend,
     Skip,
@@ -78,7 +104,7 @@ fn scan_children(
     dir: &Path,
     base: &str,
     versions: bool,
-    offer: &mut dyn FnMut(Child) -> io::Result<bool>,
+    offer: &mut dyn FnMut(Candidate<'_>) -> io::Result<bool>,
 ) -> io::Result<bool> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -89,6 +115,8 @@ fn scan_children(
         }
         Err(e) => return Err(e),
     };
+    // One buffer for every entry's key text: most entries are rejected on sight.
+    let mut text = String::with_capacity(base.len() + 64);
     for entry in entries {
         let entry = entry?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -111,41 +139,35 @@ fn scan_children(
         let Some(decoded) = stem.and_then(decode_segment) else {
             continue;
         };
-        let path = entry.path();
         let segment = match (decoded, is_dir) {
             (SegmentName::Decoded(s), _) => Some(s),
             (SegmentName::Hashed, true) => {
-                std::fs::read_to_string(path.join(SEGMENT_NAME_FILE)).ok()
+                std::fs::read_to_string(entry.path().join(SEGMENT_NAME_FILE))
+                    .ok()
+                    .map(Cow::Owned)
             }
-            (SegmentName::Hashed, false) => hashed_object_segment(&path),
+            (SegmentName::Hashed, false) => hashed_object_segment(&entry.path()).map(Cow::Owned),
         };
         let Some(segment) = segment.filter(|s| !s.contains('/')) else {
             continue;
         };
-        let text = if is_dir {
-            format!("{base}{segment}/")
-        } else {
-            format!("{base}{segment}")
+        text.clear();
+        text.push_str(base);
+        text.push_str(&segment);
+        if is_dir {
+            text.push('/');
+        }
+        let candidate = Candidate {
+            text: &text,
+            is_dir,
+            dir,
+            name: &name,
         };
-        if !offer(Child { text, is_dir, path })? {
+        if !offer(candidate)? {
             return Ok(false);
         }
     }
     Ok(true)
-}
-
-/// A directory's children (see `scan_children`), sorted by key text, each key once.
-fn read_children(dir: &Path, base: &str, versions: bool) -> io::Result<Vec<Child>> {
-    let mut children = Vec::new();
-    scan_children(dir, base, versions, &mut |child| {
-        children.push(child);
-        Ok(true)
-    })?;
-    // Unstable is enough: equal texts are the one key seen twice, which dedup folds.
-    children.sort_unstable_by(|a, b| a.text.cmp(&b.text));
-    // A key with a head record and noncurrent versions appears once.
-    children.dedup_by(|a, b| a.text == b.text && !a.is_dir && !b.is_dir);
-    Ok(children)
 }
 
 /// Offers the keys below `{dir}/._S3_versions/`, one directory per stem (see `scan_children`).
@@ -153,7 +175,7 @@ fn version_only_children(
     versions_dir: &Path,
     dir: &Path,
     base: &str,
-    offer: &mut dyn FnMut(Child) -> io::Result<bool>,
+    offer: &mut dyn FnMut(Candidate<'_>) -> io::Result<bool>,
 ) -> io::Result<bool> {
     for entry in std::fs::read_dir(versions_dir)? {
         let entry = entry?;
@@ -162,18 +184,19 @@ fn version_only_children(
         };
         let segment = match decode_segment(&stem) {
             Some(SegmentName::Decoded(s)) => Some(s),
-            Some(SegmentName::Hashed) => any_record_key(&entry.path()),
+            Some(SegmentName::Hashed) => any_record_key(&entry.path()).map(Cow::Owned),
             None => None,
         };
         let Some(segment) = segment.filter(|s| !s.contains('/')) else {
             continue;
         };
-        let child = Child {
-            text: format!("{base}{segment}"),
+        let candidate = Candidate {
+            text: &format!("{base}{segment}"),
             is_dir: false,
-            path: dir.join(format!("{stem}{RECORD_SUFFIX}")),
+            dir,
+            name: &format!("{stem}{RECORD_SUFFIX}"),
         };
-        if !offer(child)? {
+        if !offer(candidate)? {
             return Ok(false);
         }
     }
@@ -196,24 +219,139 @@ fn hashed_object_segment(record_path: &Path) -> Option<String> {
     record.metadata.key.rsplit('/').next().map(str::to_string)
 }
 
-/// Depth-first walk in key order; `visit` decides per entry whether to descend, skip or stop.
+/// The most children one read of a directory keeps, however far a walk goes into it.
+const MAX_WINDOW: usize = 1 << 16;
+
+/// A child ordered by its key text alone, for the window's heap.
+struct ByText(Child);
+
+impl PartialEq for ByText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.text == other.0.text
+    }
+}
+impl Eq for ByText {}
+impl PartialOrd for ByText {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByText {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.text.cmp(&other.0.text)
+    }
+}
+
+/// One directory's children in key order, chosen a window at a time. A directory's entries
+/// come in hash order, so finding the first few in key order means reading all of them; each
+/// read keeps only the `window` smallest after the ones already handed out (in a bounded heap),
+/// so a page of a directory of a million keys costs memory for the page, not the directory.
+/// The window doubles with each further read: going through all of a directory reads it
+/// O(log n) times.
+struct Children {
+    dir: PathBuf,
+    base: String,
+    versions: bool,
+    /// Children chosen and not yet handed out, last in key order first.
+    ready: Vec<Child>,
+    /// The greatest text handed out or chosen so far: the next read starts after it.
+    after: Option<String>,
+    /// Files before it and directories wholly before it are never wanted (see `subtree_before`).
+    floor: String,
+    window: usize,
+    exhausted: bool,
+}
+
+impl Children {
+    fn new(dir: PathBuf, base: String, floor: &str, versions: bool, window: usize) -> Self {
+        Self {
+            dir,
+            base,
+            versions,
+            ready: Vec::new(),
+            after: None,
+            floor: floor.to_string(),
+            window: window.clamp(1, MAX_WINDOW),
+            exhausted: false,
+        }
+    }
+
+    fn wanted(&self, candidate: &Candidate<'_>) -> bool {
+        match &self.after {
+            Some(after) => candidate.text > after.as_str(),
+            None if candidate.is_dir => !subtree_before(candidate.text, &self.floor),
+            None => candidate.text >= self.floor.as_str(),
+        }
+    }
+
+    fn next(&mut self) -> io::Result<Option<Child>> {
+        if self.ready.is_empty() && !self.exhausted {
+            self.read_window()?;
+        }
+        Ok(self.ready.pop())
+    }
+
+    fn read_window(&mut self) -> io::Result<()> {
+        let mut heap: BinaryHeap<ByText> = BinaryHeap::with_capacity(self.window.min(1024) + 1);
+        let mut wanted = 0usize;
+        scan_children(&self.dir, &self.base, self.versions, &mut |candidate| {
+            if !self.wanted(&candidate) {
+                return Ok(true);
+            }
+            wanted += 1;
+            if heap.len() < self.window {
+                heap.push(ByText(candidate.to_child()));
+            } else if heap
+                .peek()
+                .is_some_and(|largest| candidate.text < largest.0.text.as_str())
+            {
+                heap.pop();
+                heap.push(ByText(candidate.to_child()));
+            }
+            Ok(true)
+        })?;
+        self.exhausted = wanted <= self.window;
+        let mut chosen: Vec<Child> = heap.into_sorted_vec().into_iter().map(|c| c.0).collect();
+        // A key with a head record and noncurrent versions appears once.
+        chosen.dedup_by(|a, b| a.text == b.text && !a.is_dir && !b.is_dir);
+        if let Some(last) = chosen.last() {
+            self.after = Some(last.text.clone());
+        }
+        chosen.reverse();
+        self.ready = chosen;
+        self.window = (self.window * 2).min(MAX_WINDOW);
+        Ok(())
+    }
+}
+
+/// Depth-first walk in key order from `start` (whose keys begin with `base`), never showing
+/// `visit` what lies wholly before `floor`; `visit` decides per entry whether to descend, skip or
+/// stop. `window` is how many entries of a directory the caller expects to look at.
 fn walk(
     start: &Path,
     base: &str,
+    floor: &str,
     versions: bool,
+    window: usize,
     mut visit: impl FnMut(&Child) -> io::Result<Step>,
 ) -> io::Result<()> {
-    let mut stack = vec![read_children(start, base, versions)?.into_iter()];
+    let mut stack = vec![Children::new(
+        start.to_path_buf(),
+        base.to_string(),
+        floor,
+        versions,
+        window,
+    )];
     while let Some(frame) = stack.last_mut() {
-        let Some(child) = frame.next() else {
+        let Some(child) = frame.next()? else {
             stack.pop();
             continue;
         };
         match visit(&child)? {
             Step::Stop => return Ok(()),
-            Step::Descend if child.is_dir => {
-                stack.push(read_children(&child.path, &child.text, versions)?.into_iter())
-            }
+            Step::Descend if child.is_dir => stack.push(Children::new(
+                child.path, child.text, floor, versions, window,
+            )),
             _ => {}
         }
     }
@@ -233,7 +371,7 @@ fn has_key_after(dir: &Path, base: &str, marker: &str, versions: bool) -> io::Re
         return has_any_key(dir, base, versions);
     }
     let mut found = false;
-    walk(dir, base, versions, |child| {
+    walk(dir, base, marker, versions, 16, |child| {
         Ok(if child.is_dir {
             if subtree_before(&child.text, marker) {
                 Step::Skip
@@ -254,7 +392,7 @@ fn has_key_after(dir: &Path, base: &str, marker: &str, versions: bool) -> io::Re
 fn has_any_key(dir: &Path, base: &str, versions: bool) -> io::Result<bool> {
     let mut found = false;
     scan_children(dir, base, versions, &mut |child| {
-        found = !child.is_dir || has_any_key(&child.path, &child.text, versions)?;
+        found = !child.is_dir || has_any_key(&child.path(), child.text, versions)?;
         Ok(!found)
     })?;
     Ok(found)
@@ -282,12 +420,13 @@ enum Selected<'a> {
 /// offering each to `accept`, which answers `false` when the page is full; then the walk stops
 /// and the listing is truncated. With `versions`, keys with only noncurrent versions count,
 /// and with `marker_inclusive` the marker key itself is offered (a version-id marker resumes
-/// inside it).
+/// inside it). `window` is about how many entries `accept` will take.
 fn select(
     bucket_dir: &Path,
     query: &ListQuery,
     versions: bool,
     marker_inclusive: bool,
+    window: usize,
     mut accept: impl FnMut(Selected<'_>) -> io::Result<bool>,
 ) -> io::Result<bool> {
     let prefix = query.prefix.as_str();
@@ -296,11 +435,18 @@ fn select(
     let dir_prefix = &prefix[..prefix.rfind('/').map_or(0, |i| i + 1)];
     let start = keypath::dir_for_prefix(bucket_dir, dir_prefix);
     let before_marker = |text: &str| text < marker || (text == marker && !marker_inclusive);
+    // Keys starting with the prefix are one run in key order: past it, nothing more is listed.
+    let beyond_prefix = |text: &str| text > prefix && !text.starts_with(prefix);
+    // What sorts before both the prefix and the marker is never listed.
+    let floor = marker.max(prefix);
 
     let mut truncated = false;
     let mut last_prefix: Option<String> = None;
-    walk(&start, dir_prefix, versions, |child| {
+    walk(&start, dir_prefix, floor, versions, window, |child| {
         let text = child.text.as_str();
+        if beyond_prefix(text) {
+            return Ok(Step::Stop);
+        }
         if child.is_dir {
             let on_path = text.starts_with(prefix) || prefix.starts_with(text);
             let already_rolled_up = last_prefix.as_deref().is_some_and(|p| text.starts_with(p));
@@ -355,7 +501,8 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
     }
     // Collected first, read after: the walk only needs names.
     let mut found: Vec<(String, Option<PathBuf>)> = Vec::new();
-    page.is_truncated = select(bucket_dir, query, false, false, |offered| {
+    let window = query.max_keys.saturating_add(2);
+    page.is_truncated = select(bucket_dir, query, false, false, window, |offered| {
         if found.len() == query.max_keys {
             return Ok(false);
         }
@@ -426,6 +573,7 @@ pub fn list_versions_page(
         query,
         true,
         version_marker.is_some(),
+        query.max_keys.saturating_add(2),
         |offered| {
             let (text, record) = match offered {
                 Selected::Prefix(common) => {
@@ -646,6 +794,22 @@ mod tests {
         // A marker inside a rolled-up prefix still shows the prefix while later keys remain.
         let page = list(tmp.path(), "", Some("/"), Some("a-x/a"), 1000);
         assert_eq!(texts(&page), vec!["a-x/", "b-1", "c"]);
+    }
+
+    #[test]
+    fn a_directory_larger_than_the_window_is_read_in_growing_windows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut expected: Vec<String> = (0..300).map(|i| format!("a-{i}")).collect();
+        expected.push("b".into());
+        for k in &expected {
+            put(tmp.path(), k);
+        }
+        expected.sort();
+        // Every page reads a window of a few keys more than it lists.
+        assert_eq!(list_all(tmp.path(), "", None, 7), expected);
+        // The 300 keys folded into `a-` are skipped through ever larger windows.
+        assert_eq!(list_all(tmp.path(), "", Some("-"), 1), vec!["a-", "b"]);
+        assert_eq!(list_all(tmp.path(), "a-2", None, 1000).len(), 111);
     }
 
     #[test]
