@@ -5,6 +5,7 @@
 //! That lets a page start at the listing's prefix directory, skip subtrees that lie entirely before
 //! the marker, and fold a subtree into one common prefix without walking it.
 
+use super::dir_cache::{DirCache, SortedDir};
 use super::keypath::{
     self, decode_segment, SegmentName, RECORD_SUFFIX, SEGMENT_NAME_FILE, VERSIONS_DIR,
 };
@@ -15,6 +16,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 #[derive(Debug, Clone, Default)]
@@ -242,16 +244,19 @@ impl Ord for ByText {
     }
 }
 
-/// One directory's children in key order, chosen a window at a time. A directory's entries
-/// come in hash order, so finding the first few in key order means reading all of them; each
-/// read keeps only the `window` smallest after the ones already handed out (in a bounded heap),
-/// so a page of a directory of a million keys costs memory for the page, not the directory.
-/// The window doubles with each further read: going through all of a directory reads it
-/// O(log n) times.
-struct Children {
+/// One directory's children in key order. From the directory cache when it can answer (see
+/// `dir_cache`); otherwise chosen a window at a time. A directory's entries come in hash order,
+/// so finding the first few in key order means reading all of them; each read keeps only the
+/// `window` smallest after the ones already handed out (in a bounded heap), so a page of a
+/// directory of a million keys costs memory for the page, not the directory. The window
+/// doubles with each further read: going through all of a directory reads it O(log n) times.
+struct Children<'c> {
     dir: PathBuf,
     base: String,
     versions: bool,
+    cache: Option<&'c DirCache>,
+    /// The cached, sorted entries, and the index of the next one to hand out.
+    sorted: Option<(Arc<SortedDir>, usize)>,
     /// Children chosen and not yet handed out, last in key order first.
     ready: Vec<Child>,
     /// The greatest text handed out or chosen so far: the next read starts after it.
@@ -262,16 +267,19 @@ struct Children {
     exhausted: bool,
 }
 
-impl Children {
-    fn new(dir: PathBuf, base: String, floor: &str, versions: bool, window: usize) -> Self {
+impl<'c> Children<'c> {
+    fn new(dir: PathBuf, base: String, walk: &Walk<'_, 'c>) -> Self {
         Self {
             dir,
             base,
-            versions,
+            versions: walk.versions,
+            // The cache knows head records only: a listing of versions reads the directory.
+            cache: walk.cache.filter(|_| !walk.versions),
+            sorted: None,
             ready: Vec::new(),
             after: None,
-            floor: floor.to_string(),
-            window: window.clamp(1, MAX_WINDOW),
+            floor: walk.floor.to_string(),
+            window: walk.window.clamp(1, MAX_WINDOW),
             exhausted: false,
         }
     }
@@ -285,10 +293,57 @@ impl Children {
     }
 
     fn next(&mut self) -> io::Result<Option<Child>> {
+        if let Some(cache) = self.cache.take() {
+            self.open_sorted(cache)?;
+        }
+        if let Some((sorted, index)) = &mut self.sorted {
+            let Some(entry) = sorted.get(*index) else {
+                return Ok(None);
+            };
+            *index += 1;
+            return Ok(Some(Child {
+                text: format!("{}{}", self.base, entry.text),
+                is_dir: entry.is_dir,
+                path: self.dir.join(&*entry.name),
+            }));
+        }
         if self.ready.is_empty() && !self.exhausted {
             self.read_window()?;
         }
         Ok(self.ready.pop())
+    }
+
+    /// Asks the cache for the sorted directory, and finds the first entry the floor wants.
+    fn open_sorted(&mut self, cache: &DirCache) -> io::Result<()> {
+        let (dir, base) = (&self.dir, self.base.as_str());
+        let Some(sorted) = cache.sorted(dir, |builder| {
+            scan_children(dir, base, false, &mut |candidate| {
+                Ok(builder.push(
+                    &candidate.text[base.len()..],
+                    candidate.is_dir,
+                    candidate.name,
+                ))
+            })
+        })?
+        else {
+            return Ok(());
+        };
+        let floor = self.floor.as_str();
+        let mut index = sorted.partition_point(|text| cmp_joined(base, text, floor).is_lt());
+        // The directory the floor lies in sorts just before the floor itself.
+        let floor_inside = |i: usize| {
+            sorted.get(i).is_some_and(|e| {
+                e.is_dir
+                    && floor
+                        .strip_prefix(base)
+                        .is_some_and(|r| r.starts_with(e.text))
+            })
+        };
+        if index > 0 && floor_inside(index - 1) {
+            index -= 1;
+        }
+        self.sorted = Some((sorted, index));
+        Ok(())
     }
 
     fn read_window(&mut self) -> io::Result<()> {
@@ -324,38 +379,53 @@ impl Children {
     }
 }
 
-/// Depth-first walk in key order from `start` (whose keys begin with `base`), never showing
-/// `visit` what lies wholly before `floor`; `visit` decides per entry whether to descend, skip or
-/// stop. `window` is how many entries of a directory the caller expects to look at.
-fn walk(
-    start: &Path,
-    base: &str,
-    floor: &str,
-    versions: bool,
-    window: usize,
-    mut visit: impl FnMut(&Child) -> io::Result<Step>,
-) -> io::Result<()> {
-    let mut stack = vec![Children::new(
-        start.to_path_buf(),
-        base.to_string(),
-        floor,
-        versions,
-        window,
-    )];
-    while let Some(frame) = stack.last_mut() {
-        let Some(child) = frame.next()? else {
-            stack.pop();
-            continue;
-        };
-        match visit(&child)? {
-            Step::Stop => return Ok(()),
-            Step::Descend if child.is_dir => stack.push(Children::new(
-                child.path, child.text, floor, versions, window,
-            )),
-            _ => {}
-        }
+/// `base + suffix` compared with `other`, without joining them.
+fn cmp_joined(base: &str, suffix: &str, other: &str) -> Ordering {
+    let (base, other) = (base.as_bytes(), other.as_bytes());
+    let shared = base.len().min(other.len());
+    match base[..shared].cmp(&other[..shared]) {
+        Ordering::Equal if other.len() < base.len() => Ordering::Greater,
+        Ordering::Equal => suffix.as_bytes().cmp(&other[base.len()..]),
+        unequal => unequal,
     }
-    Ok(())
+}
+
+/// What one walk of the tree is: the keys it may skip, and where it may look.
+struct Walk<'f, 'c> {
+    /// Nothing wholly before it is shown to the walk's visitor.
+    floor: &'f str,
+    /// Whether keys with only noncurrent versions count.
+    versions: bool,
+    /// How many entries of a directory the visitor is expected to look at.
+    window: usize,
+    cache: Option<&'c DirCache>,
+}
+
+impl Walk<'_, '_> {
+    /// Depth-first in key order from `start` (whose keys begin with `base`); `visit` decides per
+    /// entry whether to descend, skip or stop.
+    fn run(
+        &self,
+        start: &Path,
+        base: &str,
+        mut visit: impl FnMut(&Child) -> io::Result<Step>,
+    ) -> io::Result<()> {
+        let mut stack = vec![Children::new(start.to_path_buf(), base.to_string(), self)];
+        while let Some(frame) = stack.last_mut() {
+            let Some(child) = frame.next()? else {
+                stack.pop();
+                continue;
+            };
+            match visit(&child)? {
+                Step::Stop => return Ok(()),
+                Step::Descend if child.is_dir => {
+                    stack.push(Children::new(child.path, child.text, self))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
 }
 
 /// True when every key below the directory prefix `dir_text` sorts at or before `marker`.
@@ -365,13 +435,25 @@ fn subtree_before(dir_text: &str, marker: &str) -> bool {
 
 /// Whether any key below `dir` (with `versions`, also a key with only noncurrent versions)
 /// sorts after `marker`.
-fn has_key_after(dir: &Path, base: &str, marker: &str, versions: bool) -> io::Result<bool> {
+fn has_key_after(
+    dir: &Path,
+    base: &str,
+    marker: &str,
+    versions: bool,
+    cache: Option<&DirCache>,
+) -> io::Result<bool> {
     if marker.is_empty() || base > marker {
         // Every key below sorts after the marker: the first one found answers, unsorted.
         return has_any_key(dir, base, versions);
     }
     let mut found = false;
-    walk(dir, base, marker, versions, 16, |child| {
+    let walk = Walk {
+        floor: marker,
+        versions,
+        window: 16,
+        cache,
+    };
+    walk.run(dir, base, |child| {
         Ok(if child.is_dir {
             if subtree_before(&child.text, marker) {
                 Step::Skip
@@ -400,7 +482,7 @@ fn has_any_key(dir: &Path, base: &str, versions: bool) -> io::Result<bool> {
 
 /// Whether the bucket directory holds any object, noncurrent version or delete marker at all.
 pub fn contains_object(bucket_dir: &Path) -> io::Result<bool> {
-    has_key_after(bucket_dir, "", "", true)
+    has_key_after(bucket_dir, "", "", true, None)
 }
 
 /// The common prefix `text` rolls up into, if the delimiter occurs after the listing prefix.
@@ -427,6 +509,7 @@ fn select(
     versions: bool,
     marker_inclusive: bool,
     window: usize,
+    cache: Option<&DirCache>,
     mut accept: impl FnMut(Selected<'_>) -> io::Result<bool>,
 ) -> io::Result<bool> {
     let prefix = query.prefix.as_str();
@@ -442,7 +525,13 @@ fn select(
 
     let mut truncated = false;
     let mut last_prefix: Option<String> = None;
-    walk(&start, dir_prefix, floor, versions, window, |child| {
+    let walk = Walk {
+        floor,
+        versions,
+        window,
+        cache,
+    };
+    walk.run(&start, dir_prefix, |child| {
         let text = child.text.as_str();
         if beyond_prefix(text) {
             return Ok(Step::Stop);
@@ -456,7 +545,7 @@ fn select(
             let Some(common) = delimiter.and_then(|d| fold(prefix, text, d)) else {
                 return Ok(Step::Descend);
             };
-            if common == marker || !has_key_after(&child.path, text, marker, versions)? {
+            if common == marker || !has_key_after(&child.path, text, marker, versions, cache)? {
                 return Ok(Step::Skip);
             }
             if !accept(Selected::Prefix(common))? {
@@ -494,7 +583,7 @@ fn select(
     Ok(truncated)
 }
 
-pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
+pub fn list_page(bucket_dir: &Path, query: &ListQuery, cache: &DirCache) -> io::Result<ListPage> {
     let mut page = ListPage::default();
     if query.max_keys == 0 {
         return Ok(page);
@@ -502,16 +591,24 @@ pub fn list_page(bucket_dir: &Path, query: &ListQuery) -> io::Result<ListPage> {
     // Collected first, read after: the walk only needs names.
     let mut found: Vec<(String, Option<PathBuf>)> = Vec::new();
     let window = query.max_keys.saturating_add(2);
-    page.is_truncated = select(bucket_dir, query, false, false, window, |offered| {
-        if found.len() == query.max_keys {
-            return Ok(false);
-        }
-        found.push(match offered {
-            Selected::Key { text, record } => (text.to_string(), Some(record.to_path_buf())),
-            Selected::Prefix(common) => (common.to_string(), None),
-        });
-        Ok(true)
-    })?;
+    page.is_truncated = select(
+        bucket_dir,
+        query,
+        false,
+        false,
+        window,
+        Some(cache),
+        |offered| {
+            if found.len() == query.max_keys {
+                return Ok(false);
+            }
+            found.push(match offered {
+                Selected::Key { text, record } => (text.to_string(), Some(record.to_path_buf())),
+                Selected::Prefix(common) => (common.to_string(), None),
+            });
+            Ok(true)
+        },
+    )?;
 
     for (text, record_path) in found {
         let Some(record_path) = record_path else {
@@ -574,6 +671,7 @@ pub fn list_versions_page(
         true,
         version_marker.is_some(),
         query.max_keys.saturating_add(2),
+        None,
         |offered| {
             let (text, record) = match offered {
                 Selected::Prefix(common) => {
@@ -663,17 +761,27 @@ mod tests {
         marker: Option<&str>,
         max: usize,
     ) -> ListPage {
-        list_page(
-            bucket,
-            &ListQuery {
-                prefix: prefix.into(),
-                delimiter: delimiter.map(Into::into),
-                marker: marker.map(Into::into),
-                max_keys: max,
-                with_owner: false,
-            },
-        )
-        .unwrap()
+        let query = ListQuery {
+            prefix: prefix.into(),
+            delimiter: delimiter.map(Into::into),
+            marker: marker.map(Into::into),
+            max_keys: max,
+            with_owner: false,
+        };
+        CACHE
+            .with(|cache| list_page(bucket, &query, cache))
+            .unwrap()
+    }
+
+    thread_local! {
+        /// Each test's own directory cache (each test runs on a thread of its own).
+        static CACHE: DirCache = DirCache::default();
+    }
+
+    /// Makes a directory look unchanged for a minute, so the cache keeps what it reads of it.
+    fn age(dir: &Path) {
+        let old = SystemTime::now() - std::time::Duration::from_secs(60);
+        std::fs::File::open(dir).unwrap().set_modified(old).unwrap();
     }
 
     /// Pages through everything, resuming after each page's last entry, as clients do.
@@ -810,6 +918,46 @@ mod tests {
         // The 300 keys folded into `a-` are skipped through ever larger windows.
         assert_eq!(list_all(tmp.path(), "", Some("-"), 1), vec!["a-", "b"]);
         assert_eq!(list_all(tmp.path(), "a-2", None, 1000).len(), 111);
+    }
+
+    #[test]
+    fn a_kept_directory_lists_the_same_and_sees_every_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut expected: Vec<String> = (0..700).map(|i| format!("k/{i:03}")).collect();
+        expected.extend([
+            "k/0/x".into(),
+            "k/5/".into(),
+            "k/a b".into(),
+            "k/._S3_x".into(),
+        ]);
+        for k in &expected {
+            put(tmp.path(), k);
+        }
+        expected.sort();
+        let dir = tmp.path().join("k");
+        age(&dir);
+        for max in [1000, 7] {
+            assert_eq!(list_all(tmp.path(), "k/", None, max), expected);
+        }
+        assert!(CACHE.with(|c| c.holds(&dir)));
+        assert_eq!(
+            texts(&list(tmp.path(), "k/", None, Some("k/0/"), 3)),
+            vec!["k/0/x", "k/000", "k/001"]
+        );
+        assert_eq!(
+            texts(&list(tmp.path(), "k/", None, Some("k/0/a"), 2)),
+            vec!["k/0/x", "k/000"]
+        );
+        assert_eq!(
+            texts(&list(tmp.path(), "k/", Some("/"), Some("k/499"), 3)),
+            vec!["k/5/", "k/500", "k/501"]
+        );
+        // A key created later is listed: the directory's mtime changed, so it is read again.
+        put(tmp.path(), "k/6999");
+        expected.push("k/6999".into());
+        expected.sort();
+        assert_eq!(list_all(tmp.path(), "k/", None, 1000), expected);
+        assert!(!CACHE.with(|c| c.holds(&dir)), "changed just now: not kept");
     }
 
     #[test]

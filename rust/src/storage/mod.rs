@@ -11,6 +11,7 @@
 
 pub mod changes;
 mod completions;
+mod dir_cache;
 mod durable;
 pub mod keypath;
 pub mod lifecycle;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 use temp::TempPath;
 
@@ -428,6 +430,8 @@ pub struct FileStore {
     changes: changes::ChangeFeed,
     /// What is fsynced before a write is acknowledged.
     fsync: Fsync,
+    /// Big directories' entries in key order, for listings.
+    dir_cache: Arc<dir_cache::DirCache>,
 }
 
 impl FileStore {
@@ -469,6 +473,7 @@ impl FileStore {
             bucket_locks: KeyLocks::new(),
             changes: changes::ChangeFeed::new(),
             fsync: Fsync::None,
+            dir_cache: Default::default(),
         })
     }
 
@@ -846,7 +851,8 @@ impl FileStore {
     /// One page of a listing, in UTF-8 byte order of keys.
     pub async fn list_objects(&self, bucket: &str, query: ListQuery) -> StorageResult<ListPage> {
         let bucket_dir = self.existing_bucket_dir(bucket).await?;
-        tokio::task::spawn_blocking(move || listing::list_page(&bucket_dir, &query))
+        let cache = self.dir_cache.clone();
+        tokio::task::spawn_blocking(move || listing::list_page(&bucket_dir, &query, &cache))
             .await
             .map_err(|e| io::Error::other(e.to_string()))?
             .map_err(StorageError::from)
