@@ -5,11 +5,12 @@
 //!   text) of each entry, sorted. Never object data or metadata: a listing reads those from the
 //!   records it selects, so a record rewritten in place is seen at once.
 //! - When it is trusted: only while the directory's device, inode and mtime are those it had
-//!   when it was read, and only if that mtime was at least `QUIET` old then. Creating, removing
-//!   or renaming an entry changes the directory's mtime, but a change within the same timestamp
-//!   tick as the one before it would not (file systems count mtime in ticks of up to 2 s), so a
-//!   directory changed just before it was read is not kept. Nothing but the directory itself is
-//!   consulted: this holds for writers in other processes too.
+//!   when it was read, and only if that mtime was old enough then. Creating, removing or
+//!   renaming an entry changes the directory's mtime, but a change within the same timestamp
+//!   tick as the one before it would not, so a directory changed less than a tick before it was
+//!   read is not kept. A tick is a kernel clock tick (at most 10 ms) where mtimes have fractions
+//!   of a second, and up to 2 s where they have none (FAT, some NFS servers): `quiet`. Nothing
+//!   but the directory itself is consulted: this holds for writers in other processes too.
 //! - Bounded: at most `BUDGET` bytes for all directories, least recently used out first; a
 //!   directory bigger than that is not kept at all, and listings read it a window at a time.
 //! - Only directories of more than `MIN_ENTRIES` entries are kept: reading a small one is as
@@ -23,8 +24,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-/// How old a directory's mtime must be, when it is read, for the read to be kept.
-const QUIET: Duration = Duration::from_secs(2);
+/// How old a directory's mtime must be, when it is read, for the read to be kept: ten times
+/// the longest tick of the timestamps (see the module's comment).
+const QUIET_FINE: Duration = Duration::from_millis(100);
+const QUIET_COARSE: Duration = Duration::from_secs(2);
 /// The most bytes all kept directories take together.
 const BUDGET: usize = 16 << 20;
 const MIN_ENTRIES: usize = 512;
@@ -50,9 +53,14 @@ impl Stamp {
     }
 
     fn quiet(&self) -> bool {
+        let fine = self
+            .mtime
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .is_ok_and(|t| t.subsec_nanos() != 0);
+        let quiet = if fine { QUIET_FINE } else { QUIET_COARSE };
         SystemTime::now()
             .duration_since(self.mtime)
-            .is_ok_and(|age| age >= QUIET)
+            .is_ok_and(|age| age >= quiet)
     }
 }
 
