@@ -14,7 +14,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureLoadgen, PEERS, prepare, root, type PeerName, type RunningPeer } from './servers.js';
+import { ensureLoadgen, ensureSmarts3, ensureSmarts3V2, PEERS, prepare, root, type PeerName, type RunningPeer } from './servers.js';
+import { measureStartup } from './startup.js';
 import { cpuSeconds, peakRssMiB, rssMiB } from './proc.js';
 
 const args = process.argv.slice(2);
@@ -219,7 +220,7 @@ const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n
 function report(limits: string[]) {
   const names = servers;
   const others = names.filter((n) => n !== 'smarts3');
-  const lowerIsBetter = (scenario: string) => scenario.includes('RSS');
+  const lowerIsBetter = (scenario: string, unit: string) => scenario.includes('RSS') || unit === 'ms';
   const rows = [...results].map(([scenario, byServer]) => {
     const mine = byServer.get('smarts3');
     const unit = [...byServer.values()][0]?.unit ?? '';
@@ -230,11 +231,11 @@ function report(limits: string[]) {
     const ratios = others.map((n) => {
       const r = byServer.get(n);
       if (!mine || !r || r.value === 0) return '—';
-      return `${fmt(lowerIsBetter(scenario) ? r.value / mine.value : mine.value / r.value)}×`;
+      return `${fmt(lowerIsBetter(scenario, unit) ? r.value / mine.value : mine.value / r.value)}×`;
     });
     return [`${scenario}, ${unit}`, ...cells, ...ratios];
   });
-  console.log('\n## Throughput (higher is better; ratios are smarts3 ÷ peer, for RSS peer ÷ smarts3)\n');
+  console.log('\n## Throughput (higher is better; ratios are smarts3 ÷ peer, for RSS and ms peer ÷ smarts3)\n');
   console.log(table(['scenario', ...names, ...others.map((n) => `vs ${n}`)], rows));
   const latencyRows = [...results]
     .filter(([, byServer]) => [...byServer.values()].some((r) => r.p50Us > 0))
@@ -267,6 +268,26 @@ for (const [name, start] of starters) {
     await benchmark(peer);
   } finally {
     await peer.stop();
+  }
+  save();
+}
+if (wanted('startup')) {
+  // The package as users import it: built from ts/ now, on the benchmark's release binary.
+  execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  const rounds = quick ? 1 : 7;
+  const ms = (value: number, note?: string) => ({ value, unit: 'ms', p50Us: 0, p99Us: 0, cpuUsPerOp: 0, note });
+  const record_ = (column: string, r: { firstAnswerMs: number; stopMs: number }, note?: string) => {
+    record('Node: process start → first answered request (median)', column, ms(r.firstAnswerMs, note));
+    record('Node: stopping the server (median)', column, ms(r.stopMs, note));
+  };
+  if (servers.includes('smarts3')) {
+    console.error('# smarts3 start-up');
+    record_('smarts3', await measureStartup('smarts3', rounds, { binary: ensureSmarts3() }));
+  }
+  // v2 was s3rver inside a thin wrapper: its figures stand in the s3rver column.
+  if (servers.includes('s3rver')) {
+    console.error('# smarts3 v2 start-up');
+    record_('s3rver', await measureStartup('v2', rounds, { v2Dir: ensureSmarts3V2() }), 'smarts3 v2.2.7');
   }
   save();
 }

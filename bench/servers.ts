@@ -68,6 +68,16 @@ function ensureS3rver(): string {
   return entry;
 }
 
+/** smarts3 v2 as published (s3rver inside), for the start-up comparison; returns its prefix. */
+export function ensureSmarts3V2(): string {
+  const prefix = path.join(peers, 'v2');
+  if (!fs.existsSync(path.join(prefix, 'node_modules', '@push.rocks', 'smarts3'))) {
+    fs.mkdirSync(prefix, { recursive: true });
+    run('npm', ['install', '--silent', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, '@push.rocks/smarts3@2.2.7']);
+  }
+  return prefix;
+}
+
 function ensureNginx(): string {
   const found = commandPath('nginx') ?? (fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : undefined);
   if (found) return found;

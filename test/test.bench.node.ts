@@ -31,7 +31,7 @@ describe('benchmark', () => {
     assert.match(bench.stdout, /## Throughput/);
     const { results } = JSON.parse(fs.readFileSync(out, 'utf8')) as { results: Record<string, Record<string, { value: number; note?: string }>> };
     const scenarios = Object.keys(results);
-    for (const expected of ['PUT 4 KiB, 32 in flight', 'GET 4 KiB, 1 in flight', 'HEAD 4 KiB, 32 in flight', 'DELETE 4 KiB, 32 in flight', 'PUT 8 MiB, 4 streams', 'GET 8 MiB, 1 stream', 'LIST 300 nested keys, every page', 'peak RSS over the run']) {
+    for (const expected of ['PUT 4 KiB, 32 in flight', 'GET 4 KiB, 1 in flight', 'HEAD 4 KiB, 32 in flight', 'DELETE 4 KiB, 32 in flight', 'PUT 8 MiB, 4 streams', 'GET 8 MiB, 1 stream', 'LIST 300 nested keys, every page', 'peak RSS over the run', 'Node: process start → first answered request (median)', 'Node: stopping the server (median)']) {
       assert.ok(scenarios.includes(expected), `${expected} missing from ${scenarios.join('; ')}`);
     }
     assert.ok(scenarios.some((s) => s.startsWith('multipart')) && scenarios.some((s) => s.startsWith('mixed')));
