@@ -187,7 +187,8 @@ export class Smarts3 extends plugins.events.EventEmitter {
   /** Creates a bucket (if missing) and returns it as a SmartBucket `Bucket`. */
   public async createBucket(bucketName: string) {
     await this.command('createBucket', { name: bucketName });
-    const smartbucket = new plugins.smartbucket.SmartBucket(await this.getS3Descriptor());
+    const { SmartBucket } = await plugins.loadSmartbucket();
+    const smartbucket = new SmartBucket(await this.getS3Descriptor());
     return smartbucket.getBucketByName(bucketName);
   }
 

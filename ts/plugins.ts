@@ -11,12 +11,17 @@ import * as util from 'node:util';
 export { childProcess, events, fs, path, url, util };
 
 // @push.rocks scope
-import * as smartbucket from '@push.rocks/smartbucket';
 import * as smartrust from '@push.rocks/smartrust';
 
-export { smartbucket, smartrust };
+export { smartrust };
 
-// @tsclass scope
-import * as tsclass from '@tsclass/tsclass';
+/**
+ * SmartBucket, loaded on first use: importing it (and the AWS SDK it brings) takes ~300 ms,
+ * most of what a test process would otherwise spend before its first request.
+ */
+export const loadSmartbucket = () => import('@push.rocks/smartbucket');
 
-export { tsclass };
+// @tsclass scope (types only)
+import type * as tsclass from '@tsclass/tsclass';
+
+export type { tsclass };
