@@ -40,8 +40,11 @@ function isAlive(pid: number): boolean {
 async function waitForExit(pid: number | undefined, timeoutMs: number): Promise<void> {
   if (pid === undefined) return;
   const deadline = Date.now() + timeoutMs;
+  // A stopped server exits within a few milliseconds: look often at first, then less.
+  let pauseMs = 1;
   while (isAlive(pid) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    pauseMs = Math.min(pauseMs * 2, 20);
   }
 }
 
