@@ -172,6 +172,8 @@ async fn conditional_writes_hold_or_fail_without_touching_the_object() {
         .await
         .unwrap();
     assert_eq!(read(&store, "k").await.unwrap(), b"fourth");
+    // The replaced data goes to the temp directory on its way out.
+    store.finish_removals().await;
     let leftovers = std::fs::read_dir(store.tmp_dir()).unwrap().count();
     assert_eq!(leftovers, 0, "failed writes leave no temp files");
 }

@@ -131,6 +131,7 @@ impl RunningServer {
         self.lifecycle.abort();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        self.state.store.finish_removals().await;
         self.state.store.mark_clean().await;
     }
 }

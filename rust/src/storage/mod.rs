@@ -12,6 +12,7 @@
 pub mod changes;
 mod completions;
 mod dir_cache;
+mod disposal;
 mod durable;
 pub mod keypath;
 pub mod lifecycle;
@@ -432,6 +433,8 @@ pub struct FileStore {
     fsync: Fsync,
     /// Big directories' entries in key order, for listings.
     dir_cache: Arc<dir_cache::DirCache>,
+    /// Removes files no record names any more without waiting for the disk.
+    disposal: disposal::Disposal,
 }
 
 impl FileStore {
@@ -464,6 +467,7 @@ impl FileStore {
             .await
             .map_err(|e| io::Error::other(e.to_string()))??;
         Ok(Self {
+            disposal: disposal::Disposal::new(tmp.clone()),
             root,
             tmp,
             locks: KeyLocks::new(),
@@ -490,6 +494,13 @@ impl FileStore {
 
     /// Records that the store was closed cleanly (nothing is being written any more), so the
     /// next start can skip the check for leftovers of a crash.
+    /// Waits until the files removed in the background are gone (see `disposal`).
+    pub async fn finish_removals(&self) {
+        self.disposal
+            .finish(std::time::Duration::from_secs(5))
+            .await;
+    }
+
     pub async fn mark_clean(&self) {
         let root = self.root.clone();
         let marked = tokio::task::spawn_blocking(move || recovery::mark_clean(&root)).await;

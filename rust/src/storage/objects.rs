@@ -5,6 +5,7 @@
 //! take the key's read lock while they read the record and open the data file it names, so they
 //! never see a record whose data was removed; the open handle keeps the bytes after that.
 
+use super::disposal::Disposal;
 use super::durable;
 use super::keypath::{self, ObjectPaths, SEGMENT_NAME_FILE};
 use super::record::{self, VersionRecord, NULL_VERSION};
@@ -123,6 +124,7 @@ impl FileStore {
         let record_tmp = self.temp_path("record");
         let condition = condition.clone();
         let tmp_dir = self.tmp.clone();
+        let disposal = self.disposal.clone();
         let _bucket = self.bucket_locks.read(bucket, "").await;
         let settings = self.read_bucket_settings(&bucket_dir).await?;
         let versioning = settings.versioning();
@@ -164,10 +166,10 @@ impl FileStore {
             version.data.disarm();
             record_tmp.disarm();
             if let Some(old) = replaced {
-                remove_data(&paths, &old);
+                remove_data(&disposal, &paths, &old);
             }
             if versioning == Versioning::Suspended {
-                forget_noncurrent(&paths, NULL_VERSION)?;
+                forget_noncurrent(&disposal, &paths, NULL_VERSION)?;
             }
             settle(&paths, sync)?;
             Ok(new)
@@ -275,6 +277,7 @@ impl FileStore {
         let version_id = version_id.map(str::to_string);
         let tmp_dir = self.tmp.clone();
         let condition = condition.clone();
+        let disposal = self.disposal.clone();
         let (outcome, object_gone) = {
             let _bucket = self.bucket_locks.read(bucket, "").await;
             let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
@@ -283,9 +286,12 @@ impl FileStore {
             file_work(sync, move || {
                 check_delete_condition(&paths, &condition)?;
                 let done = match version_id {
-                    Some(id) => remove_version(&paths, &id, condition.bypass_governance)?,
-                    None if versioning == Versioning::Off => remove_unversioned(&paths)?,
+                    Some(id) => {
+                        remove_version(&disposal, &paths, &id, condition.bypass_governance)?
+                    }
+                    None if versioning == Versioning::Off => remove_unversioned(&disposal, &paths)?,
                     None => put_delete_marker(
+                        &disposal,
                         &paths,
                         versioning,
                         condition.deleter.clone(),
@@ -387,22 +393,26 @@ fn check_delete_condition(paths: &ObjectPaths, condition: &DeleteCondition) -> S
 }
 
 /// DeleteObject in an unversioned bucket; `true` in the second place when an object went.
-fn remove_unversioned(paths: &ObjectPaths) -> StorageResult<(DeleteOutcome, bool)> {
+fn remove_unversioned(
+    disposal: &Disposal,
+    paths: &ObjectPaths,
+) -> StorageResult<(DeleteOutcome, bool)> {
     let Some(current) = record::read(&paths.record())? else {
         return Ok((DeleteOutcome::default(), false));
     };
-    match std::fs::remove_file(paths.record()) {
+    match disposal.remove(&paths.record()) {
         Ok(()) => {}
         Err(e) if is_missing(&e) => return Ok((DeleteOutcome::default(), false)),
         Err(e) => return Err(e.into()),
     }
-    remove_data(paths, &current);
+    remove_data(disposal, paths, &current);
     Ok((DeleteOutcome::default(), true))
 }
 
 /// DeleteObject without a version id in a versioned bucket: the current version becomes
 /// noncurrent and a delete marker the latest. The head's unlink is the commit.
 fn put_delete_marker(
+    disposal: &Disposal,
     paths: &ObjectPaths,
     versioning: Versioning,
     owner: Option<crate::acl::Owner>,
@@ -456,10 +466,10 @@ fn put_delete_marker(
         versions::replace_with_staged(paths, NULL_VERSION)?;
     }
     if let Some(old) = current.as_ref().filter(|c| !keeps(versioning, c)) {
-        remove_data(paths, old);
+        remove_data(disposal, paths, old);
     }
     if let Some(old) = replaced_null {
-        remove_data(paths, &old);
+        remove_data(disposal, paths, &old);
     }
     let outcome = DeleteOutcome {
         version_id: Some(marker.version_id),
@@ -471,6 +481,7 @@ fn put_delete_marker(
 /// Removes one version for good. The next newest version becomes the latest: an object is
 /// promoted to head (one rename), a delete marker stays where it is.
 fn remove_version(
+    disposal: &Disposal,
     paths: &ObjectPaths,
     id: &str,
     bypass_governance: bool,
@@ -506,7 +517,7 @@ fn remove_version(
         }
         versions::forget(paths, id)?;
     }
-    remove_data(paths, &target);
+    remove_data(disposal, paths, &target);
     let outcome = DeleteOutcome {
         version_id: Some(id.to_string()),
         delete_marker: target.delete_marker,
@@ -515,12 +526,12 @@ fn remove_version(
 }
 
 /// Removes a noncurrent version and its data, if there is one with this id.
-fn forget_noncurrent(paths: &ObjectPaths, id: &str) -> StorageResult<()> {
+fn forget_noncurrent(disposal: &Disposal, paths: &ObjectPaths, id: &str) -> StorageResult<()> {
     let head = record::read(&paths.record())?;
     let old = record::read(&paths.versions_dir().join(format!("{id}.json")))?;
     if versions::forget(paths, id)? {
         if let Some(old) = old.filter(|o| head.as_ref().is_none_or(|h| h.data != o.data)) {
-            remove_data(paths, &old);
+            remove_data(disposal, paths, &old);
         }
     }
     Ok(())
@@ -567,9 +578,9 @@ fn open_data(paths: &ObjectPaths, record: &VersionRecord) -> StorageResult<std::
 
 /// Removes the data file of a version that is no longer referenced. Best effort: a file left
 /// behind (a crash, an I/O error) is garbage the start-up check removes.
-fn remove_data(paths: &ObjectPaths, old: &VersionRecord) {
+fn remove_data(disposal: &Disposal, paths: &ObjectPaths, old: &VersionRecord) {
     if let Some(path) = paths.data_file(&old.data) {
-        if let Err(e) = std::fs::remove_file(&path) {
+        if let Err(e) = disposal.remove(&path) {
             if !is_missing(&e) {
                 tracing::warn!("removing {}: {e}", path.display());
             }

@@ -1,0 +1,70 @@
+//! Removing files that nothing names any more (a replaced version's data, a deleted object's
+//! record) without making the request wait for it.
+//!
+//! On a file system mounted with `discard`, an unlink that frees blocks waits for the device to
+//! trim them, on the thread that asked (a runtime thread: small file work runs inline). A
+//! rename frees nothing. So a file is renamed into `.tmp/` at once (its directory is then as it
+//! will stay, and a rename is as atomic a commit as an unlink) and unlinked there on the
+//! blocking pool. At most `MAX_PENDING` unlinks wait at a time; past that the file is unlinked
+//! in place, so a flood of deletes queues nothing without bound. Whatever a crash leaves in
+//! `.tmp/`, the start-up sweep removes.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const MAX_PENDING: usize = 1024;
+
+#[derive(Clone)]
+pub struct Disposal {
+    tmp: PathBuf,
+    pending: Arc<AtomicUsize>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Disposal {
+    /// Disposes into `tmp`, on the blocking pool of the runtime this is made in (if any).
+    pub fn new(tmp: PathBuf) -> Self {
+        Self {
+            tmp,
+            pending: Arc::default(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
+        }
+    }
+
+    /// Waits (at most `timeout`) until every file handed over so far is unlinked.
+    pub async fn finish(&self, timeout: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.pending.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Removes `path` from its directory now and its file soon; a missing file answers
+    /// `NotFound` as an unlink would.
+    pub fn remove(&self, path: &Path) -> io::Result<()> {
+        let Some(runtime) = &self.runtime else {
+            return std::fs::remove_file(path);
+        };
+        if self.pending.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            return std::fs::remove_file(path);
+        }
+        let aside = self
+            .tmp
+            .join(format!("removed-{:032x}", rand::random::<u128>()));
+        if let Err(e) = std::fs::rename(path, &aside) {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            return Err(e);
+        }
+        let pending = self.pending.clone();
+        runtime.spawn_blocking(move || {
+            if let Err(e) = std::fs::remove_file(&aside) {
+                tracing::warn!("removing {}: {e}", aside.display());
+            }
+            pending.fetch_sub(1, Ordering::AcqRel);
+        });
+        Ok(())
+    }
+}
