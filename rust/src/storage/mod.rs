@@ -4,7 +4,7 @@
 //! * `{bucket}/` — one directory per bucket, keys mapped by [`keypath`], each key's versions
 //!   recorded as [`record`] describes;
 //! * `{bucket}/._S3_bucket.json` — bucket settings (creation date);
-//! * `.tmp/` — uploads being written; swept at start-up;
+//! * `.tmp/` — uploads being written and files being removed (`disposal.rs`); swept at start-up;
 //! * `.multipart/{upload_id}/` — multipart parts in flight.
 //!
 //! Names starting with `.` are never buckets, so internal directories cannot collide with one.
