@@ -52,6 +52,15 @@ impl Stamp {
         })
     }
 
+    /// The stamp of `dir`, or None when it does not exist.
+    fn of_existing(dir: &Path) -> io::Result<Option<Self>> {
+        match Self::of(dir) {
+            Ok(stamp) => Ok(Some(stamp)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn quiet(&self) -> bool {
         let fine = self
             .mtime
@@ -103,6 +112,13 @@ pub struct SortedEntry<'a> {
 impl SortedDir {
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Whether any entry is a key (not a directory).
+    pub fn has_key(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.text_len_and_dir & DIR_BIT == 0)
     }
 
     pub fn get(&self, index: usize) -> Option<SortedEntry<'_>> {
@@ -223,22 +239,11 @@ impl DirCache {
         dir: &Path,
         fill: impl FnOnce(&mut SortedDirBuilder) -> io::Result<bool>,
     ) -> io::Result<Option<Arc<SortedDir>>> {
-        let stamp = match Stamp::of(dir) {
-            Ok(stamp) => stamp,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
+        let Some(stamp) = Stamp::of_existing(dir)? else {
+            return Ok(None);
         };
-        {
-            let mut kept = self.lock();
-            match kept.dirs.get(dir) {
-                Some((sorted, _)) if sorted.stamp == stamp => {
-                    let sorted = sorted.clone();
-                    kept.touch(dir);
-                    return Ok(Some(sorted));
-                }
-                Some(_) => kept.remove(dir),
-                None => {}
-            }
+        if let Some(sorted) = self.kept_at(dir, stamp) {
+            return Ok(Some(sorted));
         }
         if !stamp.quiet() {
             return Ok(None);
@@ -267,6 +272,27 @@ impl DirCache {
             self.lock().insert(dir, sorted.clone());
         }
         Ok(Some(sorted))
+    }
+
+    /// The kept entries of `dir`, if it is unchanged since they were read; never reads it.
+    pub fn kept(&self, dir: &Path) -> io::Result<Option<Arc<SortedDir>>> {
+        Ok(Stamp::of_existing(dir)?.and_then(|stamp| self.kept_at(dir, stamp)))
+    }
+
+    fn kept_at(&self, dir: &Path, stamp: Stamp) -> Option<Arc<SortedDir>> {
+        let mut kept = self.lock();
+        match kept.dirs.get(dir) {
+            Some((sorted, _)) if sorted.stamp == stamp => {
+                let sorted = sorted.clone();
+                kept.touch(dir);
+                Some(sorted)
+            }
+            Some(_) => {
+                kept.remove(dir);
+                None
+            }
+            None => None,
+        }
     }
 
     /// Whether a sorted copy of `dir` is kept (whether or not it still holds).

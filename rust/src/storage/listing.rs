@@ -444,6 +444,14 @@ fn has_key_after(
 ) -> io::Result<bool> {
     if marker.is_empty() || base > marker {
         // Every key below sorts after the marker: the first one found answers, unsorted.
+        // A kept copy of the directory answers without reading it (see `dir_cache`).
+        let kept = match cache.filter(|_| !versions) {
+            Some(cache) => cache.kept(dir)?,
+            None => None,
+        };
+        if kept.is_some_and(|sorted| sorted.has_key()) {
+            return Ok(true);
+        }
         return has_any_key(dir, base, versions);
     }
     let mut found = false;
@@ -940,6 +948,8 @@ mod tests {
             assert_eq!(list_all(tmp.path(), "k/", None, max), expected);
         }
         assert!(CACHE.with(|c| c.holds(&dir)));
+        // The kept folder answers for itself in a delimiter listing one level up.
+        assert_eq!(list_all(tmp.path(), "", Some("/"), 1000), vec!["k/"]);
         assert_eq!(
             texts(&list(tmp.path(), "k/", None, Some("k/0/"), 3)),
             vec!["k/0/x", "k/000", "k/001"]
