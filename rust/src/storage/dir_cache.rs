@@ -52,11 +52,17 @@ impl Stamp {
         })
     }
 
-    /// The stamp of `dir`, or None when it does not exist.
+    /// The stamp of `dir`, or None when it does not exist (as listings see it: a path through
+    /// a file is no directory either).
     fn of_existing(dir: &Path) -> io::Result<Option<Self>> {
         match Self::of(dir) {
             Ok(stamp) => Ok(Some(stamp)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    || e.kind() == io::ErrorKind::NotADirectory =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }

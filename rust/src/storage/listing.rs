@@ -977,6 +977,12 @@ mod tests {
         assert_eq!(list_all(tmp.path(), "", Some("/"), 1000), vec!["real"]);
         assert_eq!(list_all(tmp.path(), "", None, 1000), vec!["real"]);
         assert!(contains_object(tmp.path()).unwrap());
+        // A foreign file where a prefix's directory would be: nothing listed, no error.
+        std::fs::write(tmp.path().join("foreign"), b"").unwrap();
+        assert_eq!(
+            list_all(tmp.path(), "foreign/x/", None, 10),
+            Vec::<String>::new()
+        );
         std::fs::remove_file(ObjectPaths::for_key(tmp.path(), "real").record()).unwrap();
         assert!(!contains_object(tmp.path()).unwrap());
     }
