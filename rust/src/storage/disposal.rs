@@ -9,6 +9,7 @@
 //! in place, so a flood of deletes queues nothing without bound. Whatever a crash leaves in
 //! `.tmp/`, the start-up sweep removes.
 
+use super::temp::unique_path;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,9 +52,7 @@ impl Disposal {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             return std::fs::remove_file(path);
         }
-        let aside = self
-            .tmp
-            .join(format!("removed-{:032x}", rand::random::<u128>()));
+        let aside = unique_path(&self.tmp, "removed");
         if let Err(e) = std::fs::rename(path, &aside) {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             return Err(e);

@@ -721,10 +721,7 @@ impl FileStore {
     }
 
     fn temp_path(&self, kind: &str) -> TempPath {
-        TempPath::new(
-            self.tmp
-                .join(format!("{kind}-{:032x}", rand::random::<u128>())),
-        )
+        TempPath::new(temp::unique_path(&self.tmp, kind))
     }
 
     pub(super) async fn read_bucket_settings(&self, dir: &Path) -> StorageResult<BucketSettings> {

@@ -9,7 +9,7 @@ use super::disposal::Disposal;
 use super::durable;
 use super::keypath::{self, ObjectPaths, SEGMENT_NAME_FILE};
 use super::record::{self, VersionRecord, NULL_VERSION};
-use super::temp::TempPath;
+use super::temp::{unique_path, TempPath};
 use super::versions::{self, Versioning};
 use super::{
     blocking, changes, file_work, is_missing, is_not_a_directory, DeleteCondition, DeleteOutcome,
@@ -674,9 +674,7 @@ pub(super) fn ensure_dirs(
             Ok(()) => {
                 durable::sync_parent(dir, sync)?;
                 if let Some(segment) = hashed_segment {
-                    let tmp = TempPath::new(
-                        tmp_dir.join(format!("file-{:032x}", rand::random::<u128>())),
-                    );
+                    let tmp = TempPath::new(unique_path(tmp_dir, "file"));
                     std::fs::write(tmp.path(), segment.as_bytes())?;
                     std::fs::rename(tmp.path(), dir.join(SEGMENT_NAME_FILE))?;
                     tmp.disarm();

@@ -13,6 +13,7 @@ use super::keypath::{
 };
 use super::objects::ensure_dirs;
 use super::record::{self, VersionRecord, NULL_VERSION};
+use super::temp::unique_path;
 use super::{is_missing, ObjectMetadata};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -282,7 +283,7 @@ fn upgrade_legacy(paths: &ObjectPaths, tmp: &Path) -> io::Result<()> {
 }
 
 fn write_record(paths: &ObjectPaths, record: &VersionRecord, tmp: &Path) -> io::Result<()> {
-    let aside = tmp.join(format!("record-{:032x}", rand::random::<u128>()));
+    let aside = unique_path(tmp, "record");
     fs::write(&aside, record.to_json()?)?;
     fs::rename(&aside, paths.record()).inspect_err(|_| {
         let _ = fs::remove_file(&aside);

@@ -2,6 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// A fresh name in the temp directory `tmp`: `{kind}-` and 32 random hex digits.
+pub fn unique_path(tmp: &Path, kind: &str) -> PathBuf {
+    tmp.join(format!("{kind}-{:032x}", rand::random::<u128>()))
+}
+
 pub struct TempPath(Option<PathBuf>);
 
 impl TempPath {

@@ -170,7 +170,7 @@ fn write_record(
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let aside = tmp_dir.join(format!("version-{:032x}", rand::random::<u128>()));
+    let aside = super::temp::unique_path(tmp_dir, "version");
     super::durable::write_new(&aside, &record.to_json()?, sync)?;
     std::fs::rename(&aside, target).inspect_err(|_| {
         let _ = std::fs::remove_file(&aside);
