@@ -88,6 +88,10 @@ struct Entry {
 }
 
 impl Entry {
+    fn is_dir(&self) -> bool {
+        self.text_len_and_dir & DIR_BIT != 0
+    }
+
     fn text_end(&self) -> usize {
         self.start as usize + usize::from(self.text_len_and_dir & !DIR_BIT)
     }
@@ -122,16 +126,14 @@ impl SortedDir {
 
     /// Whether any entry is a key (not a directory).
     pub fn has_key(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| e.text_len_and_dir & DIR_BIT == 0)
+        self.entries.iter().any(|e| !e.is_dir())
     }
 
     pub fn get(&self, index: usize) -> Option<SortedEntry<'_>> {
         let entry = self.entries.get(index)?;
         let text = entry.text(&self.arena);
         let text_end = entry.text_end();
-        let is_dir = entry.text_len_and_dir & DIR_BIT != 0;
+        let is_dir = entry.is_dir();
         let name = match entry.name_len {
             0 if is_dir => text.strip_suffix('/').unwrap_or(text).into(),
             0 => format!("{text}{RECORD_SUFFIX}").into(),
@@ -274,7 +276,7 @@ impl DirCache {
             entries,
         });
         // Kept only if nothing changed while it was read.
-        if sorted.len() > MIN_ENTRIES && Stamp::of(dir)? == stamp {
+        if sorted.len() > MIN_ENTRIES && Stamp::of_existing(dir)? == Some(stamp) {
             self.lock().insert(dir, sorted.clone());
         }
         Ok(Some(sorted))

@@ -273,8 +273,7 @@ impl<'c> Children<'c> {
             dir,
             base,
             versions: walk.versions,
-            // The cache knows head records only: a listing of versions reads the directory.
-            cache: walk.cache.filter(|_| !walk.versions),
+            cache: walk.cache(),
             sorted: None,
             ready: Vec::new(),
             after: None,
@@ -401,7 +400,13 @@ struct Walk<'f, 'c> {
     cache: Option<&'c DirCache>,
 }
 
-impl Walk<'_, '_> {
+impl<'c> Walk<'_, 'c> {
+    /// The directory cache, when it can answer: it knows head records only, so a walk that
+    /// counts noncurrent versions reads every directory.
+    fn cache(&self) -> Option<&'c DirCache> {
+        self.cache.filter(|_| !self.versions)
+    }
+
     /// Depth-first in key order from `start` (whose keys begin with `base`); `visit` decides per
     /// entry whether to descend, skip or stop.
     fn run(
@@ -442,10 +447,16 @@ fn has_key_after(
     versions: bool,
     cache: Option<&DirCache>,
 ) -> io::Result<bool> {
+    let walk = Walk {
+        floor: marker,
+        versions,
+        window: 16,
+        cache,
+    };
     if marker.is_empty() || base > marker {
         // Every key below sorts after the marker: the first one found answers, unsorted.
         // A kept copy of the directory answers without reading it (see `dir_cache`).
-        let kept = match cache.filter(|_| !versions) {
+        let kept = match walk.cache() {
             Some(cache) => cache.kept(dir)?,
             None => None,
         };
@@ -455,12 +466,6 @@ fn has_key_after(
         return has_any_key(dir, base, versions);
     }
     let mut found = false;
-    let walk = Walk {
-        floor: marker,
-        versions,
-        window: 16,
-        cache,
-    };
     walk.run(dir, base, |child| {
         Ok(if child.is_dir {
             if subtree_before(&child.text, marker) {
