@@ -59,11 +59,16 @@ function ensureS3sFs(): string {
   return binary;
 }
 
+/** Installs an npm package into `prefix`, quietly and without touching the project. */
+function npmInstall(prefix: string, spec: string): void {
+  run('npm', ['install', '--silent', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, spec]);
+}
+
 function ensureS3rver(): string {
   const entry = path.join(peers, 'node_modules', 's3rver');
   if (!fs.existsSync(entry)) {
     fs.mkdirSync(peers, { recursive: true });
-    run('npm', ['install', '--silent', '--no-save', '--no-audit', '--no-fund', '--prefix', peers, 's3rver@3']);
+    npmInstall(peers, 's3rver@3');
   }
   return entry;
 }
@@ -73,7 +78,7 @@ export function ensureSmarts3V2(): string {
   const prefix = path.join(peers, 'v2');
   if (!fs.existsSync(path.join(prefix, 'node_modules', '@push.rocks', 'smarts3'))) {
     fs.mkdirSync(prefix, { recursive: true });
-    run('npm', ['install', '--silent', '--no-save', '--no-audit', '--no-fund', '--prefix', prefix, '@push.rocks/smarts3@2.2.7']);
+    npmInstall(prefix, '@push.rocks/smarts3@2.2.7');
   }
   return prefix;
 }

@@ -17,38 +17,41 @@ export interface StartupResult {
   stopMs: number;
 }
 
-/** The child's one request: GET / on the port, resolving on any answer. */
-const REQUEST = `
-const get = (port) => new Promise((resolve, reject) => {
+/**
+ * A child that runs `start` (which leaves the server in `s3` and its port in `port`), answers
+ * one GET / on that port, says so, runs `stop` and prints how long that took.
+ */
+function script(start: string, stop: string): string {
+  return `import * as http from 'node:http';
+${start}
+await new Promise((resolve, reject) => {
   const req = http.get({ host: '127.0.0.1', port, path: '/' }, (res) => { res.resume(); res.on('end', resolve); });
   req.on('error', reject);
-});`;
-
-/** A child that starts the server, answers one request, says so, stops it and prints how long that took. */
+});
+process.stdout.write('answered\\n');
+const t = performance.now();
+${stop}
+process.stdout.write(JSON.stringify({ stopMs: performance.now() - t }) + '\\n');`;
+}
 
 function childScript(server: 'smarts3' | 'v2', v2Dir?: string): string {
+  const url = (file: string) => JSON.stringify(pathToFileURL(file).href);
   if (server === 'smarts3') {
-    const index = pathToFileURL(path.join(root, 'dist_ts', 'index.js')).href;
-    return `import * as http from 'node:http';${REQUEST}
-const { Smarts3 } = await import(${JSON.stringify(index)});
+    return script(
+      `const { Smarts3 } = await import(${url(path.join(root, 'dist_ts', 'index.js'))});
 const s3 = await Smarts3.createAndStart({ server: { address: '127.0.0.1', port: 0, silent: true }, storage: { directory: process.argv[1] } });
-await get(s3.getServerInfo().port);
-process.stdout.write('answered\\n');
-const t = performance.now();
-await s3.stop();
-process.stdout.write(JSON.stringify({ stopMs: performance.now() - t }) + '\\n');`;
+const port = s3.getServerInfo().port;`,
+      'await s3.stop();',
+    );
   }
   const v2 = path.join(v2Dir!, 'node_modules', '@push.rocks', 'smarts3', 'dist_ts');
-  return `import * as http from 'node:http';${REQUEST}
-await import(${JSON.stringify(pathToFileURL(path.join(v2, 'index.js')).href)});
-const plugins = await import(${JSON.stringify(pathToFileURL(path.join(v2, 'plugins.js')).href)});
+  return script(
+    `await import(${url(path.join(v2, 'index.js'))});
+const plugins = await import(${url(path.join(v2, 'plugins.js'))});
 const s3 = new plugins.s3rver({ address: '127.0.0.1', port: 0, directory: process.argv[1], silent: true });
-const { port } = await s3.run();
-await get(port);
-process.stdout.write('answered\\n');
-const t = performance.now();
-await s3.close();
-process.stdout.write(JSON.stringify({ stopMs: performance.now() - t }) + '\\n');`;
+const { port } = await s3.run();`,
+    'await s3.close();',
+  );
 }
 
 function oneRound(script: string, env: NodeJS.ProcessEnv): Promise<{ firstAnswerMs: number; stopMs: number }> {
