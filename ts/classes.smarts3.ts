@@ -2,6 +2,8 @@ import * as plugins from './plugins.js';
 import * as paths from './paths.js';
 import type {
   IBucketSummary,
+  IFaultRule,
+  IFaultRuleReport,
   IRequestRecord,
   ILifecycleReport,
   IServerStats,
@@ -230,7 +232,10 @@ export class Smarts3 extends plugins.events.EventEmitter {
     await this.command('emptyBucket', { name });
   }
 
-  /** Removes every bucket, object and upload while the server keeps running; returns how many buckets went. */
+  /**
+   * Removes every bucket, object and upload while the server keeps running, and puts the
+   * config's fault rules back; returns how many buckets went.
+   */
   public async reset(): Promise<number> {
     return (await this.command('reset', {})).bucketsRemoved;
   }
@@ -241,6 +246,24 @@ export class Smarts3 extends plugins.events.EventEmitter {
    */
   public async getRequests(options: { since?: number } = {}): Promise<IRequestRecord[]> {
     return (await this.command('getRequests', { since: options.since })).requests;
+  }
+
+  /**
+   * Replaces the fault rules in force (see IFaultRule): matching requests get latency, an S3
+   * error, a bandwidth cap or a reset connection, so retry logic can be tested.
+   */
+  public async setFaults(rules: IFaultRule[]): Promise<IFaultRuleReport[]> {
+    return (await this.command('setFaults', { rules })).rules;
+  }
+
+  /** Removes every fault rule: requests are served normally again. */
+  public async clearFaults(): Promise<void> {
+    await this.command('clearFaults', {});
+  }
+
+  /** The fault rules in force, with how many requests each has hit. */
+  public async getFaults(): Promise<IFaultRuleReport[]> {
+    return (await this.command('getFaults', {})).rules;
   }
 
   /** Applies every bucket's lifecycle rules now (the server also runs them in the background). */

@@ -2,6 +2,8 @@ export { Smarts3 } from './classes.smarts3.js';
 export type {
   IBucketEvent,
   IBucketSummary,
+  IFaultRule,
+  IFaultRuleReport,
   IObjectEvent,
   IRequestRecord,
   ILifecycleReport,

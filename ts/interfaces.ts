@@ -93,6 +93,51 @@ export interface ISmarts3Config {
     /** How long a lifecycle "day" is, in seconds. Default 86400; tests shorten it. */
     dayLengthSeconds?: number;
   };
+  /** Fault rules in force from the start; setFaults() replaces them, reset() brings them back. */
+  faults?: IFaultRule[];
+}
+
+/**
+ * A rule that makes matching requests misbehave on purpose, to test a client's retries. Rules
+ * are tried in order; the first that matches and fires applies. Give at least one of
+ * `latencyMs`, `error`, `bandwidthBytesPerSecond`, `reset` (`error` and `reset` exclude each other).
+ */
+export interface IFaultRule {
+  /** Shown in the request log and by getFaults(). Default `rule-<n>` (1-based position). */
+  name?: string;
+  /** The operations it applies to, by their AWS names ('PutObject', 'UploadPart', …). Default: all. */
+  operations?: string[];
+  bucket?: string;
+  keyPrefix?: string;
+  /** The chance that a matching request is hit, 0 to 1. Default 1. */
+  probability?: number;
+  /** Only the next `count` hits, then the rule is spent. Default: no end. */
+  count?: number;
+  /** Added before the request is handled (at most one hour). */
+  latencyMs?: number;
+  /**
+   * Answered instead of handling the request. `status` is needed for a code the server does not
+   * know (SlowDown 503, ServiceUnavailable 503, InternalError 500, RequestTimeout 400 and every
+   * code the server answers itself are known) and overrides a known code's status.
+   */
+  error?: { code: string; status?: number; message?: string };
+  /** The request and response bodies go no faster than this. */
+  bandwidthBytesPerSecond?: number;
+  /**
+   * The connection is reset (TCP RST, no answer) after `afterBytes` bytes of a body: the
+   * request's when `body` is 'request' (or not given and the request has a body), else the
+   * response's. A shorter request body is read whole first; a shorter response goes whole.
+   */
+  reset?: { afterBytes: number; body?: 'request' | 'response' };
+}
+
+/** A fault rule in force, with what it has done (getFaults()). */
+export interface IFaultRuleReport extends IFaultRule {
+  name: string;
+  /** How many requests it has hit. */
+  hits: number;
+  /** Hits left, for a rule with a `count`. */
+  remaining?: number;
 }
 
 /** smarts3 v2's options; still accepted (sic: the v2 name had the typo). */
@@ -147,6 +192,8 @@ export interface IRequestRecord {
   status: number;
   /** The S3 error code of an error answer. */
   errorCode: string | null;
+  /** The fault rule that hit the request (status 0: it reset the connection, unanswered). */
+  fault: string | null;
   durationMs: number;
 }
 
@@ -211,6 +258,9 @@ export type TRusts3Commands = {
   getStats: { params: Record<string, never>; result: IServerStats };
   runLifecycle: { params: Record<string, never>; result: ILifecycleReport };
   getRequests: { params: { since?: number }; result: { requests: IRequestRecord[] } };
+  setFaults: { params: { rules: IFaultRule[] }; result: { rules: IFaultRuleReport[] } };
+  clearFaults: { params: Record<string, never>; result: { rules: IFaultRuleReport[] } };
+  getFaults: { params: Record<string, never>; result: { rules: IFaultRuleReport[] } };
   subscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
   unsubscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
   waitForObject: {

@@ -90,6 +90,8 @@ impl Body for FileBody {
 pub struct RequestBody {
     inner: Incoming,
     touched: bool,
+    /// A bandwidth cap (a fault rule's), when one is set.
+    pace: Option<Pace>,
     idle_timeout: Duration,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -118,6 +120,7 @@ impl RequestBody {
         Self {
             inner,
             touched: false,
+            pace: None,
             idle_timeout,
             idle: None,
         }
@@ -125,6 +128,11 @@ impl RequestBody {
 
     pub fn was_read(&self) -> bool {
         self.touched
+    }
+
+    /// Reads the body no faster than `bytes_per_second` from now on.
+    pub fn pace(&mut self, bytes_per_second: u64) {
+        self.pace = Some(Pace::new(bytes_per_second));
     }
 
     /// The payload as a stream of byte chunks; transport errors become `IncompleteBody`.
@@ -186,9 +194,20 @@ impl Body for RequestBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         self.touched = true;
+        if let Some(pace) = &mut self.pace {
+            if let Some(piece) = std::task::ready!(pace.poll_piece(cx, usize::MAX)) {
+                return Poll::Ready(Some(Ok(Frame::data(piece))));
+            }
+        }
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 self.idle = None;
+                if let (Some(pace), Some(Ok(frame))) = (&mut self.pace, &frame) {
+                    if let Some(data) = frame.data_ref() {
+                        pace.hold(data.clone());
+                        return self.poll_frame(cx);
+                    }
+                }
                 Poll::Ready(frame.map(|f| f.map_err(BodyError::Transport)))
             }
             Poll::Pending => {
@@ -205,10 +224,92 @@ impl Body for RequestBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.pace.as_ref().is_none_or(Pace::is_empty) && self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        let held = self.pace.as_ref().map_or(0, Pace::held);
+        size_hint_plus(self.inner.size_hint(), held)
+    }
+}
+
+/// A body's size hint with `extra` bytes held in front of it.
+pub fn size_hint_plus(inner: SizeHint, extra: u64) -> SizeHint {
+    let mut hint = SizeHint::new();
+    hint.set_lower(inner.lower().saturating_add(extra));
+    if let Some(upper) = inner.upper() {
+        hint.set_upper(upper.saturating_add(extra));
+    }
+    hint
+}
+
+/// Keeps a body at or under a rate: it holds a frame and hands it on in small pieces, each
+/// once the bytes before it fit the rate.
+pub struct Pace {
+    bytes_per_second: u64,
+    started: tokio::time::Instant,
+    sent: u64,
+    held: Bytes,
+    wait: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Pace {
+    pub fn new(bytes_per_second: u64) -> Self {
+        Self {
+            bytes_per_second: bytes_per_second.max(1),
+            started: tokio::time::Instant::now(),
+            sent: 0,
+            held: Bytes::new(),
+            wait: None,
+        }
+    }
+
+    /// Holds a frame's data to hand on; only call once the last one is handed on.
+    pub fn hold(&mut self, data: Bytes) {
+        self.held = data;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+
+    pub fn held(&self) -> u64 {
+        self.held.len() as u64
+    }
+
+    /// The next piece of the held frame (at most `max` bytes) once the rate allows it;
+    /// `None` when nothing is held.
+    pub fn poll_piece(&mut self, cx: &mut Context<'_>, max: usize) -> Poll<Option<Bytes>> {
+        if self.held.is_empty() {
+            return Poll::Ready(None);
+        }
+        std::task::ready!(self.poll_ready(cx));
+        // A twentieth of a second's worth at a time (1 byte to 64 KiB): a smooth rate.
+        let piece = usize::try_from(self.bytes_per_second / 20)
+            .unwrap_or(usize::MAX)
+            .clamp(1, 64 * 1024);
+        let n = self.held.len().min(piece).min(max);
+        self.sent = self.sent.saturating_add(n as u64);
+        self.wait = None;
+        Poll::Ready(Some(self.held.split_to(n)))
+    }
+
+    /// Ready once the bytes sent so far fit the rate.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let due = Duration::try_from_secs_f64(self.sent as f64 / self.bytes_per_second as f64)
+            .unwrap_or(Duration::MAX);
+        let Some(deadline) = self.started.checked_add(due) else {
+            return Poll::Pending; // centuries away: never
+        };
+        if tokio::time::Instant::now() >= deadline {
+            self.wait = None;
+            return Poll::Ready(());
+        }
+        let wait = self
+            .wait
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        std::task::ready!(wait.as_mut().poll(cx));
+        self.wait = None;
+        Poll::Ready(())
     }
 }

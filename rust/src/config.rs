@@ -16,6 +16,63 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub multipart: MultipartConfig,
     pub lifecycle: LifecycleConfig,
+    /// Fault rules in force from the start (`setFaults` replaces them at runtime).
+    pub faults: Vec<FaultRule>,
+}
+
+/// A rule that makes matching requests misbehave on purpose, so clients' retry logic can be
+/// tested (`server/faults.rs` applies it). Rules are tried in order; the first that matches
+/// and fires applies.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultRule {
+    /// Shown in the request log and by `getFaults`; `rule-{n}` when not given.
+    pub name: Option<String>,
+    /// The operations it applies to, by their AWS names (`PutObject`, `UploadPart`); all when
+    /// empty.
+    pub operations: Vec<String>,
+    pub bucket: Option<String>,
+    pub key_prefix: Option<String>,
+    /// The chance that a matching request is hit, 0 to 1 (1 when not given).
+    pub probability: Option<f64>,
+    /// Only the next `count` hits, then the rule is spent.
+    pub count: Option<u64>,
+    /// Added before the request is handled.
+    pub latency_ms: Option<u64>,
+    /// Answered instead of handling the request.
+    pub error: Option<FaultError>,
+    /// The request and response bodies go no faster than this.
+    pub bandwidth_bytes_per_second: Option<u64>,
+    /// The connection is reset after this many bytes of a body.
+    pub reset: Option<FaultReset>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultError {
+    /// An S3 error code (`SlowDown`, `InternalError`, `ServiceUnavailable`, …) or any other.
+    pub code: String,
+    /// Needed for a code the server does not know; overrides a known code's status.
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultReset {
+    pub after_bytes: u64,
+    /// Which body: the request's when it has one, else the response's, when not given.
+    #[serde(default)]
+    pub body: Option<FaultBody>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultBody {
+    Request,
+    Response,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -31,6 +31,14 @@ macro_rules! error_codes {
                     $(Self::$code => $message,)*
                 }
             }
+
+            /// The code of this name, if the server declares it.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $(stringify!($code) => Some(Self::$code),)*
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -95,6 +103,9 @@ error_codes! {
     ObjectLockConfigurationNotFoundError: NOT_FOUND, "Object Lock configuration does not exist for this bucket";
     NotImplemented: NOT_IMPLEMENTED, "A header you provided implies functionality that is not implemented";
     PreconditionFailed: PRECONDITION_FAILED, "At least one of the pre-conditions you specified did not hold";
+    // Answered only when a fault rule asks for them (server/faults.rs).
+    SlowDown: SERVICE_UNAVAILABLE, "Please reduce your request rate.";
+    ServiceUnavailable: SERVICE_UNAVAILABLE, "Service is unable to handle request.";
 }
 
 /// An S3 error as it will be sent: code, message, extra XML elements and extra headers.
@@ -106,6 +117,8 @@ pub struct S3Error {
     pub details: Vec<(&'static str, String)>,
     /// Extra response headers (e.g. `Content-Range` on 416).
     pub headers: Vec<(&'static str, String)>,
+    /// A code the server does not declare, with its status: only fault rules make these.
+    pub undeclared: Option<Box<(String, StatusCode)>>,
 }
 
 impl S3Error {
@@ -115,6 +128,32 @@ impl S3Error {
             message: code.default_message().to_string(),
             details: Vec::new(),
             headers: Vec::new(),
+            undeclared: None,
+        }
+    }
+
+    /// An error of any code with any status (a fault rule's), declared or not; an undeclared
+    /// code without a status is a 500.
+    pub fn of_code(code: &str, status: Option<StatusCode>) -> Self {
+        match S3ErrorCode::from_name(code) {
+            Some(declared) if status.is_none_or(|s| s == declared.status()) => Self::new(declared),
+            declared => {
+                let mut error = Self::new(declared.unwrap_or(S3ErrorCode::InternalError));
+                if declared.is_none() {
+                    error.message = format!("{code} (injected by a fault rule)");
+                }
+                let status = status.unwrap_or(error.code.status());
+                error.undeclared = Some(Box::new((code.to_string(), status)));
+                error
+            }
+        }
+    }
+
+    /// The code as sent in `<Code>`.
+    pub fn code_name(&self) -> &str {
+        match &self.undeclared {
+            Some(undeclared) => &undeclared.0,
+            None => self.code.as_str(),
         }
     }
 
@@ -156,13 +195,16 @@ impl S3Error {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.code.status()
+        match &self.undeclared {
+            Some(undeclared) => undeclared.1,
+            None => self.code.status(),
+        }
     }
 }
 
 impl std::fmt::Display for S3Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
+        write!(f, "{}: {}", self.code_name(), self.message)
     }
 }
 

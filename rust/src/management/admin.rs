@@ -49,9 +49,12 @@ pub(super) async fn empty_bucket(session: &Session, params: Value) -> Result<Val
     }
 }
 
-/// Every bucket, object and upload gone; the server keeps running.
+/// Every bucket, object and upload gone and the configured fault rules back; the server keeps
+/// running.
 pub(super) async fn reset(session: &Session) -> Result<Value, String> {
-    let store = running(session)?.store();
+    let server = running(session)?;
+    server.faults().set(server.config().faults.clone())?;
+    let store = server.store();
     let buckets = store
         .list_buckets()
         .await
@@ -142,11 +145,29 @@ pub(super) fn get_requests(session: &Session, params: &Value) -> Result<Value, S
                 "operation": r.operation,
                 "status": r.status,
                 "errorCode": r.error_code,
+                "fault": r.fault,
                 "durationMs": r.duration_us as f64 / 1000.0,
             })
         })
         .collect();
     Ok(json!({ "requests": requests }))
+}
+
+/// Replaces the fault rules in force: `{"rules": [...]}` (none or `[]`: faults off).
+pub(super) fn set_faults(session: &Session, params: Value) -> Result<Value, String> {
+    let rules = match params.get("rules") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(rules) => serde_json::from_value(rules.clone())
+            .map_err(|e| format!("invalid fault rules: {e}"))?,
+    };
+    let faults = running(session)?.faults();
+    faults.set(rules)?;
+    Ok(json!({ "rules": faults.report() }))
+}
+
+/// The fault rules in force, with how often each has hit.
+pub(super) fn get_faults(session: &Session) -> Result<Value, String> {
+    Ok(json!({ "rules": running(session)?.faults().report() }))
 }
 
 /// Applies every bucket's lifecycle rules now, rather than at the worker's next run.

@@ -1,5 +1,6 @@
 //! The HTTP server: bind outside, serve inside, drain with a deadline.
 
+pub mod faults;
 mod pipeline;
 mod preflight;
 pub mod request_log;
@@ -28,6 +29,7 @@ pub struct ServerState {
     pub owner: Owner,
     pub stats: stats::Stats,
     pub requests: request_log::RequestLog,
+    pub faults: faults::Faults,
 }
 
 /// A server accepting connections in the background.
@@ -73,12 +75,15 @@ impl RunningServer {
             max_connections: connection_cap(config.limits.max_connections),
         };
         let requests = request_log::RequestLog::new(config.logging.request_history);
+        let faults = faults::Faults::default();
+        faults.set(config.faults.clone())?;
         let state = Arc::new(ServerState {
             store,
             config,
             owner,
             stats: stats::Stats::new(),
             requests,
+            faults,
         });
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, limits));
@@ -119,6 +124,10 @@ impl RunningServer {
 
     pub fn stats(&self) -> &stats::Stats {
         &self.state.stats
+    }
+
+    pub fn faults(&self) -> &faults::Faults {
+        &self.state.faults
     }
 
     pub fn default_owner(&self) -> Owner {
@@ -288,7 +297,9 @@ async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
-                let service = service_fn(move |req| pipeline::handle(req, state.clone()));
+                // Fault rules reset connections through it; it is open while the service is.
+                let socket = std::os::fd::AsRawFd::as_raw_fd(&stream);
+                let service = service_fn(move |req| pipeline::handle(req, state.clone(), socket));
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(limits.header_timeout)

@@ -1,6 +1,7 @@
 //! The per-request pipeline: request id → CORS preflight (OPTIONS) or authenticate → route →
 //! authorize + handler → error rendering (draining an unread body) → CORS and common headers.
 
+use super::faults::{InjectedReset, Rule};
 use super::response::{add_common_headers, error_response, new_host_id, new_request_id};
 use super::{router, ServerState};
 use crate::acl::Requester;
@@ -10,7 +11,7 @@ use crate::s3_error::S3Result;
 use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
-use std::convert::Infallible;
+use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,10 +22,13 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// S3 refuses a request whose header section is larger than this (names, values, `: ` and CRLF).
 const MAX_HEADER_SECTION: usize = 8192;
 
+/// Answers one request of the connection on `socket`. Fails only when a fault rule resets the
+/// connection, which hyper then drops unanswered.
 pub async fn handle(
     request: Request<Incoming>,
     state: Arc<ServerState>,
-) -> Result<Response<ResponseBody>, Infallible> {
+    socket: RawFd,
+) -> Result<Response<ResponseBody>, InjectedReset> {
     let started = Instant::now();
     let request_id = new_request_id();
     let host_id = new_host_id();
@@ -45,21 +49,39 @@ pub async fn handle(
     let mut routed = Routed {
         operation: super::stats::UNROUTED,
         key: None,
+        fault: None,
     };
+    let had_body = !http_body::Body::is_end_stream(&body);
     let result = if let Err(e) = check_header_section(&parts.headers) {
         Err(e)
     } else if parts.method == Method::OPTIONS {
         routed.operation = super::stats::PREFLIGHT;
         super::preflight::preflight(&parts, &state, bucket.as_deref()).await
     } else {
-        route_and_run(&mut parts, &mut body, &state, &mut routed).await
+        match route(&mut parts, &state, &mut routed) {
+            Err(e) => Err(e),
+            Ok((op, ctx)) => match before_handler(routed.fault.as_deref(), &mut body, had_body)
+                .await
+            {
+                Before::Run => handlers::dispatch(op, &parts, &mut body, &ctx).await,
+                Before::Fail(e) => Err(e),
+                Before::Reset => {
+                    super::faults::reset_on_close(socket);
+                    state.stats.record(routed.operation, 0);
+                    let record =
+                        request_record(&parts, &request_id, bucket, &mut routed, 0, None, started);
+                    state.requests.record(record);
+                    return Err(InjectedReset);
+                }
+            },
+        }
     };
     let mut error_code = None;
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
-            error_code = Some(err.code.as_str());
-            tracing::debug!(request_id, code = err.code.as_str(), message = %err.message, "request failed");
+            error_code = Some(err.code_name().to_string());
+            tracing::debug!(request_id, code = err.code_name(), message = %err.message, "request failed");
             let mut response = error_response(&err, parts.uri.path(), &request_id, &host_id, head);
             if !drain_unread_body(&parts, &mut body).await {
                 response
@@ -82,22 +104,21 @@ pub async fn handle(
         }
     }
     add_common_headers(response.headers_mut(), &request_id, &host_id);
+    if let Some(rule) = &routed.fault {
+        response = response.map(|b| super::faults::response_body(b, rule, had_body, socket));
+    }
     let status = response.status().as_u16();
     state.stats.record(routed.operation, status);
-    state
-        .requests
-        .record(|seq| super::request_log::RequestRecord {
-            seq,
-            time: std::time::SystemTime::now(),
-            request_id: request_id.clone(),
-            method: parts.method.to_string(),
-            bucket: bucket.clone(),
-            key: routed.key.take(),
-            operation: routed.operation,
-            status,
-            error_code,
-            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-        });
+    let record = request_record(
+        &parts,
+        &request_id,
+        bucket,
+        &mut routed,
+        status,
+        error_code,
+        started,
+    );
+    state.requests.record(record);
     tracing::debug!(
         request_id,
         method = %parts.method,
@@ -123,19 +144,75 @@ fn check_header_section(headers: &http::HeaderMap) -> S3Result<()> {
     Ok(())
 }
 
-/// What routing learnt of a request, for the counters and the request log.
+/// The request as the request log keeps it (built only when the log keeps records).
+fn request_record<'a>(
+    parts: &'a Parts,
+    request_id: &'a str,
+    bucket: Option<String>,
+    routed: &'a mut Routed,
+    status: u16,
+    error_code: Option<String>,
+    started: Instant,
+) -> impl FnOnce(u64) -> super::request_log::RequestRecord + 'a {
+    move |seq| super::request_log::RequestRecord {
+        seq,
+        time: std::time::SystemTime::now(),
+        request_id: request_id.to_string(),
+        method: parts.method.to_string(),
+        bucket,
+        key: routed.key.take(),
+        operation: routed.operation,
+        status,
+        error_code,
+        fault: routed.fault.as_ref().map(|rule| rule.name.clone()),
+        duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    }
+}
+
+/// What routing learnt of a request, for the counters and the request log, and the fault rule
+/// that hit it.
 struct Routed {
     operation: &'static str,
     key: Option<String>,
+    fault: Option<Arc<Rule>>,
 }
 
-/// Authenticates, routes and runs a request; `routed` learns its operation once it is routed.
-async fn route_and_run(
+/// What a fault rule makes of a request before its handler runs.
+enum Before {
+    Run,
+    Fail(crate::s3_error::S3Error),
+    Reset,
+}
+
+/// Applies a rule's latency, error, request reset and request bandwidth cap.
+async fn before_handler(rule: Option<&Rule>, body: &mut RequestBody, has_body: bool) -> Before {
+    let Some(rule) = rule else {
+        return Before::Run;
+    };
+    if let Some(latency) = rule.latency() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(error) = rule.error() {
+        return Before::Fail(error);
+    }
+    if let Some(rate) = rule.bandwidth() {
+        body.pace(rate);
+    }
+    if let Some(after) = rule.request_reset(has_body) {
+        // Take that much of the body (or all of it, if shorter), then cut the connection.
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, body.drain(after)).await;
+        return Before::Reset;
+    }
+    Before::Run
+}
+
+/// Authenticates and routes a request; `routed` learns its operation and the fault rule that
+/// hits it, if any.
+fn route<'s>(
     parts: &mut Parts,
-    body: &mut RequestBody,
-    state: &ServerState,
+    state: &'s ServerState,
     routed: &mut Routed,
-) -> S3Result<Response<ResponseBody>> {
+) -> S3Result<(crate::handlers::operations::S3Op, Context<'s>)> {
     let query = crate::query::Query::parse(parts.uri.query())?;
     let host = parts
         .headers
@@ -185,7 +262,8 @@ async fn route_and_run(
             crate::s3_error::S3ErrorCode::AccessDenied,
         ));
     }
-    handlers::dispatch(op, parts, body, &ctx).await
+    routed.fault = state.faults.hit(op.name(), op.bucket(), op.key());
+    Ok((op, ctx))
 }
 
 /// Query parameters of SigV4 presigning itself, which are no headers.

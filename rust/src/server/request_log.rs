@@ -17,7 +17,9 @@ pub struct RequestRecord {
     pub key: Option<String>,
     pub operation: &'static str,
     pub status: u16,
-    pub error_code: Option<&'static str>,
+    pub error_code: Option<String>,
+    /// The fault rule that hit the request.
+    pub fault: Option<String>,
     pub duration_us: u64,
 }
 

@@ -18,7 +18,7 @@ pub fn error_response(
     } else {
         let mut w = XmlWriter::new();
         w.open("Error")
-            .element("Code", err.code.as_str())
+            .element("Code", err.code_name())
             .element("Message", &err.message);
         for (name, value) in &err.details {
             w.element(name, value);

@@ -72,6 +72,9 @@ macro_rules! operations {
             }
         }
 
+        /// The AWS names of every operation, in table order (fault rules are checked against it).
+        pub const OPERATION_NAMES: &[&str] = &[$(stringify!($name),)*];
+
         /// The subresource markers of the table, in table order.
         const MARKERS: &[(ResourceKind, &str)] = &[
             $( $( (<$target>::KIND, $sub), )? )*
