@@ -234,7 +234,7 @@ export class Smarts3 extends plugins.events.EventEmitter {
 
   /**
    * Removes every bucket, object and upload while the server keeps running, and puts the
-   * config's fault rules back; returns how many buckets went.
+   * config's seeded buckets and fault rules back; returns how many buckets went.
    */
   public async reset(): Promise<number> {
     return (await this.command('reset', {})).bucketsRemoved;

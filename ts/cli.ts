@@ -10,6 +10,10 @@ const HELP = `smarts3 — a local S3 server
 Usage: smarts3 [options]
 
 Options:
+  --config <file>            a JSON file of the config (ISmarts3Config: faults, buckets, limits…);
+                             the flags below override it
+  --bucket <name>[=<dir>]    create this bucket at start when missing, holding the files of <dir>
+                             (repeatable; comes back on reset)
   --port <n>                 port to listen on; 0 picks a free one        (default 3000)
   --address <addr>           address to listen on                          (default 127.0.0.1)
   --directory <dir>          storage directory                             (default ./.nogit/bucketsDir)
@@ -39,6 +43,8 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
       args: argv,
       strict: true,
       options: {
+        config: { type: 'string' },
+        bucket: { type: 'string', multiple: true },
         port: { type: 'string' },
         address: { type: 'string' },
         directory: { type: 'string' },
@@ -66,7 +72,7 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
   if (Boolean(v['access-key-id']) !== Boolean(v['secret-access-key'])) {
     fail('--access-key-id and --secret-access-key go together');
   }
-  const config: ISmarts3Config = {
+  const flags: ISmarts3Config = {
     // Unset options stay unset: the server fills in its defaults and reports them back.
     server: { port, address: v.address, region: v.region, silent: v.silent },
     storage: { directory: v.directory, cleanSlate: v['clean-slate'] },
@@ -74,10 +80,34 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
       enabled: v.auth,
       credentials: v['access-key-id'] ? [{ accessKeyId: v['access-key-id'], secretAccessKey: v['secret-access-key']! }] : undefined,
     },
-    cors: v['no-cors'] ? { enabled: false } : { enabled: true, allowedOrigins: v['cors-origin'] },
+    cors: v['no-cors'] ? { enabled: false } : v['cors-origin'] ? { enabled: true, allowedOrigins: v['cors-origin'] } : undefined,
     logging: v['log-level'] ? { level: v['log-level'] } : undefined,
   };
+  const config = overlay(v.config ? readConfig(v.config) : {}, flags);
+  for (const spec of v.bucket ?? []) {
+    const [name, directory] = spec.split(/=(.*)/s);
+    config.buckets = [...(config.buckets ?? []), { name, directory: directory || undefined }];
+  }
   return { config, help: v.help ?? false, version: v.version ?? false };
+}
+
+function readConfig(file: string): ISmarts3Config {
+  try {
+    return JSON.parse(plugins.fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`--config ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** `base` with every value `over` sets (plain objects merged field by field, undefined skipped). */
+function overlay<T>(base: T, over: T): T {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value !== undefined) merged[key] = overlay(merged[key], value);
+  }
+  return merged as T;
 }
 
 async function main() {

@@ -8,6 +8,7 @@ export type {
   IRequestRecord,
   ILifecycleReport,
   IServerStats,
+  ISeedBucket,
   ISmarts3Config,
   ISmarts3ContructorOptions,
   ISmarts3Credential,

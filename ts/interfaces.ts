@@ -95,6 +95,31 @@ export interface ISmarts3Config {
   };
   /** Fault rules in force from the start; setFaults() replaces them, reset() brings them back. */
   faults?: IFaultRule[];
+  /** Buckets created at start when missing (an existing one is left as it is), and again by reset(). */
+  buckets?: ISeedBucket[];
+}
+
+/** A bucket the server creates with its settings and files (config `buckets`). */
+export interface ISeedBucket {
+  name: string;
+  versioning?: 'Enabled' | 'Suspended';
+  /** The bucket's tag set. */
+  tags?: Record<string, string>;
+  /** The bucket's CORS rules, as PutBucketCors takes them (none: the server-wide default applies). */
+  cors?: {
+    id?: string;
+    allowedOrigins: string[];
+    allowedMethods: string[];
+    allowedHeaders?: string[];
+    exposeHeaders?: string[];
+    maxAgeSeconds?: number;
+  }[];
+  /**
+   * A local directory (relative to the working directory) whose files become the bucket's
+   * objects: the key is the path below it, '/'-separated; Content-Type comes from the extension
+   * (html, css, js, json, svg, png, jpg, pdf, … ; others get S3's binary/octet-stream).
+   */
+  directory?: string;
 }
 
 /**
@@ -254,7 +279,7 @@ export type TRusts3Commands = {
   listBuckets: { params: Record<string, never>; result: { buckets: IBucketSummary[] } };
   deleteBucket: { params: { name: string; force?: boolean }; result: { name: string; deleted: boolean } };
   emptyBucket: { params: { name: string }; result: { name: string } };
-  reset: { params: Record<string, never>; result: { bucketsRemoved: number } };
+  reset: { params: Record<string, never>; result: { bucketsRemoved: number; bucketsSeeded: number } };
   getStats: { params: Record<string, never>; result: IServerStats };
   runLifecycle: { params: Record<string, never>; result: ILifecycleReport };
   getRequests: { params: { since?: number }; result: { requests: IRequestRecord[] } };

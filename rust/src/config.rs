@@ -18,6 +18,50 @@ pub struct Config {
     pub lifecycle: LifecycleConfig,
     /// Fault rules in force from the start (`setFaults` replaces them at runtime).
     pub faults: Vec<FaultRule>,
+    /// Buckets created at start when missing, and again by `reset`.
+    pub buckets: Vec<SeedBucket>,
+}
+
+/// A bucket the server creates, with its settings and files, when it is missing
+/// (`server/seed.rs`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedBucket {
+    pub name: String,
+    #[serde(default)]
+    pub versioning: Option<SeedVersioning>,
+    /// The bucket's tag set.
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// The bucket's CORS rules (none: the server-wide default applies).
+    #[serde(default)]
+    pub cors: Vec<SeedCorsRule>,
+    /// A local directory whose files become the bucket's objects: the key is the path below
+    /// it, `/`-separated; the content type comes from the file's extension.
+    #[serde(default)]
+    pub directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum SeedVersioning {
+    Enabled,
+    Suspended,
+}
+
+/// One CORS rule, as PutBucketCors takes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeedCorsRule {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub allowed_methods: Vec<String>,
+    #[serde(default)]
+    pub allowed_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    #[serde(default)]
+    pub max_age_seconds: Option<u64>,
 }
 
 /// A rule that makes matching requests misbehave on purpose, so clients' retry logic can be

@@ -37,7 +37,7 @@ pub enum ConfigurationError {
 
 /// Parses and checks a `CORSConfiguration` document (PutBucketCors, legacy `._S3rver_cors.xml`).
 pub fn parse_configuration(body: &[u8]) -> Result<Vec<CorsRule>, ConfigurationError> {
-    use ConfigurationError::{Invalid, Malformed};
+    use ConfigurationError::Malformed;
     let root = crate::xml::parse_document(body).map_err(|_| Malformed)?;
     if root.name != "CORSConfiguration" {
         return Err(Malformed);
@@ -60,10 +60,23 @@ pub fn parse_configuration(body: &[u8]) -> Result<Vec<CorsRule>, ConfigurationEr
                 None => None,
             },
         };
-        if parsed.allowed_origins.is_empty() || parsed.allowed_methods.is_empty() {
+        rules.push(parsed);
+    }
+    check_rules(&rules)?;
+    Ok(rules)
+}
+
+/// Checks rules as PutBucketCors does (a document's or a seeded bucket's).
+pub fn check_rules(rules: &[CorsRule]) -> Result<(), ConfigurationError> {
+    use ConfigurationError::{Invalid, Malformed};
+    if rules.is_empty() || rules.len() > MAX_RULES {
+        return Err(Malformed);
+    }
+    for rule in rules {
+        if rule.allowed_origins.is_empty() || rule.allowed_methods.is_empty() {
             return Err(Malformed);
         }
-        if let Some(method) = parsed
+        if let Some(method) = rule
             .allowed_methods
             .iter()
             .find(|m| !METHODS.contains(&m.as_str()))
@@ -73,8 +86,8 @@ pub fn parse_configuration(body: &[u8]) -> Result<Vec<CorsRule>, ConfigurationEr
             )));
         }
         for (kind, values) in [
-            ("AllowedOrigin", &parsed.allowed_origins),
-            ("AllowedHeader", &parsed.allowed_headers),
+            ("AllowedOrigin", &rule.allowed_origins),
+            ("AllowedHeader", &rule.allowed_headers),
         ] {
             if let Some(value) = values.iter().find(|v| v.matches('*').count() > 1) {
                 return Err(Invalid(format!(
@@ -82,12 +95,8 @@ pub fn parse_configuration(body: &[u8]) -> Result<Vec<CorsRule>, ConfigurationEr
                 )));
             }
         }
-        rules.push(parsed);
     }
-    if rules.is_empty() || rules.len() > MAX_RULES {
-        return Err(Malformed);
-    }
-    Ok(rules)
+    Ok(())
 }
 
 /// Matches `text` against a pattern with at most one `*` (case-sensitive for origins).

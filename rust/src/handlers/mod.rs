@@ -20,6 +20,8 @@ mod service;
 pub mod support;
 mod tagging;
 
+pub use tagging::validate as validate_tags;
+
 use crate::acl::{Owner, Requester};
 use crate::body::{RequestBody, ResponseBody};
 use crate::config::Config;

@@ -49,8 +49,8 @@ pub(super) async fn empty_bucket(session: &Session, params: Value) -> Result<Val
     }
 }
 
-/// Every bucket, object and upload gone and the configured fault rules back; the server keeps
-/// running.
+/// Every bucket, object and upload gone, the seeded buckets and the configured fault rules
+/// back; the server keeps running.
 pub(super) async fn reset(session: &Session) -> Result<Value, String> {
     let server = running(session)?;
     server.faults().set(server.config().faults.clone())?;
@@ -72,7 +72,8 @@ pub(super) async fn reset(session: &Session) -> Result<Value, String> {
         .abort_all_uploads()
         .await
         .map_err(|e| format!("could not remove uploads: {e}"))?;
-    Ok(json!({ "bucketsRemoved": removed }))
+    let seeded = server.seed_buckets().await?;
+    Ok(json!({ "bucketsRemoved": removed, "bucketsSeeded": seeded }))
 }
 
 /// Requests by operation and status since start, uptime, and objects and bytes per bucket

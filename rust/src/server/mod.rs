@@ -6,6 +6,7 @@ mod preflight;
 pub mod request_log;
 mod response;
 pub mod router;
+mod seed;
 pub mod stats;
 
 use crate::config::{Config, Owner};
@@ -66,10 +67,12 @@ impl RunningServer {
     /// listener, so callers (tests, embedders) choose how to bind.
     pub async fn start_on(listener: TcpListener, config: Config) -> Result<Self, String> {
         config.validate()?;
+        seed::check_seeds(&config.buckets)?;
         let store = open_store(&config).await?;
         let local_addr = listener.local_addr().map_err(|e| e.to_string())?;
         let directory = store.root().to_path_buf();
         let owner = config.default_owner();
+        seed::seed_buckets(&store, &config.buckets, &owner).await?;
         let limits = ConnectionLimits {
             header_timeout: Duration::from_millis(config.limits.header_timeout_ms),
             max_connections: connection_cap(config.limits.max_connections),
@@ -128,6 +131,16 @@ impl RunningServer {
 
     pub fn faults(&self) -> &faults::Faults {
         &self.state.faults
+    }
+
+    /// Creates the config's seeded buckets that are missing; returns how many.
+    pub async fn seed_buckets(&self) -> Result<usize, String> {
+        seed::seed_buckets(
+            &self.state.store,
+            &self.state.config.buckets,
+            &self.state.owner,
+        )
+        .await
     }
 
     pub fn default_owner(&self) -> Owner {
