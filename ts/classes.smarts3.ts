@@ -50,14 +50,17 @@ async function waitForExit(pid: number | undefined, timeoutMs: number): Promise<
   }
 }
 
-/** The server's change events; a listener on any of them subscribes the server on demand. */
-const EVENT_NAMES: (keyof ISmarts3Events)[] = [
-  'objectCreated',
-  'multipartCompleted',
-  'objectRemoved',
-  'bucketCreated',
-  'bucketRemoved',
-  'eventsMissed',
+/**
+ * The server's events, by the command that turns them on: a listener on any of them subscribes
+ * the server on demand (change events and request records separately, so each costs nothing
+ * until somebody listens).
+ */
+const EVENT_CHANNELS: { command: 'subscribeEvents' | 'subscribeRequests'; names: (keyof ISmarts3Events)[] }[] = [
+  {
+    command: 'subscribeEvents',
+    names: ['objectCreated', 'multipartCompleted', 'objectRemoved', 'bucketCreated', 'bucketRemoved', 'eventsMissed'],
+  },
+  { command: 'subscribeRequests', names: ['request', 'requestsMissed'] },
 ];
 
 /**
@@ -80,7 +83,8 @@ export class Smarts3 extends plugins.events.EventEmitter {
   private pid: number | undefined;
   private stderrTail: string[] = [];
 
-  private eventsSubscribed = false;
+  /** The subscribe commands sent to the running server. */
+  private subscribed = new Set<string>();
   /** Why the server process is gone, once it exited without stop(). */
   private exitReason: string | null = null;
 
@@ -88,17 +92,18 @@ export class Smarts3 extends plugins.events.EventEmitter {
     super();
     this.config = mergeV2Options(options);
     this.on('newListener', (event: string) => {
-      if ((EVENT_NAMES as string[]).includes(event)) this.subscribeEvents();
+      const channel = EVENT_CHANNELS.find((c) => (c.names as string[]).includes(event));
+      if (channel) this.subscribe(channel.command);
     });
   }
 
-  /** Asks the running server to send its change events (once). */
-  private subscribeEvents(): void {
-    if (!this.bridge || this.eventsSubscribed) return;
-    this.eventsSubscribed = true;
-    this.bridge.sendCommand('subscribeEvents', {}).catch((error: Error) => {
+  /** Asks the running server to send a channel of events (once). */
+  private subscribe(command: (typeof EVENT_CHANNELS)[number]['command']): void {
+    if (!this.bridge || this.subscribed.has(command)) return;
+    this.subscribed.add(command);
+    this.bridge.sendCommand(command, {}).catch((error: Error) => {
       // Not an 'error' event: with no listener for it, that would throw in the caller's process.
-      this.eventsSubscribed = false;
+      this.subscribed.delete(command);
       console.error(`[smarts3] could not subscribe to events: ${error.message}`);
     });
   }
@@ -155,7 +160,7 @@ export class Smarts3 extends plugins.events.EventEmitter {
       await waitForExit(this.pid, 3_000);
       throw new Error(`smarts3 could not start: ${(error as Error).message}`);
     }
-    for (const name of EVENT_NAMES) {
+    for (const name of EVENT_CHANNELS.flatMap((c) => c.names)) {
       bridge.on(`management:${name}`, (data: unknown) => this.emit(name, data));
     }
     // smartrust rejects pending calls before it emits 'exit', and their handlers run after it:
@@ -167,8 +172,10 @@ export class Smarts3 extends plugins.events.EventEmitter {
       this.exitReason = `the server process (pid ${this.pid}) ${how}${this.stderrSummary()}`;
     });
     this.bridge = bridge;
-    this.eventsSubscribed = false;
-    if (EVENT_NAMES.some((name) => this.listenerCount(name) > 0)) this.subscribeEvents();
+    this.subscribed.clear();
+    for (const channel of EVENT_CHANNELS) {
+      if (channel.names.some((name) => this.listenerCount(name) > 0)) this.subscribe(channel.command);
+    }
   }
 
   /** Stops the server: in-flight requests finish, the port is free, the process is gone. */
@@ -177,7 +184,7 @@ export class Smarts3 extends plugins.events.EventEmitter {
     if (!bridge) return;
     this.bridge = null;
     this.started = null;
-    this.eventsSubscribed = false;
+    this.subscribed.clear();
     this.exitReason = null;
     const pid = this.pid;
     try {

@@ -68,6 +68,8 @@ export interface ISmarts3Config {
     format?: 'text' | 'json';
     /** How many recent requests getRequests() can return; 0 keeps none. Default 1000. */
     requestHistory?: number;
+    /** Append every request's record (IRequestRecord) to this file as one JSON line. */
+    requestLogFile?: string;
   };
   limits?: {
     /** Largest single PUT body in bytes. Default 5 GiB. */
@@ -219,6 +221,13 @@ export interface IRequestRecord {
   errorCode: string | null;
   /** The fault rule that hit the request (status 0: it reset the connection, unanswered). */
   fault: string | null;
+  /** Request body bytes received (as sent: aws-chunked framing included). */
+  bytesIn: number;
+  /** Response body bytes answered (the body's length; 0 for HEAD). */
+  bytesOut: number;
+  /** The signer's access key id; null when unsigned or when signatures are not checked. */
+  requester: string | null;
+  /** From the request's arrival to its answer's head (the body streams after). */
   durationMs: number;
 }
 
@@ -237,7 +246,10 @@ export interface ILifecycleReport {
 export interface IServerStats {
   uptimeMs: number;
   /** Requests since start by operation (its AWS name; `Preflight` for CORS preflights, `Unrouted` for requests refused before routing) and status. */
-  requests: { operation: string; status: number; count: number }[];
+  requests: { operation: string; status: number; count: number; bytesIn: number; bytesOut: number }[];
+  /** Request body bytes received and response body bytes answered, in all. */
+  bytesIn: number;
+  bytesOut: number;
   /** Objects and bytes stored per bucket, counted when asked. */
   buckets: { name: string; objects: number; bytes: number }[];
 }
@@ -269,6 +281,10 @@ export interface ISmarts3Events {
   bucketRemoved: IBucketEvent;
   /** The listener fell behind by `count` changes (more than 4096 at once). */
   eventsMissed: { count: number };
+  /** Every request, once answered (listening subscribes the server to request records). */
+  request: IRequestRecord;
+  /** The request listener fell behind by `count` records (more than 4096 at once). */
+  requestsMissed: { count: number };
 }
 
 /** The IPC commands rusts3 understands in --management mode. */
@@ -288,6 +304,8 @@ export type TRusts3Commands = {
   getFaults: { params: Record<string, never>; result: { rules: IFaultRuleReport[] } };
   subscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
   unsubscribeEvents: { params: Record<string, never>; result: { subscribed: boolean } };
+  subscribeRequests: { params: Record<string, never>; result: { subscribed: boolean } };
+  unsubscribeRequests: { params: Record<string, never>; result: { subscribed: boolean } };
   waitForObject: {
     params: { bucket: string; key: string; timeoutMs?: number };
     result: { bucket: string; key: string; size: number };

@@ -92,6 +92,8 @@ pub struct RequestBody {
     touched: bool,
     /// A bandwidth cap (a fault rule's), when one is set.
     pace: Option<Pace>,
+    /// Bytes of the body received so far.
+    received: u64,
     idle_timeout: Duration,
     idle: Option<Pin<Box<tokio::time::Sleep>>>,
 }
@@ -121,6 +123,7 @@ impl RequestBody {
             inner,
             touched: false,
             pace: None,
+            received: 0,
             idle_timeout,
             idle: None,
         }
@@ -128,6 +131,11 @@ impl RequestBody {
 
     pub fn was_read(&self) -> bool {
         self.touched
+    }
+
+    /// Bytes of the body received so far (as sent, before any aws-chunked decoding).
+    pub fn received(&self) -> u64 {
+        self.received
     }
 
     /// Reads the body no faster than `bytes_per_second` from now on.
@@ -202,6 +210,9 @@ impl Body for RequestBody {
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 self.idle = None;
+                if let Some(data) = frame.as_ref().and_then(|f| f.as_ref().ok()?.data_ref()) {
+                    self.received += data.len() as u64;
+                }
                 if let (Some(pace), Some(Ok(frame))) = (&mut self.pace, &frame) {
                     if let Some(data) = frame.data_ref() {
                         pace.hold(data.clone());

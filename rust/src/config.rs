@@ -309,6 +309,8 @@ pub struct LoggingConfig {
     pub format: String,
     /// How many recent requests `getRequests` can return (0 keeps none).
     pub request_history: usize,
+    /// Every request is appended to this file as a JSON line.
+    pub request_log_file: Option<PathBuf>,
 }
 
 impl Default for LoggingConfig {
@@ -317,6 +319,7 @@ impl Default for LoggingConfig {
             level: "info".into(),
             format: "text".into(),
             request_history: 1000,
+            request_log_file: None,
         }
     }
 }

@@ -85,8 +85,22 @@ pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
         .stats()
         .requests()
         .iter()
-        .map(|r| json!({"operation": r.operation, "status": r.status, "count": r.count}))
+        .map(|r| {
+            json!({
+                "operation": r.operation,
+                "status": r.status,
+                "count": r.counts.requests,
+                "bytesIn": r.counts.bytes_in,
+                "bytesOut": r.counts.bytes_out,
+            })
+        })
         .collect();
+    let total = |field: &str| -> u64 {
+        (requests.iter())
+            .filter_map(|r| r[field].as_u64())
+            .fold(0, u64::saturating_add)
+    };
+    let (bytes_in, bytes_out) = (total("bytesIn"), total("bytesOut"));
     let mut buckets = Vec::new();
     for bucket in store
         .list_buckets()
@@ -124,6 +138,8 @@ pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
     Ok(json!({
         "uptimeMs": u64::try_from(server.stats().uptime().as_millis()).unwrap_or(u64::MAX),
         "requests": requests,
+        "bytesIn": bytes_in,
+        "bytesOut": bytes_out,
         "buckets": buckets,
     }))
 }
@@ -135,21 +151,7 @@ pub(super) fn get_requests(session: &Session, params: &Value) -> Result<Value, S
         .requests()
         .since(since)
         .iter()
-        .map(|r| {
-            json!({
-                "seq": r.seq,
-                "time": crate::xml::iso8601(r.time),
-                "requestId": r.request_id,
-                "method": r.method,
-                "bucket": r.bucket,
-                "key": r.key,
-                "operation": r.operation,
-                "status": r.status,
-                "errorCode": r.error_code,
-                "fault": r.fault,
-                "durationMs": r.duration_us as f64 / 1000.0,
-            })
-        })
+        .map(|r| r.to_json())
         .collect();
     Ok(json!({ "requests": requests }))
 }

@@ -91,6 +91,38 @@ pub(super) fn subscribe(session: &mut Session) -> Result<Value, String> {
     Ok(json!({"subscribed": true}))
 }
 
+/// Starts sending every request's record as a `request` event (idempotent).
+pub(super) fn subscribe_requests(session: &mut Session) -> Result<Value, String> {
+    if (session.request_events.as_ref()).is_some_and(|task| !task.is_finished()) {
+        return Ok(json!({"subscribed": true}));
+    }
+    let mut records = running(session)?.requests().subscribe();
+    let out = session.out.clone();
+    session.request_events = Some(tokio::spawn(async move {
+        loop {
+            let event = match records.recv().await {
+                Ok(record) => json!({"event": "request", "data": record.to_json()}),
+                Err(RecvError::Lagged(missed)) => {
+                    json!({"event": "requestsMissed", "data": {"count": missed}})
+                }
+                Err(RecvError::Closed) => return,
+            };
+            if out.send(event.to_string()).is_err() {
+                return;
+            }
+        }
+    }));
+    Ok(json!({"subscribed": true}))
+}
+
+/// Stops sending request events.
+pub(super) fn unsubscribe_requests(session: &mut Session) -> Value {
+    if let Some(task) = session.request_events.take() {
+        task.abort();
+    }
+    json!({"subscribed": false})
+}
+
 /// Stops forwarding changes.
 pub(super) fn unsubscribe(session: &mut Session) -> Value {
     if let Some(task) = session.events.take() {

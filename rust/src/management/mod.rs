@@ -22,6 +22,8 @@ struct Session {
     out: mpsc::UnboundedSender<String>,
     /// The task forwarding the store's changes as events, while subscribed.
     events: Option<tokio::task::JoinHandle<()>>,
+    /// The task sending request records as events, while subscribed.
+    request_events: Option<tokio::task::JoinHandle<()>>,
 }
 
 fn running(session: &Session) -> Result<&RunningServer, String> {
@@ -64,6 +66,7 @@ pub async fn run() {
         server: None,
         out: out.clone(),
         events: None,
+        request_events: None,
     };
     let mut stdin = BufReader::new(tokio::io::stdin());
     let mut line = Vec::new();
@@ -97,6 +100,7 @@ pub async fn run() {
     }
 
     events::unsubscribe(&mut session);
+    events::unsubscribe_requests(&mut session);
     if let Some(server) = session.server.take() {
         server.stop().await;
     }
@@ -158,6 +162,7 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
         "start" => start(session, params).await,
         "stop" => {
             events::unsubscribe(session);
+            events::unsubscribe_requests(session);
             if let Some(server) = session.server.take() {
                 server.stop().await;
             }
@@ -176,6 +181,8 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
         "getFaults" => admin::get_faults(session),
         "subscribeEvents" => events::subscribe(session),
         "unsubscribeEvents" => Ok(events::unsubscribe(session)),
+        "subscribeRequests" => events::subscribe_requests(session),
+        "unsubscribeRequests" => Ok(events::unsubscribe_requests(session)),
         other => Err(format!("unknown method '{other}'")),
     }
 }

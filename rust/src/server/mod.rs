@@ -77,7 +77,11 @@ impl RunningServer {
             header_timeout: Duration::from_millis(config.limits.header_timeout_ms),
             max_connections: connection_cap(config.limits.max_connections),
         };
-        let requests = request_log::RequestLog::new(config.logging.request_history);
+        let requests = request_log::RequestLog::new(
+            config.logging.request_history,
+            config.logging.request_log_file.as_deref(),
+        )
+        .await?;
         let faults = faults::Faults::default();
         faults.set(config.faults.clone())?;
         let state = Arc::new(ServerState {
@@ -153,6 +157,7 @@ impl RunningServer {
         self.lifecycle.abort();
         let _ = self.shutdown.send(());
         let _ = self.task.await;
+        self.state.requests.close().await;
         self.state.store.finish_removals().await;
         self.state.store.mark_clean().await;
     }

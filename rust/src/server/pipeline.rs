@@ -50,6 +50,7 @@ pub async fn handle(
         operation: super::stats::UNROUTED,
         key: None,
         fault: None,
+        requester: None,
     };
     let had_body = !http_body::Body::is_end_stream(&body);
     let result = if let Err(e) = check_header_section(&parts.headers) {
@@ -60,20 +61,31 @@ pub async fn handle(
     } else {
         match route(&mut parts, &state, &mut routed) {
             Err(e) => Err(e),
-            Ok((op, ctx)) => match before_handler(routed.fault.as_deref(), &mut body, had_body)
-                .await
-            {
-                Before::Run => handlers::dispatch(op, &parts, &mut body, &ctx).await,
-                Before::Fail(e) => Err(e),
-                Before::Reset => {
-                    super::faults::reset_on_close(socket);
-                    state.stats.record(routed.operation, 0);
-                    let record =
-                        request_record(&parts, &request_id, bucket, &mut routed, 0, None, started);
-                    state.requests.record(record);
-                    return Err(InjectedReset);
+            Ok((op, ctx)) => {
+                match before_handler(routed.fault.as_deref(), &mut body, had_body).await {
+                    Before::Run => handlers::dispatch(op, &parts, &mut body, &ctx).await,
+                    Before::Fail(e) => Err(e),
+                    Before::Reset => {
+                        super::faults::reset_on_close(socket);
+                        let answer = Answer {
+                            status: 0,
+                            error_code: None,
+                            bytes_in: body.received(),
+                            bytes_out: 0,
+                        };
+                        account(
+                            &state,
+                            &parts,
+                            &request_id,
+                            bucket,
+                            &mut routed,
+                            answer,
+                            started,
+                        );
+                        return Err(InjectedReset);
+                    }
                 }
-            },
+            }
         }
     };
     let mut error_code = None;
@@ -107,18 +119,21 @@ pub async fn handle(
     if let Some(rule) = &routed.fault {
         response = response.map(|b| super::faults::response_body(b, rule, had_body, socket));
     }
-    let status = response.status().as_u16();
-    state.stats.record(routed.operation, status);
-    let record = request_record(
+    let answer = Answer {
+        status: response.status().as_u16(),
+        error_code,
+        bytes_in: body.received(),
+        bytes_out: http_body::Body::size_hint(response.body()).lower(),
+    };
+    account(
+        &state,
         &parts,
         &request_id,
         bucket,
         &mut routed,
-        status,
-        error_code,
+        answer,
         started,
     );
-    state.requests.record(record);
     tracing::debug!(
         request_id,
         method = %parts.method,
@@ -144,29 +159,47 @@ fn check_header_section(headers: &http::HeaderMap) -> S3Result<()> {
     Ok(())
 }
 
-/// The request as the request log keeps it (built only when the log keeps records).
-fn request_record<'a>(
-    parts: &'a Parts,
-    request_id: &'a str,
-    bucket: Option<String>,
-    routed: &'a mut Routed,
+/// How a request was answered: status 0 when a fault rule reset its connection.
+struct Answer {
     status: u16,
     error_code: Option<String>,
+    bytes_in: u64,
+    /// The response body's length.
+    bytes_out: u64,
+}
+
+/// Counts the request and logs it (the record is built only when the log wants it).
+fn account(
+    state: &ServerState,
+    parts: &Parts,
+    request_id: &str,
+    bucket: Option<String>,
+    routed: &mut Routed,
+    answer: Answer,
     started: Instant,
-) -> impl FnOnce(u64) -> super::request_log::RequestRecord + 'a {
-    move |seq| super::request_log::RequestRecord {
-        seq,
-        time: std::time::SystemTime::now(),
-        request_id: request_id.to_string(),
-        method: parts.method.to_string(),
-        bucket,
-        key: routed.key.take(),
-        operation: routed.operation,
-        status,
-        error_code,
-        fault: routed.fault.as_ref().map(|rule| rule.name.clone()),
-        duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-    }
+) {
+    let operation = routed.operation;
+    state
+        .stats
+        .record(operation, answer.status, answer.bytes_in, answer.bytes_out);
+    state
+        .requests
+        .record(|seq| super::request_log::RequestRecord {
+            seq,
+            time: std::time::SystemTime::now(),
+            request_id: request_id.to_string(),
+            method: parts.method.to_string(),
+            bucket,
+            key: routed.key.take(),
+            operation,
+            status: answer.status,
+            error_code: answer.error_code,
+            fault: routed.fault.as_ref().map(|rule| rule.name.clone()),
+            bytes_in: answer.bytes_in,
+            bytes_out: answer.bytes_out,
+            requester: routed.requester.take(),
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        });
 }
 
 /// What routing learnt of a request, for the counters and the request log, and the fault rule
@@ -175,6 +208,8 @@ struct Routed {
     operation: &'static str,
     key: Option<String>,
     fault: Option<Arc<Rule>>,
+    /// The signer's access key id, gathered only for the request log.
+    requester: Option<String>,
 }
 
 /// What a fault rule makes of a request before its handler runs.
@@ -233,6 +268,9 @@ fn route<'s>(
         std::time::SystemTime::now(),
     )?;
     tracing::trace!(access_key = ?auth.access_key_id, "authenticated");
+    if state.requests.wanted() {
+        routed.requester = auth.access_key_id.clone();
+    }
     let hoisted = if auth.query_headers_trusted {
         hoist_query_headers(&mut parts.headers, &query)?
     } else {

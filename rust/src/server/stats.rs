@@ -11,14 +11,23 @@ pub const UNROUTED: &str = "Unrouted";
 
 pub struct Stats {
     started: Instant,
-    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    requests: Mutex<BTreeMap<(&'static str, u16), Counts>>,
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct Counts {
+    pub requests: u64,
+    /// Request body bytes received.
+    pub bytes_in: u64,
+    /// Response body bytes answered.
+    pub bytes_out: u64,
 }
 
 /// One row of the request counts.
 pub struct RequestCount {
     pub operation: &'static str,
     pub status: u16,
-    pub count: u64,
+    pub counts: Counts,
 }
 
 impl Stats {
@@ -29,9 +38,12 @@ impl Stats {
         }
     }
 
-    pub fn record(&self, operation: &'static str, status: u16) {
+    pub fn record(&self, operation: &'static str, status: u16, bytes_in: u64, bytes_out: u64) {
         if let Ok(mut requests) = self.requests.lock() {
-            *requests.entry((operation, status)).or_default() += 1;
+            let counts = requests.entry((operation, status)).or_default();
+            counts.requests += 1;
+            counts.bytes_in = counts.bytes_in.saturating_add(bytes_in);
+            counts.bytes_out = counts.bytes_out.saturating_add(bytes_out);
         }
     }
 
@@ -46,10 +58,10 @@ impl Stats {
             .map(|requests| {
                 requests
                     .iter()
-                    .map(|(&(operation, status), &count)| RequestCount {
+                    .map(|(&(operation, status), &counts)| RequestCount {
                         operation,
                         status,
-                        count,
+                        counts,
                     })
                     .collect()
             })
