@@ -32,7 +32,7 @@ after(() => fs.rmSync(work, { recursive: true, force: true }));
 describe('npm pack', () => {
   it('ships dist_ts, both binaries with their run bit, and the readme — nothing else', () => {
     const names = files.map((f) => f.path);
-    for (const expected of ['package.json', 'readme.md', 'dist_ts/index.js', 'dist_ts/index.d.ts', 'dist_ts/cli.js', 'dist_ts/classes.smarts3.js']) {
+    for (const expected of ['package.json', 'readme.md', 'dist_ts/index.js', 'dist_ts/index.d.ts', 'dist_ts/cli.js', 'dist_ts/classes.smarts3.js', 'dist_ts/testing/index.js', 'dist_ts/testing/vitest.js']) {
       assert.ok(names.includes(expected), `${expected} is in the package`);
     }
     for (const binary of ['dist_rust/rusts3_linux_amd64', 'dist_rust/rusts3_linux_arm64']) {
@@ -41,7 +41,7 @@ describe('npm pack', () => {
       assert.equal(entry.mode & 0o111, 0o111, `${binary} is executable`);
     }
     // npm always ships readme.* files, so the maintainers' readme.hints.md comes along.
-    const allowed = /^(package\.json|readme\.md|readme\.hints\.md|npmextra\.json|dist_ts\/[^/]+\.(js|d\.ts|js\.map)|dist_rust\/rusts3_linux_(amd64|arm64))$/;
+    const allowed = /^(package\.json|readme\.md|readme\.hints\.md|npmextra\.json|dist_ts\/(testing\/)?[^/]+\.(js|d\.ts|js\.map)|dist_rust\/rusts3_linux_(amd64|arm64))$/;
     const litter = names.filter((n) => !allowed.test(n));
     assert.deepEqual(litter, [], 'no sources or build litter');
   });
@@ -99,6 +99,21 @@ describe('installed into a fresh project', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /no server binary for sunos\/x64|no server binary for sunos\/arm64/);
     assert.match(result.stdout, /supported platforms: linux\/x64, linux\/arm64/);
+  });
+
+  it('exports @push.rocks/smarts3/testing and its runner entry points', () => {
+    const result = runInProject(`
+      import { startTestS3, s3Env } from '@push.rocks/smarts3/testing';
+      import vitestSetup from '@push.rocks/smarts3/testing/vitest';
+      import jestSetup from '@push.rocks/smarts3/testing/jest-setup';
+      import jestTeardown from '@push.rocks/smarts3/testing/jest-teardown';
+      const running = await startTestS3();
+      const reached = await fetch(s3Env().endpoint).then((r) => r.status);
+      await running.stop();
+      console.log(JSON.stringify({ reached, entries: [vitestSetup, jestSetup, jestTeardown].map((f) => typeof f) }));
+    `);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout.trim().split('\n').pop()!), { reached: 200, entries: ['function', 'function', 'function'] });
   });
 
   it('installs the smarts3 command', () => {

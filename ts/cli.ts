@@ -3,11 +3,18 @@
 import * as plugins from './plugins.js';
 import * as paths from './paths.js';
 import { Smarts3 } from './classes.smarts3.js';
+import { overlay } from './overlay.js';
 import type { ISmarts3Config } from './interfaces.js';
 
 const HELP = `smarts3 — a local S3 server
 
 Usage: smarts3 [options]
+       smarts3 exec [options] -- <command> [args…]
+
+exec starts a server for the command's run (a free port and fresh temporary storage unless
+given), runs the command with SMARTS3_TEST_SERVER and the AWS_* variables set, stops the
+server when the command ends and exits with its code: one server for a whole test run of any
+runner, e.g. smarts3 exec -- node --test.
 
 Options:
   --config <file>            a JSON file of the config (ISmarts3Config: faults, buckets, limits…);
@@ -99,18 +106,35 @@ function readConfig(file: string): ISmarts3Config {
   }
 }
 
-/** `base` with every value `over` sets (plain objects merged field by field, undefined skipped). */
-function overlay<T>(base: T, over: T): T {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    if (value !== undefined) merged[key] = overlay(merged[key], value);
+/** `smarts3 exec [options] -- <command…>`: the command runs against a server of its own. */
+async function exec(argv: string[]): Promise<never> {
+  const split = argv.indexOf('--');
+  const command = split === -1 ? [] : argv.slice(split + 1);
+  if (command.length === 0) fail('exec needs a command after --');
+  const { config } = parse(argv.slice(0, split));
+  const { startTestS3 } = await import('./testing/index.js');
+  let running;
+  try {
+    running = await startTestS3(config);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
   }
-  return merged as T;
+  const child = plugins.childProcess.spawn(command[0], command.slice(1), { stdio: 'inherit', env: process.env });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  const code = await new Promise<number>((resolve) => {
+    child.on('error', (error) => {
+      console.error(`smarts3 exec: ${command[0]}: ${error.message}`);
+      resolve(127);
+    });
+    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + (plugins.os.constants.signals[signal] ?? 0) : 1)));
+  });
+  await running.stop();
+  process.exit(code);
 }
 
 async function main() {
+  if (process.argv[2] === 'exec') await exec(process.argv.slice(3));
   const { config, help, version } = parse(process.argv.slice(2));
   if (help) {
     console.log(HELP);

@@ -4,11 +4,12 @@
 import * as childProcess from 'node:child_process';
 import * as events from 'node:events';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as url from 'node:url';
 import * as util from 'node:util';
 
-export { childProcess, events, fs, path, url, util };
+export { childProcess, events, fs, os, path, url, util };
 
 // @push.rocks scope
 import * as smartrust from '@push.rocks/smartrust';
