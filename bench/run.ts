@@ -16,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureLoadgen, ensureSmarts3, ensureSmarts3V2, PEERS, prepare, root, type PeerName, type RunningPeer } from './servers.js';
 import { measureStartup } from './startup.js';
+import { measureEventsCost } from './events.js';
 import { cpuSeconds, peakRssMiB, rssMiB } from './proc.js';
 
 const args = process.argv.slice(2);
@@ -289,6 +290,27 @@ if (wanted('startup')) {
     console.error('# smarts3 v2 start-up');
     record_('s3rver', await measureStartup('v2', rounds, { v2Dir: ensureSmarts3V2() }), 'smarts3 v2.2.7');
   }
+  save();
+}
+if (wanted('events') && servers.includes('smarts3')) {
+  // Through the Node wrapper (dist_ts, built by the start-up scenario or the test build).
+  if (!wanted('startup')) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+  console.error('# smarts3 events');
+  const { quiet, listened } = await measureEventsCost(loadgen, {
+    binary: ensureSmarts3(),
+    rounds: quick ? 1 : 5,
+    seconds: sizes.smallSeconds,
+    count: sizes.smallCount,
+  });
+  const row = (r: typeof quiet, note: string) => ({ value: r.opsPerSec, unit: 'ops/s', p50Us: r.p50Us, p99Us: r.p99Us, cpuUsPerOp: r.cpuUsPerOp, note });
+  record('Node wrapper, PUT 4 KiB, 32 in flight: nobody listening (median)', 'smarts3', row(quiet, 'no events sent'));
+  record(
+    'Node wrapper, PUT 4 KiB, 32 in flight: objectCreated + request listeners (median)',
+    'smarts3',
+    row(listened, `${listened.eventsSeen} events received, ${(listened.opsPerSec / quiet.opsPerSec).toFixed(2)}× the quiet rate`),
+  );
   save();
 }
 const limits = machineLimits();

@@ -21,6 +21,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -605,14 +606,18 @@ describe('events and waitForObject', () => {
       const created = next('objectCreated', 'a.txt');
       const put = await s3.send(new PutObjectCommand({ Bucket: 'events', Key: 'a.txt', Body: 'hello' }));
       const event = await created;
-      assert.deepEqual([event.bucket, event.key, event.size, `"${event.etag}"`], ['events', 'a.txt', 5, put.ETag]);
+      assert.deepEqual(
+        [event.bucket, event.key, event.size, `"${event.etag}"`, event.versionId, event.operation, event.requester],
+        ['events', 'a.txt', 5, put.ETag, null, 'PutObject', null],
+      );
       assert.match(event.time, /^\d{4}-\d\d-\d\dT/);
 
       const completed = next('multipartCompleted', 'big');
       const upload = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'events', Key: 'big' }));
       const part = await s3.send(new UploadPartCommand({ Bucket: 'events', Key: 'big', UploadId: upload.UploadId, PartNumber: 1, Body: 'part one' }));
       await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'events', Key: 'big', UploadId: upload.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
-      assert.equal((await completed).size, 8);
+      const completion = await completed;
+      assert.deepEqual([completion.size, completion.operation], [8, 'CompleteMultipartUpload']);
 
       const removed = next('objectRemoved', 'a.txt');
       await s3.send(new DeleteObjectCommand({ Bucket: 'events', Key: 'a.txt' }));
@@ -634,6 +639,47 @@ describe('events and waitForObject', () => {
       for (const name of ['bucketCreated', 'objectCreated', 'multipartCompleted', 'objectRemoved', 'bucketRemoved']) {
         assert.ok(names.includes(name), `${name} was emitted`);
       }
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('events say which version, which operation and whose request', () => {
+  it('carries version ids in a versioned bucket, the signer, and admin commands as the cause', async () => {
+    const server = await startTestServer('events-cause', {
+      auth: { enabled: true, credentials: [{ accessKeyId: 'EVENTKEY', secretAccessKey: 'event-secret' }] },
+    });
+    const s3 = server.client;
+    try {
+      const seen: { name: string; data: any }[] = [];
+      for (const name of ['objectCreated', 'objectRemoved', 'bucketCreated', 'bucketRemoved']) {
+        server.smarts3.on(name, (data) => seen.push({ name, data }));
+      }
+      const when = async (what: string, holds: () => boolean) => {
+        const deadline = Date.now() + 10_000;
+        while (!holds()) {
+          if (Date.now() > deadline) assert.fail(`no ${what} event: ${JSON.stringify(seen)}`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+      // The subscription is asynchronous: a command answered after it proves it is in place.
+      await server.smarts3.listBuckets();
+      await s3.send(new CreateBucketCommand({ Bucket: 'cause' }));
+      await s3.send(new PutBucketVersioningCommand({ Bucket: 'cause', VersioningConfiguration: { Status: 'Enabled' } }));
+      const put = await s3.send(new PutObjectCommand({ Bucket: 'cause', Key: 'k', Body: 'v1' }));
+      const deleted = await s3.send(new DeleteObjectCommand({ Bucket: 'cause', Key: 'k' }));
+      await server.smarts3.deleteBucket('cause', { force: true });
+      const pick = (name: string, key?: string) => seen.filter((e) => e.name === name && (key === undefined || e.data.key === key)).map((e) => e.data);
+      await when('bucketRemoved', () => pick('bucketRemoved').length > 0);
+      const [bucket] = pick('bucketCreated');
+      assert.deepEqual([bucket.operation, bucket.requester], ['CreateBucket', 'EVENTKEY']);
+      const [created] = pick('objectCreated', 'k');
+      assert.deepEqual([created.versionId, created.operation, created.requester], [put.VersionId, 'PutObject', 'EVENTKEY']);
+      const [marker] = pick('objectRemoved', 'k');
+      assert.deepEqual([marker.versionId, marker.operation, marker.requester], [deleted.VersionId, 'DeleteObject', 'EVENTKEY']);
+      const [removed] = pick('bucketRemoved');
+      assert.deepEqual([removed.bucket, removed.operation, removed.requester], ['cause', 'deleteBucket', null]);
     } finally {
       await server.stop();
     }

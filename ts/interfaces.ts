@@ -258,18 +258,27 @@ export interface IServerStats {
 export interface IObjectEvent {
   bucket: string;
   key: string;
+  /** The version made (for `objectRemoved`: the delete marker made, or the version removed); null when unversioned. */
+  versionId: string | null;
   size?: number;
   etag?: string;
   /** ISO 8601. */
   time: string;
-  /** Set for multipart completions: `CompleteMultipartUpload`. */
-  operation?: string;
+  /**
+   * What made the change: the S3 operation's AWS name (`PutObject`, `CompleteMultipartUpload`,
+   * `DeleteObjects`, …), the admin command (`emptyBucket`, `reset`, …), or `Lifecycle`.
+   */
+  operation: string | null;
+  /** The signer's access key id; null when unsigned, with auth off, or not a request. */
+  requester: string | null;
 }
 
 /** A bucket that appeared or went. */
 export interface IBucketEvent {
   bucket: string;
   time: string;
+  operation: string | null;
+  requester: string | null;
 }
 
 /** The events a Smarts3 instance emits (listening to any of them subscribes the server). */

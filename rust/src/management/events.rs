@@ -3,7 +3,7 @@
 //! `waitForObject`, answered by its own task when the key exists.
 
 use super::{reply, running, Session};
-use crate::storage::changes::Change;
+use crate::storage::changes::{Change, Notice};
 use crate::storage::FileStore;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -17,43 +17,50 @@ fn now() -> String {
     crate::xml::iso8601(std::time::SystemTime::now())
 }
 
-/// The events one change becomes.
-fn events_of(change: &Change) -> Vec<Value> {
-    let event = |name: &str, data: Value| json!({"event": name, "data": data});
-    match change {
+/// The events one change becomes: what changed, when, and (where known) by which operation and
+/// whose request.
+fn events_of(notice: &Notice) -> Vec<Value> {
+    let cause = notice.cause.as_ref();
+    let event = |name: &str, mut data: Value| {
+        data["time"] = now().into();
+        data["operation"] = cause.map(|c| c.operation).into();
+        data["requester"] = cause.and_then(|c| c.requester.clone()).into();
+        json!({"event": name, "data": data})
+    };
+    match &notice.change {
         Change::ObjectCreated {
             bucket,
             key,
+            version_id,
             size,
             etag,
         } => vec![event(
             "objectCreated",
-            json!({"bucket": bucket, "key": key, "size": size, "etag": etag, "time": now()}),
+            json!({"bucket": bucket, "key": key, "versionId": version_id, "size": size, "etag": etag}),
         )],
         Change::MultipartCompleted {
             bucket,
             key,
+            version_id,
             size,
             etag,
         } => {
-            let data = json!({"bucket": bucket, "key": key, "size": size, "etag": etag, "time": now(), "operation": "CompleteMultipartUpload"});
+            let data = json!({"bucket": bucket, "key": key, "versionId": version_id, "size": size, "etag": etag});
             vec![
                 event("objectCreated", data.clone()),
                 event("multipartCompleted", data),
             ]
         }
-        Change::ObjectRemoved { bucket, key } => vec![event(
+        Change::ObjectRemoved {
+            bucket,
+            key,
+            version_id,
+        } => vec![event(
             "objectRemoved",
-            json!({"bucket": bucket, "key": key, "time": now()}),
+            json!({"bucket": bucket, "key": key, "versionId": version_id}),
         )],
-        Change::BucketCreated { bucket } => vec![event(
-            "bucketCreated",
-            json!({"bucket": bucket, "time": now()}),
-        )],
-        Change::BucketRemoved { bucket } => vec![event(
-            "bucketRemoved",
-            json!({"bucket": bucket, "time": now()}),
-        )],
+        Change::BucketCreated { bucket } => vec![event("bucketCreated", json!({"bucket": bucket}))],
+        Change::BucketRemoved { bucket } => vec![event("bucketRemoved", json!({"bucket": bucket}))],
     }
 }
 
@@ -71,16 +78,16 @@ pub(super) fn subscribe(session: &mut Session) -> Result<Value, String> {
     session.events = Some(tokio::spawn(async move {
         loop {
             match changes.recv().await {
-                Ok(change) => {
-                    for event in events_of(&change) {
-                        if out.send(event.to_string()).is_err() {
+                Ok(notice) => {
+                    for event in events_of(&notice) {
+                        if out.send(event.to_string()).await.is_err() {
                             return;
                         }
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
                     let lagged = json!({"event": "eventsMissed", "data": {"count": missed}});
-                    if out.send(lagged.to_string()).is_err() {
+                    if out.send(lagged.to_string()).await.is_err() {
                         return;
                     }
                 }
@@ -107,7 +114,7 @@ pub(super) fn subscribe_requests(session: &mut Session) -> Result<Value, String>
                 }
                 Err(RecvError::Closed) => return,
             };
-            if out.send(event.to_string()).is_err() {
+            if out.send(event.to_string()).await.is_err() {
                 return;
             }
         }
@@ -166,7 +173,7 @@ pub(super) fn wait_for_object(session: &Session, id: Value, params: &Value) -> R
                 }
                 // Wait for a change to the key (or a lag, after which we look again).
                 loop {
-                    match changes.recv().await {
+                    match changes.recv().await.map(|notice| notice.change) {
                         Ok(Change::ObjectCreated {
                             bucket: b, key: k, ..
                         })
@@ -187,7 +194,7 @@ pub(super) fn wait_for_object(session: &Session, id: Value, params: &Value) -> R
                 "waitForObject: {bucket}/{key} did not appear within {timeout_ms} ms"
             )),
         };
-        let _ = out.send(reply(id, answer).to_string());
+        let _ = out.send(reply(id, answer).to_string()).await;
     });
     Ok(())
 }

@@ -6,12 +6,15 @@
 
 use crate::config::Config;
 use crate::server::RunningServer;
+use crate::storage::changes::{caused_by, Cause};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 /// Largest command line accepted; configs are small.
 const MAX_LINE: usize = 1024 * 1024;
+/// Lines waiting for stdout.
+const OUT_QUEUE: usize = 1024;
 
 mod admin;
 mod events;
@@ -19,7 +22,7 @@ mod events;
 struct Session {
     server: Option<RunningServer>,
     /// Where every line to stdout goes (one writer task owns stdout).
-    out: mpsc::UnboundedSender<String>,
+    out: mpsc::Sender<String>,
     /// The task forwarding the store's changes as events, while subscribed.
     events: Option<tokio::task::JoinHandle<()>>,
     /// The task sending request records as events, while subscribed.
@@ -42,7 +45,9 @@ fn bucket_param<'a>(method: &str, params: &'a Value) -> Result<&'a str, String> 
 }
 
 pub async fn run() {
-    let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+    // Bounded, so a parent that stops reading holds back event tasks (which then skip ahead
+    // and say how much they missed) instead of growing memory.
+    let (out, mut out_rx) = mpsc::channel::<String>(OUT_QUEUE);
     // One writer, so lines never interleave; flushed after every line.
     let writer = tokio::spawn(async move {
         let mut stdout = tokio::io::stdout();
@@ -56,11 +61,15 @@ pub async fn run() {
         }
     });
     let send = |value: Value| {
-        let _ = out.send(value.to_string());
+        let out = out.clone();
+        async move {
+            let _ = out.send(value.to_string()).await;
+        }
     };
     send(
         json!({"event": "ready", "data": {"version": env!("CARGO_PKG_VERSION"), "pid": std::process::id()}}),
-    );
+    )
+    .await;
 
     let mut session = Session {
         server: None,
@@ -75,7 +84,7 @@ pub async fn run() {
             None => break,
             Some(true) => {}
             Some(false) => {
-                send(json!({"id": null, "success": false, "error": "command line too long"}));
+                send(json!({"id": null, "success": false, "error": "command line too long"})).await;
                 // Skip the rest of the oversized line, a bounded piece at a time.
                 loop {
                     match read_bounded_line(&mut stdin, &mut line).await {
@@ -88,14 +97,15 @@ pub async fn run() {
             }
         }
         let Ok(text) = std::str::from_utf8(&line) else {
-            send(json!({"id": null, "success": false, "error": "malformed command (not UTF-8)"}));
+            send(json!({"id": null, "success": false, "error": "malformed command (not UTF-8)"}))
+                .await;
             continue;
         };
         if text.trim().is_empty() {
             continue;
         }
         if let Some(reply) = handle_line(&mut session, text.trim()).await {
-            send(reply);
+            send(reply).await;
         }
     }
 
@@ -168,13 +178,17 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
             }
             Ok(json!({}))
         }
-        "createBucket" => create_bucket(session, params).await,
+        "createBucket" => caused_by(admin("createBucket"), create_bucket(session, params)).await,
         "listBuckets" => admin::list_buckets(session).await,
-        "deleteBucket" => admin::delete_bucket(session, params).await,
-        "emptyBucket" => admin::empty_bucket(session, params).await,
-        "reset" => admin::reset(session).await,
+        "deleteBucket" => {
+            caused_by(admin("deleteBucket"), admin::delete_bucket(session, params)).await
+        }
+        "emptyBucket" => {
+            caused_by(admin("emptyBucket"), admin::empty_bucket(session, params)).await
+        }
+        "reset" => caused_by(admin("reset"), admin::reset(session)).await,
         "getStats" => admin::get_stats(session).await,
-        "runLifecycle" => admin::run_lifecycle(session).await,
+        "runLifecycle" => caused_by(admin("runLifecycle"), admin::run_lifecycle(session)).await,
         "getRequests" => admin::get_requests(session, &params),
         "setFaults" => admin::set_faults(session, params),
         "clearFaults" => admin::set_faults(session, Value::Null),
@@ -184,6 +198,14 @@ async fn dispatch(session: &mut Session, method: &str, params: Value) -> Result<
         "subscribeRequests" => events::subscribe_requests(session),
         "unsubscribeRequests" => Ok(events::unsubscribe_requests(session)),
         other => Err(format!("unknown method '{other}'")),
+    }
+}
+
+/// Changes made by an IPC command are attributed to the command (no requester).
+fn admin(command: &'static str) -> Cause {
+    Cause {
+        operation: command,
+        requester: None,
     }
 }
 

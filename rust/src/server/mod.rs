@@ -222,7 +222,12 @@ async fn apply_lifecycle_rules(state: Arc<ServerState>) {
     let interval = (day / 24).clamp(Duration::from_secs(1), Duration::from_secs(3600));
     loop {
         tokio::time::sleep(interval).await;
-        match state.store.apply_lifecycle_everywhere(day).await {
+        let cause = crate::storage::changes::Cause {
+            operation: "Lifecycle",
+            requester: None,
+        };
+        let applied = state.store.apply_lifecycle_everywhere(day);
+        match crate::storage::changes::caused_by(cause, applied).await {
             Ok(report) if report == Default::default() => {}
             Ok(report) => tracing::info!("lifecycle rules applied: {report:?}"),
             Err(e) => tracing::warn!("applying lifecycle rules failed: {e}"),

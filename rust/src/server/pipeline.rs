@@ -8,6 +8,7 @@ use crate::acl::Requester;
 use crate::body::{RequestBody, ResponseBody};
 use crate::handlers::{self, Context};
 use crate::s3_error::S3Result;
+use crate::storage::changes::{caused_by, Cause};
 use http::request::Parts;
 use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
@@ -63,7 +64,18 @@ pub async fn handle(
             Err(e) => Err(e),
             Ok((op, ctx)) => {
                 match before_handler(routed.fault.as_deref(), &mut body, had_body).await {
-                    Before::Run => handlers::dispatch(op, &parts, &mut body, &ctx).await,
+                    Before::Run => {
+                        let run = handlers::dispatch(op, &parts, &mut body, &ctx);
+                        if state.store.changes().listened() {
+                            let cause = Cause {
+                                operation: routed.operation,
+                                requester: routed.requester.clone(),
+                            };
+                            caused_by(cause, run).await
+                        } else {
+                            run.await
+                        }
+                    }
                     Before::Fail(e) => Err(e),
                     Before::Reset => {
                         super::faults::reset_on_close(socket);
@@ -208,7 +220,7 @@ struct Routed {
     operation: &'static str,
     key: Option<String>,
     fault: Option<Arc<Rule>>,
-    /// The signer's access key id, gathered only for the request log.
+    /// The signer's access key id, gathered only for the request log and change events.
     requester: Option<String>,
 }
 
@@ -268,7 +280,7 @@ fn route<'s>(
         std::time::SystemTime::now(),
     )?;
     tracing::trace!(access_key = ?auth.access_key_id, "authenticated");
-    if state.requests.wanted() {
+    if state.requests.wanted() || state.store.changes().listened() {
         routed.requester = auth.access_key_id.clone();
     }
     let hoisted = if auth.query_headers_trusted {

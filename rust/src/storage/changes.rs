@@ -1,7 +1,9 @@
 //! The store's change feed: every object and bucket that appears or goes, for whoever listens
 //! (the management channel's events, waitForObject). Publishing costs one atomic load when
-//! nobody listens.
+//! nobody listens. What caused a change (an operation and who asked) is whatever the caller
+//! set with `caused_by` around the work; the store itself knows nothing of requests.
 
+use std::future::Future;
 use tokio::sync::broadcast;
 
 /// How many changes a slow listener may fall behind before it misses some (it is told).
@@ -13,6 +15,8 @@ pub enum Change {
     ObjectCreated {
         bucket: String,
         key: String,
+        /// `None` for an unversioned (`null`) version.
+        version_id: Option<String>,
         size: u64,
         etag: String,
     },
@@ -20,12 +24,16 @@ pub enum Change {
     MultipartCompleted {
         bucket: String,
         key: String,
+        version_id: Option<String>,
         size: u64,
         etag: String,
     },
+    /// The key has no current version any more: removed, or hidden behind a delete marker
+    /// (whose id `version_id` is).
     ObjectRemoved {
         bucket: String,
         key: String,
+        version_id: Option<String>,
     },
     BucketCreated {
         bucket: String,
@@ -35,8 +43,31 @@ pub enum Change {
     },
 }
 
+/// A change with what caused it, if the work was run under `caused_by`.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub change: Change,
+    pub cause: Option<Cause>,
+}
+
+/// Who made a change: the operation's name and the requester's access key id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    pub operation: &'static str,
+    pub requester: Option<String>,
+}
+
+tokio::task_local! {
+    static CAUSE: Cause;
+}
+
+/// Runs `work` with the changes it publishes attributed to `cause`.
+pub async fn caused_by<F: Future>(cause: Cause, work: F) -> F::Output {
+    CAUSE.scope(cause, work).await
+}
+
 pub struct ChangeFeed {
-    sender: broadcast::Sender<Change>,
+    sender: broadcast::Sender<Notice>,
 }
 
 impl ChangeFeed {
@@ -46,14 +77,23 @@ impl ChangeFeed {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.sender.subscribe()
+    }
+
+    /// Whether anybody listens (so callers can skip gathering a cause).
+    pub fn listened(&self) -> bool {
+        self.sender.receiver_count() > 0
     }
 
     /// Sends a change to the listeners; builds it only if there are any.
     pub fn publish(&self, change: impl FnOnce() -> Change) {
-        if self.sender.receiver_count() > 0 {
-            let _ = self.sender.send(change());
+        if self.listened() {
+            let cause = CAUSE.try_with(Cause::clone).ok();
+            let _ = self.sender.send(Notice {
+                change: change(),
+                cause,
+            });
         }
     }
 }

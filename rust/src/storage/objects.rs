@@ -69,6 +69,7 @@ impl FileStore {
         self.changes.publish(|| changes::Change::ObjectCreated {
             bucket: bucket.to_string(),
             key: key.to_string(),
+            version_id: Some(committed.version_id.clone()).filter(|v| v != NULL_VERSION),
             size: digests.len,
             etag: etag.clone(),
         });
@@ -308,6 +309,7 @@ impl FileStore {
             self.changes.publish(|| changes::Change::ObjectRemoved {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
+                version_id: outcome.version_id.clone(),
             });
         }
         prune_empty_dirs(&bucket_dir, &prune_from).await;

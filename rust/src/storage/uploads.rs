@@ -310,6 +310,8 @@ impl FileStore {
             .publish(|| super::changes::Change::MultipartCompleted {
                 bucket: upload.bucket.clone(),
                 key: upload.key.clone(),
+                version_id: Some(committed.version_id.clone())
+                    .filter(|v| v != super::record::NULL_VERSION),
                 size: chosen.iter().map(|p| p.size).sum(),
                 etag: etag.clone(),
             });
