@@ -63,28 +63,11 @@ pub async fn handle(
         match route(&mut parts, &state, &mut routed) {
             Err(e) => Err(e),
             Ok((op, ctx)) => {
-                match before_handler(routed.fault.as_deref(), &mut body, had_body).await {
-                    Before::Run => {
-                        let run = handlers::dispatch(op, &parts, &mut body, &ctx);
-                        if state.store.changes().listened() {
-                            let cause = Cause {
-                                operation: routed.operation,
-                                requester: routed.requester.clone(),
-                            };
-                            caused_by(cause, run).await
-                        } else {
-                            run.await
-                        }
-                    }
-                    Before::Fail(e) => Err(e),
-                    Before::Reset => {
+                match run(op, &ctx, &parts, &mut body, &state, &routed, had_body).await {
+                    Some(result) => result,
+                    None => {
                         super::faults::reset_on_close(socket);
-                        let answer = Answer {
-                            status: 0,
-                            error_code: None,
-                            bytes_in: body.received(),
-                            bytes_out: 0,
-                        };
+                        let answer = Answer::reset(body.received());
                         account(
                             &state,
                             &parts,
@@ -180,6 +163,18 @@ struct Answer {
     bytes_out: u64,
 }
 
+impl Answer {
+    /// A request a fault rule cut off: no status, nothing sent.
+    fn reset(bytes_in: u64) -> Self {
+        Self {
+            status: 0,
+            error_code: None,
+            bytes_in,
+            bytes_out: 0,
+        }
+    }
+}
+
 /// Counts the request and logs it (the record is built only when the log wants it).
 fn account(
     state: &ServerState,
@@ -229,6 +224,35 @@ enum Before {
     Run,
     Fail(crate::s3_error::S3Error),
     Reset,
+}
+
+/// Runs a routed request: its fault rule first, then its handler (with the changes it makes
+/// attributed to it while somebody listens). `None` when the rule resets the connection.
+async fn run(
+    op: crate::handlers::operations::S3Op,
+    ctx: &Context<'_>,
+    parts: &Parts,
+    body: &mut RequestBody,
+    state: &ServerState,
+    routed: &Routed,
+    had_body: bool,
+) -> Option<S3Result<Response<ResponseBody>>> {
+    match before_handler(routed.fault.as_deref(), body, had_body).await {
+        Before::Fail(e) => Some(Err(e)),
+        Before::Reset => None,
+        Before::Run => {
+            let work = handlers::dispatch(op, parts, body, ctx);
+            Some(if state.store.changes().listened() {
+                let cause = Cause {
+                    operation: routed.operation,
+                    requester: routed.requester.clone(),
+                };
+                caused_by(cause, work).await
+            } else {
+                work.await
+            })
+        }
+    }
 }
 
 /// Applies a rule's latency, error, request reset and request bandwidth cap.
