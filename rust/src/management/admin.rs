@@ -81,10 +81,8 @@ pub(super) async fn reset(session: &Session) -> Result<Value, String> {
 pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
     let server = running(session)?;
     let store = server.store();
-    let requests: Vec<Value> = server
-        .stats()
-        .requests()
-        .iter()
+    let counts = server.stats().requests();
+    let requests: Vec<Value> = (counts.iter())
         .map(|r| {
             json!({
                 "operation": r.operation,
@@ -95,12 +93,12 @@ pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
             })
         })
         .collect();
-    let total = |field: &str| -> u64 {
-        (requests.iter())
-            .filter_map(|r| r[field].as_u64())
-            .fold(0, u64::saturating_add)
-    };
-    let (bytes_in, bytes_out) = (total("bytesIn"), total("bytesOut"));
+    let (bytes_in, bytes_out) = counts.iter().fold((0u64, 0u64), |(i, o), r| {
+        (
+            i.saturating_add(r.counts.bytes_in),
+            o.saturating_add(r.counts.bytes_out),
+        )
+    });
     let mut buckets = Vec::new();
     for bucket in store
         .list_buckets()

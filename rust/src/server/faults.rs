@@ -51,21 +51,23 @@ impl Rule {
     /// After how many bytes of the request body the connection is reset, when this rule resets
     /// requests (`has_body`: whether the request carries one).
     pub fn request_reset(&self, has_body: bool) -> Option<u64> {
-        let reset = self.spec.reset.as_ref()?;
-        let on_request = match reset.body {
-            Some(body) => body == FaultBody::Request,
-            None => has_body,
-        };
-        on_request.then_some(reset.after_bytes)
+        self.reset_of(FaultBody::Request, has_body)
     }
 
     fn response_reset(&self, has_body: bool) -> Option<u64> {
+        self.reset_of(FaultBody::Response, has_body)
+    }
+
+    /// The reset's byte count if it cuts `body`: the one named, else the request's when it has
+    /// one and the response's when not.
+    fn reset_of(&self, body: FaultBody, has_body: bool) -> Option<u64> {
         let reset = self.spec.reset.as_ref()?;
-        let on_response = match reset.body {
-            Some(body) => body == FaultBody::Response,
-            None => !has_body,
-        };
-        on_response.then_some(reset.after_bytes)
+        let cut = reset.body.unwrap_or(if has_body {
+            FaultBody::Request
+        } else {
+            FaultBody::Response
+        });
+        (cut == body).then_some(reset.after_bytes)
     }
 
     /// Whether this rule hits a request of `operation` on `bucket`/`key` now, counting the hit.
