@@ -43,7 +43,7 @@ describe('smarts3 CLI', () => {
   it('documents every flag in --help and rejects unknown ones', async () => {
     const help = await runToEnd(['--help']);
     assert.equal(help.code, 0);
-    for (const flag of ['--config', '--bucket', '--port', '--address', '--directory', '--clean-slate', '--region', '--access-key-id', '--secret-access-key', '--auth', '--cors-origin', '--no-cors', '--log-level', '--silent', '--version', '--help']) {
+    for (const flag of ['--config', '--bucket', '--port', '--address', '--directory', '--clean-slate', '--region', '--access-key-id', '--secret-access-key', '--auth', '--cors-origin', '--no-cors', '--console', '--console-port', '--log-level', '--silent', '--version', '--help']) {
       assert.ok(help.stdout.includes(flag), flag);
     }
     const version = await runToEnd(['--version']);
@@ -53,13 +53,17 @@ describe('smarts3 CLI', () => {
     assert.match(bogus.stderr, /Unknown option '--bogus'/);
     const badPort = await runToEnd(['--port', 'eighty']);
     assert.equal(badPort.code, 2);
+    const badConsolePort = await runToEnd(['--console-port', '70000']);
+    assert.equal(badConsolePort.code, 2);
+    assert.match(badConsolePort.stderr, /--console-port must be a port number/);
   });
 
   it('starts a server, prints how to reach it, and stops cleanly on SIGTERM', async () => {
     const directory = tempDir('cli');
     dirs.push(directory);
-    const { child, exited, ready } = startCli(['--port', '0', '--directory', directory, '--clean-slate', '--access-key-id', 'CLIKEY', '--secret-access-key', 'cli-secret', '--auth', '--silent']);
+    const { child, exited, ready } = startCli(['--port', '0', '--directory', directory, '--clean-slate', '--access-key-id', 'CLIKEY', '--secret-access-key', 'cli-secret', '--auth', '--silent', '--console']);
     let endpoint: string;
+    let consoleUrl: string;
     try {
       const started = await ready;
       endpoint = started.endpoint;
@@ -69,12 +73,16 @@ describe('smarts3 CLI', () => {
       assert.match(output, /region:\s+us-east-1/);
       assert.match(output, /export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=CLIKEY AWS_SECRET_ACCESS_KEY=cli-secret/);
       assert.match(output, /signatures:\s+verified/);
+      consoleUrl = /web console:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)![1];
 
       const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'cli-secret' } });
       await client.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
       await client.send(new PutObjectCommand({ Bucket: 'cli-bucket', Key: 'k', Body: 'from the cli server' }));
       const get = await client.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' }));
       assert.equal(await get.Body!.transformToString(), 'from the cli server');
+      assert.match(await (await fetch(consoleUrl)).text(), /<title>smarts3 console<\/title>/);
+      const { buckets } = await (await fetch(`${consoleUrl}api/buckets`)).json();
+      assert.deepEqual(buckets.map((b: { name: string; objects: number }) => [b.name, b.objects]), [['cli-bucket', 1]]);
       const wrong = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'CLIKEY', secretAccessKey: 'nope' } });
       await assert.rejects(wrong.send(new GetObjectCommand({ Bucket: 'cli-bucket', Key: 'k' })), (e: S3ServiceException) => e.name === 'SignatureDoesNotMatch');
       client.destroy();
@@ -87,15 +95,17 @@ describe('smarts3 CLI', () => {
       // Whatever failed above, the CLI (and with its stdin gone, its server) must not outlive the test.
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    const port = Number(new URL(endpoint).port);
-    const stillOpen = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
+    for (const url of [endpoint, consoleUrl]) {
+      const port = Number(new URL(url).port);
+      const stillOpen = await new Promise<boolean>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
       });
-      socket.on('error', () => resolve(false));
-    });
-    assert.equal(stillOpen, false);
+      assert.equal(stillOpen, false, url);
+    }
     assert.ok(fs.existsSync(storedObject(directory, 'cli-bucket', 'k')!.dataPath));
   });
 

@@ -548,8 +548,8 @@ describe('admin commands', () => {
       assert.equal(count('ListBuckets', 200), 1);
       assert.ok(stats.uptimeMs >= 0);
       assert.deepEqual(stats.buckets, [
-        { name: 'admin-a', objects: 3, bytes: 'x'.length + 'dir/y'.length + 'dir/deeper/z'.length },
-        { name: 'admin-b', objects: 1, bytes: 1 },
+        { name: 'admin-a', creationDate: listed[0].creationDate, objects: 3, bytes: 'x'.length + 'dir/y'.length + 'dir/deeper/z'.length },
+        { name: 'admin-b', creationDate: listed[1].creationDate, objects: 1, bytes: 1 },
       ]);
 
       await server.smarts3.emptyBucket('admin-a');

@@ -301,6 +301,11 @@ export class Smarts3 extends plugins.events.EventEmitter {
     };
   }
 
+  /** The web console's URL (`console.enabled` in the config); undefined when it is off. */
+  public getConsoleUrl(): string | undefined {
+    return this.started?.consoleUrl ?? undefined;
+  }
+
   /** The running server's resolved configuration: port, address, directory, credentials, pid. */
   public getServerInfo(): IStartResult {
     this.requireRunning();

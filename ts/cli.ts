@@ -31,6 +31,8 @@ Options:
   --auth                     verify request signatures (default: accept any credentials)
   --cors-origin <origin>     allow this browser origin (repeatable; default: any origin)
   --no-cors                  no server-wide CORS default (buckets may still have rules)
+  --console                  serve the web console (on 127.0.0.1; its URL is printed)
+  --console-port <n>         the console's port; implies --console          (default: a free one)
   --log-level <level>        error | warn | info | debug | trace            (default info)
   --silent                   no server logs
   --version                  print the version
@@ -62,6 +64,8 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
         auth: { type: 'boolean' },
         'cors-origin': { type: 'string', multiple: true },
         'no-cors': { type: 'boolean' },
+        console: { type: 'boolean' },
+        'console-port': { type: 'string' },
         'log-level': { type: 'string' },
         silent: { type: 'boolean' },
         version: { type: 'boolean' },
@@ -72,10 +76,8 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
     fail((error as Error).message);
   }
   const v = parsed.values;
-  const port = v.port === undefined ? undefined : Number(v.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    fail(`--port must be a port number, not '${v.port}'`);
-  }
+  const port = portFlag('--port', v.port);
+  const consolePort = portFlag('--console-port', v['console-port']);
   if (Boolean(v['access-key-id']) !== Boolean(v['secret-access-key'])) {
     fail('--access-key-id and --secret-access-key go together');
   }
@@ -89,6 +91,7 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
     },
     cors: v['no-cors'] ? { enabled: false } : v['cors-origin'] ? { enabled: true, allowedOrigins: v['cors-origin'] } : undefined,
     logging: v['log-level'] ? { level: v['log-level'] } : undefined,
+    console: v.console || consolePort !== undefined ? { enabled: true, port: consolePort } : undefined,
   };
   const config = overlay(v.config ? readConfig(v.config) : {}, flags);
   for (const spec of v.bucket ?? []) {
@@ -96,6 +99,13 @@ function parse(argv: string[]): { config: ISmarts3Config; help: boolean; version
     config.buckets = [...(config.buckets ?? []), { name, directory: directory || undefined }];
   }
   return { config, help: v.help ?? false, version: v.version ?? false };
+}
+
+function portFlag(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`${flag} must be a port number, not '${value}'`);
+  return port;
 }
 
 function readConfig(file: string): ISmarts3Config {
@@ -161,7 +171,7 @@ async function main() {
   accessKeyId:       ${d.accessKey}
   secretAccessKey:   ${d.accessSecret}
   storage directory: ${info.directory}
-  signatures:        ${info.authEnabled ? 'verified' : 'not verified (any credentials are accepted)'}
+  signatures:        ${info.authEnabled ? 'verified' : 'not verified (any credentials are accepted)'}${info.consoleUrl ? `\n  web console:       ${info.consoleUrl}` : ''}
 
 For the aws CLI and the SDKs (which read these variables):
   export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=${d.region} AWS_ACCESS_KEY_ID=${d.accessKey} AWS_SECRET_ACCESS_KEY=${d.accessSecret}

@@ -99,6 +99,18 @@ export interface ISmarts3Config {
   faults?: IFaultRule[];
   /** Buckets created at start when missing (an existing one is left as it is), and again by reset(). */
   buckets?: ISeedBucket[];
+  /**
+   * The web console, on a port of its own (the S3 port's paths all belong to buckets and keys).
+   * It checks no signature and acts as the first credential's user: keep it on loopback.
+   */
+  console?: {
+    /** Default false. */
+    enabled?: boolean;
+    /** Default 0: any free port (`getConsoleUrl()` has the one bound). */
+    port?: number;
+    /** Default 127.0.0.1, whatever `server.address` is. */
+    address?: string;
+  };
 }
 
 /** A bucket the server creates with its settings and files (config `buckets`). */
@@ -195,6 +207,8 @@ export interface IStartResult {
   pid: number;
   /** The rusts3 version. */
   version: string;
+  /** The web console's URL; null when it is off. */
+  consoleUrl: string | null;
 }
 
 /** A bucket as `listBuckets()` reports it. */
@@ -251,7 +265,7 @@ export interface IServerStats {
   bytesIn: number;
   bytesOut: number;
   /** Objects and bytes stored per bucket, counted when asked. */
-  buckets: { name: string; objects: number; bytes: number }[];
+  buckets: { name: string; creationDate: string; objects: number; bytes: number }[];
 }
 
 /** An object that appeared (`objectCreated`, `multipartCompleted`) or went (`objectRemoved`, no size/etag). */

@@ -20,6 +20,29 @@ pub struct Config {
     pub faults: Vec<FaultRule>,
     /// Buckets created at start when missing, and again by `reset`.
     pub buckets: Vec<SeedBucket>,
+    /// The web console (`server/console.rs`), off unless enabled.
+    pub console: ConsoleConfig,
+}
+
+/// The web console listens on a port of its own: the S3 port's paths all belong to buckets and
+/// keys, and the console, which needs no signature, stays on loopback when S3 does not.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsoleConfig {
+    pub enabled: bool,
+    /// 0: any free port (the resolved one is reported).
+    pub port: u16,
+    pub address: String,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            port: 0,
+            address: "127.0.0.1".into(),
+        }
+    }
 }
 
 /// A bucket the server creates, with its settings and files, when it is missing
@@ -413,6 +436,9 @@ impl Config {
         let day = self.lifecycle.day_length_seconds;
         if !day.is_finite() || day <= 0.0 {
             return Err("lifecycle.dayLengthSeconds must be a number > 0".into());
+        }
+        if self.console.enabled && self.console.address.trim().is_empty() {
+            return Err("console.address must not be empty".into());
         }
         if !matches!(self.logging.format.as_str(), "text" | "json") {
             return Err(format!(

@@ -53,6 +53,9 @@ struct ServeArgs {
     /// Log level: error, warn, info, debug, trace.
     #[arg(long)]
     log_level: Option<String>,
+    /// Serve the web console on this port of 127.0.0.1 (0 = any free port).
+    #[arg(long, value_name = "PORT")]
+    console: Option<u16>,
 }
 
 impl ServeArgs {
@@ -94,6 +97,10 @@ impl ServeArgs {
         if let Some(level) = self.log_level {
             config.logging.level = level;
         }
+        if let Some(port) = self.console {
+            config.console.enabled = true;
+            config.console.port = port;
+        }
         Ok(config)
     }
 }
@@ -112,6 +119,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     println!("  accessKeyId:       {}", credential.access_key_id);
     println!("  secretAccessKey:   {}", credential.secret_access_key);
     println!("  storage directory: {}", server.directory.display());
+    if let Some(console) = &server.console {
+        println!("  web console:       {}", console.url());
+    }
     wait_for_termination().await;
     tracing::info!("shutting down");
     server.stop().await;

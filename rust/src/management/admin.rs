@@ -76,82 +76,18 @@ pub(super) async fn reset(session: &Session) -> Result<Value, String> {
     Ok(json!({ "bucketsRemoved": removed, "bucketsSeeded": seeded }))
 }
 
-/// Requests by operation and status since start, uptime, and objects and bytes per bucket
-/// (counted now, by listing).
+/// Requests by operation and status since start, uptime, and objects and bytes per bucket.
 pub(super) async fn get_stats(session: &Session) -> Result<Value, String> {
-    let server = running(session)?;
-    let store = server.store();
-    let counts = server.stats().requests();
-    let requests: Vec<Value> = (counts.iter())
-        .map(|r| {
-            json!({
-                "operation": r.operation,
-                "status": r.status,
-                "count": r.counts.requests,
-                "bytesIn": r.counts.bytes_in,
-                "bytesOut": r.counts.bytes_out,
-            })
-        })
-        .collect();
-    let (bytes_in, bytes_out) = counts.iter().fold((0u64, 0u64), |(i, o), r| {
-        (
-            i.saturating_add(r.counts.bytes_in),
-            o.saturating_add(r.counts.bytes_out),
-        )
-    });
-    let mut buckets = Vec::new();
-    for bucket in store
-        .list_buckets()
-        .await
-        .map_err(|e| format!("could not list buckets: {e}"))?
-    {
-        let (mut objects, mut bytes, mut marker) = (0u64, 0u64, None::<String>);
-        loop {
-            let query = crate::storage::ListQuery {
-                prefix: String::new(),
-                delimiter: None,
-                marker: marker.take(),
-                max_keys: 1000,
-                with_owner: false,
-            };
-            let page = match store.list_objects(&bucket.name, query).await {
-                Ok(page) => page,
-                // Deleted meanwhile: it has nothing.
-                Err(crate::storage::StorageError::NoSuchBucket) => break,
-                Err(e) => return Err(format!("could not list bucket '{}': {e}", bucket.name)),
-            };
-            for entry in &page.entries {
-                if let crate::storage::ListEntry::Object { size, .. } = entry {
-                    objects += 1;
-                    bytes = bytes.saturating_add(*size);
-                }
-            }
-            match page.entries.last() {
-                Some(last) if page.is_truncated => marker = Some(last.marker().to_string()),
-                _ => break,
-            }
-        }
-        buckets.push(json!({"name": bucket.name, "objects": objects, "bytes": bytes}));
-    }
-    Ok(json!({
-        "uptimeMs": u64::try_from(server.stats().uptime().as_millis()).unwrap_or(u64::MAX),
-        "requests": requests,
-        "bytesIn": bytes_in,
-        "bytesOut": bytes_out,
-        "buckets": buckets,
-    }))
+    crate::server::report::stats(&running(session)?.shared_state()).await
 }
 
 /// The kept request records after `since` (0 or absent: all), oldest first.
 pub(super) fn get_requests(session: &Session, params: &Value) -> Result<Value, String> {
     let since = params.get("since").and_then(Value::as_u64).unwrap_or(0);
-    let requests: Vec<Value> = running(session)?
-        .requests()
-        .since(since)
-        .iter()
-        .map(|r| r.to_json())
-        .collect();
-    Ok(json!({ "requests": requests }))
+    Ok(crate::server::report::requests(
+        &running(session)?.shared_state(),
+        since,
+    ))
 }
 
 /// Replaces the fault rules in force: `{"rules": [...]}` (none or `[]`: faults off).
@@ -161,14 +97,16 @@ pub(super) fn set_faults(session: &Session, params: Value) -> Result<Value, Stri
         Some(rules) => serde_json::from_value(rules.clone())
             .map_err(|e| format!("invalid fault rules: {e}"))?,
     };
-    let faults = running(session)?.faults();
-    faults.set(rules)?;
-    Ok(json!({ "rules": faults.report() }))
+    let server = running(session)?;
+    server.faults().set(rules)?;
+    Ok(crate::server::report::faults(&server.shared_state()))
 }
 
 /// The fault rules in force, with how often each has hit.
 pub(super) fn get_faults(session: &Session) -> Result<Value, String> {
-    Ok(json!({ "rules": running(session)?.faults().report() }))
+    Ok(crate::server::report::faults(
+        &running(session)?.shared_state(),
+    ))
 }
 
 /// Applies every bucket's lifecycle rules now, rather than at the worker's next run.

@@ -249,6 +249,7 @@ fn started(server: &RunningServer) -> Value {
         "credentials": credentials,
         "pid": std::process::id(),
         "version": env!("CARGO_PKG_VERSION"),
+        "consoleUrl": server.console.as_ref().map(|c| c.url()),
     })
 }
 

@@ -1,20 +1,27 @@
 //! The HTTP server: bind outside, serve inside, drain with a deadline.
 
+pub mod console;
 pub mod faults;
 mod pipeline;
 mod preflight;
+pub mod report;
 pub mod request_log;
 mod response;
 pub mod router;
 mod seed;
 pub mod stats;
 
+use crate::body::ResponseBody;
 use crate::config::{Config, Owner};
 use crate::storage::FileStore;
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -37,6 +44,8 @@ pub struct ServerState {
 pub struct RunningServer {
     pub local_addr: SocketAddr,
     pub directory: std::path::PathBuf,
+    /// The web console, when enabled.
+    pub console: Option<console::RunningConsole>,
     state: Arc<ServerState>,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
@@ -92,8 +101,16 @@ impl RunningServer {
             requests,
             faults,
         });
+        let console = match state.config.console.enabled {
+            true => Some(console::start(state.clone(), local_addr, &limits).await?),
+            false => None,
+        };
         let (shutdown, shutdown_rx) = oneshot::channel();
-        let task = tokio::spawn(serve(listener, state.clone(), shutdown_rx, limits));
+        let handler = {
+            let state = state.clone();
+            move |req, socket| pipeline::handle(req, state.clone(), socket)
+        };
+        let task = tokio::spawn(serve(listener, handler, shutdown_rx, limits));
         let sweeper = tokio::spawn(sweep_expired_uploads(state.clone()));
         let lifecycle = tokio::spawn(apply_lifecycle_rules(state.clone()));
         tracing::info!(
@@ -103,6 +120,7 @@ impl RunningServer {
         Ok(Self {
             local_addr,
             directory,
+            console,
             state,
             shutdown,
             task,
@@ -156,6 +174,9 @@ impl RunningServer {
         self.sweeper.abort();
         self.lifecycle.abort();
         let _ = self.shutdown.send(());
+        if let Some(console) = self.console {
+            console.stop().await;
+        }
         let _ = self.task.await;
         self.state.requests.close().await;
         self.state.store.finish_removals().await;
@@ -236,6 +257,7 @@ async fn apply_lifecycle_rules(state: Arc<ServerState>) {
 }
 
 /// How many connections are served at once and how long their headers may take.
+#[derive(Clone, Copy)]
 struct ConnectionLimits {
     header_timeout: Duration,
     max_connections: usize,
@@ -290,12 +312,17 @@ fn raise_open_file_limit() -> u64 {
     u64::MAX
 }
 
-async fn serve(
+/// Serves connections on `listener` with `handler` (called with each request and its
+/// connection's socket) until `shutdown`, then drains them within the deadline.
+async fn serve<H, F>(
     listener: TcpListener,
-    state: Arc<ServerState>,
+    handler: H,
     mut shutdown: oneshot::Receiver<()>,
     limits: ConnectionLimits,
-) {
+) where
+    H: Fn(Request<Incoming>, RawFd) -> F + Clone + Send + 'static,
+    F: Future<Output = Result<Response<ResponseBody>, faults::InjectedReset>> + Send + 'static,
+{
     let graceful = GracefulShutdown::new();
     // A permit per connection: past the limit, new connections wait in the listen queue.
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -319,10 +346,10 @@ async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
+                let handler = handler.clone();
                 // Fault rules reset connections through it; it is open while the service is.
                 let socket = std::os::fd::AsRawFd::as_raw_fd(&stream);
-                let service = service_fn(move |req| pipeline::handle(req, state.clone(), socket));
+                let service = service_fn(move |req| handler(req, socket));
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(limits.header_timeout)

@@ -865,6 +865,40 @@ impl FileStore {
             .map_err(|e| io::Error::other(e.to_string()))?
             .map_err(StorageError::from)
     }
+
+    /// How many current objects a bucket holds and their total size, counted now by listing it
+    /// a page at a time.
+    pub async fn bucket_usage(&self, bucket: &str) -> StorageResult<BucketUsage> {
+        let mut usage = BucketUsage::default();
+        let mut marker = None::<String>;
+        loop {
+            let query = ListQuery {
+                prefix: String::new(),
+                delimiter: None,
+                marker: marker.take(),
+                max_keys: 1000,
+                with_owner: false,
+            };
+            let page = self.list_objects(bucket, query).await?;
+            for entry in &page.entries {
+                if let ListEntry::Object { size, .. } = entry {
+                    usage.objects += 1;
+                    usage.bytes = usage.bytes.saturating_add(*size);
+                }
+            }
+            match page.entries.last() {
+                Some(last) if page.is_truncated => marker = Some(last.marker().to_string()),
+                _ => return Ok(usage),
+            }
+        }
+    }
+}
+
+/// A bucket's current objects and their total size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BucketUsage {
+    pub objects: u64,
+    pub bytes: u64,
 }
 
 /// Before serving: upgrades an earlier layout and removes what an unclean stop left behind.
