@@ -4,16 +4,18 @@
 //! On a file system mounted with `discard`, an unlink that frees blocks waits for the device to
 //! trim them, on the thread that asked (a runtime thread: small file work runs inline). A
 //! rename frees nothing. So a file is renamed into `.tmp/` at once (its directory is then as it
-//! will stay, and a rename is as atomic a commit as an unlink) and unlinked there on the
-//! blocking pool. At most `MAX_PENDING` unlinks wait at a time; past that the file is unlinked
-//! in place, so a flood of deletes queues nothing without bound. Whatever a crash leaves in
-//! `.tmp/`, the start-up sweep removes.
+//! will stay, and a rename is as atomic a commit as an unlink) and unlinked there by one
+//! worker thread, which a queue feeds: while deletes keep coming it is awake anyway, so a
+//! delete costs no thread wake-up (a task on the blocking pool per file did, and that was a
+//! fifth of a DELETE's CPU). At most `MAX_PENDING` unlinks wait at a time; past that the file
+//! is unlinked in place, so a flood of deletes queues nothing without bound. Whatever a crash
+//! leaves in `.tmp/`, the start-up sweep removes.
 
 use super::temp::unique_path;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 
 const MAX_PENDING: usize = 1024;
 
@@ -21,16 +23,31 @@ const MAX_PENDING: usize = 1024;
 pub struct Disposal {
     tmp: PathBuf,
     pending: Arc<AtomicUsize>,
-    runtime: Option<tokio::runtime::Handle>,
+    /// The worker's queue; `None` if its thread could not be started (files go in place).
+    queue: Option<mpsc::Sender<PathBuf>>,
 }
 
 impl Disposal {
-    /// Disposes into `tmp`, on the blocking pool of the runtime this is made in (if any).
+    /// Disposes into `tmp`, unlinking there on a worker thread of its own, which ends when the
+    /// last clone is dropped.
     pub fn new(tmp: PathBuf) -> Self {
+        let pending = Arc::<AtomicUsize>::default();
+        let (queue, files) = mpsc::channel::<PathBuf>();
+        let worker_pending = pending.clone();
+        let worker = std::thread::Builder::new()
+            .name("rusts3-disposal".into())
+            .spawn(move || {
+                for file in files {
+                    if let Err(e) = std::fs::remove_file(&file) {
+                        tracing::warn!("removing {}: {e}", file.display());
+                    }
+                    worker_pending.fetch_sub(1, Ordering::AcqRel);
+                }
+            });
         Self {
             tmp,
-            pending: Arc::default(),
-            runtime: tokio::runtime::Handle::try_current().ok(),
+            pending,
+            queue: worker.is_ok().then_some(queue),
         }
     }
 
@@ -45,7 +62,7 @@ impl Disposal {
     /// Removes `path` from its directory now and its file soon; a missing file answers
     /// `NotFound` as an unlink would.
     pub fn remove(&self, path: &Path) -> io::Result<()> {
-        let Some(runtime) = &self.runtime else {
+        let Some(queue) = &self.queue else {
             return std::fs::remove_file(path);
         };
         if self.pending.fetch_add(1, Ordering::AcqRel) >= MAX_PENDING {
@@ -57,13 +74,11 @@ impl Disposal {
             self.pending.fetch_sub(1, Ordering::AcqRel);
             return Err(e);
         }
-        let pending = self.pending.clone();
-        runtime.spawn_blocking(move || {
-            if let Err(e) = std::fs::remove_file(&aside) {
-                tracing::warn!("removing {}: {e}", aside.display());
-            }
-            pending.fetch_sub(1, Ordering::AcqRel);
-        });
+        if let Err(mpsc::SendError(aside)) = queue.send(aside) {
+            // The worker is gone (it panicked): unlink here.
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            return std::fs::remove_file(aside);
+        }
         Ok(())
     }
 }
