@@ -298,14 +298,19 @@ if (wanted('events') && servers.includes('smarts3')) {
     execFileSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
   }
   console.error('# smarts3 events');
-  const { quiet, listened } = await measureEventsCost(loadgen, {
+  const { bare, quiet, listened } = await measureEventsCost(loadgen, {
     binary: ensureSmarts3(),
     rounds: quick ? 1 : 5,
     seconds: sizes.smallSeconds,
     count: sizes.smallCount,
   });
   const row = (r: typeof quiet, note: string) => ({ value: r.opsPerSec, unit: 'ops/s', p50Us: r.p50Us, p99Us: r.p99Us, cpuUsPerOp: r.cpuUsPerOp, note });
-  record('Node wrapper, PUT 4 KiB, 32 in flight: nobody listening (median)', 'smarts3', row(quiet, 'no events sent'));
+  record('rusts3 serve, no request records kept, PUT 4 KiB, 32 in flight (median)', 'smarts3', row(bare, 'the baseline'));
+  record(
+    'Node wrapper, PUT 4 KiB, 32 in flight: nobody listening (median)',
+    'smarts3',
+    row(quiet, `no events sent, ${(quiet.opsPerSec / bare.opsPerSec).toFixed(2)}× the baseline`),
+  );
   record(
     'Node wrapper, PUT 4 KiB, 32 in flight: objectCreated + request listeners (median)',
     'smarts3',

@@ -131,7 +131,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
-async function launch(
+export async function launch(
   name: string,
   s3: boolean,
   command: string,
