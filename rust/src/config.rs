@@ -20,7 +20,7 @@ pub struct Config {
     pub faults: Vec<FaultRule>,
     /// Buckets created at start when missing, and again by `reset`.
     pub buckets: Vec<SeedBucket>,
-    /// The web console (`server/console.rs`), off unless enabled.
+    /// The web console (`server/console/`), off unless enabled.
     pub console: ConsoleConfig,
 }
 

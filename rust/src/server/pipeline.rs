@@ -351,7 +351,7 @@ fn route<'s>(
     Ok((op, ctx))
 }
 
-/// Marks a request the web console (`console.rs`) passes on: it is made as the server's owner,
+/// Marks a request the web console (`console/`) passes on: it is made as the server's owner,
 /// with no signature to check. Only the console's own listener sets it; nothing on the wire can.
 #[derive(Clone, Copy)]
 pub(super) struct FromConsole;

@@ -1,5 +1,5 @@
 //! What the server reports of itself, as JSON: the admin commands (`management/admin.rs`) and
-//! the web console (`console.rs`) answer with the same shapes.
+//! the web console (`console/`) answer with the same shapes.
 
 use super::ServerState;
 use crate::storage::StorageError;
