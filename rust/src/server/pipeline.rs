@@ -54,72 +54,56 @@ pub async fn handle(
         requester: None,
     };
     let had_body = !http_body::Body::is_end_stream(&body);
-    let result = if let Err(e) = check_header_section(&parts.headers) {
-        Err(e)
+    // `None`: a fault rule resets the connection instead of answering.
+    let outcome = if let Err(e) = check_header_section(&parts.headers) {
+        Some(Err(e))
     } else if parts.method == Method::OPTIONS {
         routed.operation = super::stats::PREFLIGHT;
-        super::preflight::preflight(&parts, &state, bucket.as_deref()).await
+        Some(super::preflight::preflight(&parts, &state, bucket.as_deref()).await)
     } else {
         match route(&mut parts, &state, &mut routed) {
-            Err(e) => Err(e),
-            Ok((op, ctx)) => {
-                match run(op, &ctx, &parts, &mut body, &state, &routed, had_body).await {
-                    Some(result) => result,
-                    None => {
-                        super::faults::reset_on_close(socket);
-                        let answer = Answer::reset(body.received());
-                        account(
-                            &state,
-                            &parts,
-                            &request_id,
-                            bucket,
-                            &mut routed,
-                            answer,
-                            started,
-                        );
-                        return Err(InjectedReset);
+            Err(e) => Some(Err(e)),
+            Ok((op, ctx)) => run(op, &ctx, &parts, &mut body, &state, &routed, had_body).await,
+        }
+    };
+    let (response, answer) = match outcome {
+        None => {
+            super::faults::reset_on_close(socket);
+            (None, Answer::reset(body.received()))
+        }
+        Some(result) => {
+            let mut error_code = None;
+            let mut response = match result {
+                Ok(response) => response,
+                Err(err) => {
+                    error_code = Some(err.code_name().to_string());
+                    tracing::debug!(request_id, code = err.code_name(), message = %err.message, "request failed");
+                    let mut response =
+                        error_response(&err, parts.uri.path(), &request_id, &host_id, head);
+                    if !drain_unread_body(&parts, &mut body).await {
+                        response
+                            .headers_mut()
+                            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
                     }
+                    response
                 }
+            };
+            decorate_cors(&mut response, &parts, &state, bucket.as_deref()).await;
+            add_common_headers(response.headers_mut(), &request_id, &host_id);
+            if let Some(rule) = &routed.fault {
+                response =
+                    response.map(|b| super::faults::response_body(b, rule, had_body, socket));
             }
+            let answer = Answer {
+                status: response.status().as_u16(),
+                error_code,
+                bytes_in: body.received(),
+                bytes_out: http_body::Body::size_hint(response.body()).lower(),
+            };
+            (Some(response), answer)
         }
     };
-    let mut error_code = None;
-    let mut response = match result {
-        Ok(response) => response,
-        Err(err) => {
-            error_code = Some(err.code_name().to_string());
-            tracing::debug!(request_id, code = err.code_name(), message = %err.message, "request failed");
-            let mut response = error_response(&err, parts.uri.path(), &request_id, &host_id, head);
-            if !drain_unread_body(&parts, &mut body).await {
-                response
-                    .headers_mut()
-                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-            }
-            response
-        }
-    };
-    // Actual requests from a browser get CORS headers (errors too, so scripts can read them).
-    let origin = parts
-        .headers
-        .get(http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    if let (Some(origin), false) = (origin, parts.method == Method::OPTIONS) {
-        if let Some(policy) = super::preflight::policy_for(&state, bucket.as_deref()).await {
-            if let Some(grant) = policy.evaluate(origin, parts.method.as_str(), &[]) {
-                super::preflight::decorate(response.headers_mut(), &grant);
-            }
-        }
-    }
-    add_common_headers(response.headers_mut(), &request_id, &host_id);
-    if let Some(rule) = &routed.fault {
-        response = response.map(|b| super::faults::response_body(b, rule, had_body, socket));
-    }
-    let answer = Answer {
-        status: response.status().as_u16(),
-        error_code,
-        bytes_in: body.received(),
-        bytes_out: http_body::Body::size_hint(response.body()).lower(),
-    };
+    let status = answer.status;
     account(
         &state,
         &parts,
@@ -133,11 +117,31 @@ pub async fn handle(
         request_id,
         method = %parts.method,
         uri = %parts.uri,
-        status = response.status().as_u16(),
+        status,
         elapsed_us = started.elapsed().as_micros() as u64,
         "request"
     );
-    Ok(response)
+    response.ok_or(InjectedReset)
+}
+
+/// Actual requests from a browser get CORS headers (errors too, so scripts can read them).
+async fn decorate_cors(
+    response: &mut Response<ResponseBody>,
+    parts: &Parts,
+    state: &ServerState,
+    bucket: Option<&str>,
+) {
+    let origin = parts
+        .headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok());
+    if let (Some(origin), false) = (origin, parts.method == Method::OPTIONS) {
+        if let Some(policy) = super::preflight::policy_for(state, bucket).await {
+            if let Some(grant) = policy.evaluate(origin, parts.method.as_str(), &[]) {
+                super::preflight::decorate(response.headers_mut(), &grant);
+            }
+        }
+    }
 }
 
 fn check_header_section(headers: &http::HeaderMap) -> S3Result<()> {
