@@ -233,11 +233,11 @@ fn live(state: &ServerState, since: u64) -> Value {
     value
 }
 
+/// The `since` query parameter (0 when absent or not a number).
 fn since(query: Option<&str>) -> u64 {
-    let query = query.unwrap_or("");
-    (query.split('&'))
-        .find_map(|pair| pair.strip_prefix("since="))
-        .and_then(|n| n.parse().ok())
+    crate::query::Query::parse(query)
+        .ok()
+        .and_then(|q| q.get("since")?.parse().ok())
         .unwrap_or(0)
 }
 
