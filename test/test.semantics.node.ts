@@ -634,9 +634,9 @@ describe('POST Object with auth off', () => {
 describe('errors', () => {
   it('answers unsupported operations with NotImplemented and wrong methods with MethodNotAllowed', async () => {
     const bucket = await newBucket('errs');
-    const policy = await raw('GET', `/${bucket}?policy`);
-    assert.equal(policy.status, 501);
-    assert.match(policy.body, /<Code>NotImplemented<\/Code><Message>BucketPolicy \(GET\) is not implemented/);
+    const website = await raw('GET', `/${bucket}?website`);
+    assert.equal(website.status, 501);
+    assert.match(website.body, /<Code>NotImplemented<\/Code><Message>BucketWebsite \(GET\) is not implemented/);
     const patch = await raw('PATCH', `/${bucket}/k`);
     assert.equal(patch.status, 405);
     assert.match(patch.body, /<Code>MethodNotAllowed<\/Code>/);

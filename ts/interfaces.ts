@@ -9,6 +9,12 @@ export interface ISmarts3Credential {
   canonicalUserId?: string;
   /** Display name. Default: the access key id in lower case. */
   displayName?: string;
+  /**
+   * The 12-digit account id bucket policies name this user by (`"AWS": "<id>"`,
+   * `arn:aws:iam::<id>:root`, `arn:aws:iam::<id>:user/<displayName>`). Default: derived from the
+   * access key id.
+   */
+  accountId?: string;
 }
 
 /** The configuration of a Smarts3 server. Every field is optional. */
@@ -128,6 +134,11 @@ export interface ISeedBucket {
     exposeHeaders?: string[];
     maxAgeSeconds?: number;
   }[];
+  /**
+   * The bucket policy, as PutBucketPolicy takes it: a policy object or its JSON text. Checked at
+   * start (a malformed one fails it, naming the bucket); enforced with `auth.enabled`.
+   */
+  policy?: Record<string, unknown> | string;
   /**
    * A local directory (relative to the working directory) whose files become the bucket's
    * objects: the key is the path below it, '/'-separated; Content-Type comes from the extension

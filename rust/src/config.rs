@@ -59,6 +59,9 @@ pub struct SeedBucket {
     /// The bucket's CORS rules (none: the server-wide default applies).
     #[serde(default)]
     pub cors: Vec<SeedCorsRule>,
+    /// The bucket policy: the document as a JSON object, or as a string of JSON.
+    #[serde(default)]
+    pub policy: Option<serde_json::Value>,
     /// A local directory whose files become the bucket's objects: the key is the path below
     /// it, `/`-separated; the content type comes from the file's extension.
     #[serde(default)]
@@ -264,6 +267,10 @@ pub struct Credential {
     /// The user's display name; the lower-cased access key if not given.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// The 12-digit account bucket policies name the user by; derived from the access key if
+    /// not given.
+    #[serde(default)]
+    pub account_id: Option<String>,
 }
 
 impl Default for Credential {
@@ -274,11 +281,23 @@ impl Default for Credential {
             secret_access_key: "S3RVER".into(),
             canonical_user_id: None,
             display_name: None,
+            account_id: None,
         }
     }
 }
 
 impl Credential {
+    /// The account this user belongs to, as bucket policies name it.
+    pub fn account_id(&self) -> String {
+        if let Some(id) = &self.account_id {
+            return id.clone();
+        }
+        let digest = Sha256::digest(format!("smarts3-account:{}", self.access_key_id).as_bytes());
+        let mut number = [0u8; 8];
+        number.copy_from_slice(&digest[..8]);
+        format!("{:012}", u64::from_be_bytes(number) % 1_000_000_000_000)
+    }
+
     /// The user this credential pair belongs to.
     pub fn owner(&self) -> Owner {
         let derived = || {
@@ -421,6 +440,15 @@ impl Config {
             .any(|c| c.access_key_id.is_empty())
         {
             return Err("auth.credentials: accessKeyId must not be empty".into());
+        }
+        let bad_account = |id: &String| id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit());
+        if self
+            .auth
+            .credentials
+            .iter()
+            .any(|c| c.account_id.as_ref().is_some_and(bad_account))
+        {
+            return Err("auth.credentials: accountId must be 12 digits".into());
         }
         if self.limits.max_connections == 0 || self.limits.header_timeout_ms == 0 {
             return Err("limits.maxConnections and limits.headerTimeoutMs must be > 0".into());

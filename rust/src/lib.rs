@@ -3,7 +3,7 @@
 //!
 //! Layers, each importing only those below it:
 //! `management` → `server` → `handlers` / `auth` → `query` / `s3_error` → `codec` → `storage` →
-//! `acl` / `xml` / `checksum` / `config` / `crypto`. `upgrade_v2` is a start-up step beside
+//! `acl` / `policy` / `xml` / `checksum` / `config` / `crypto`. `upgrade_v2` is a start-up step beside
 //! `server`. `tests/layers.rs` keeps storage free of HTTP, S3 errors, XML and CORS.
 
 pub mod acl;
@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod handlers;
 pub mod logging;
 pub mod management;
+pub mod policy;
 pub mod query;
 pub mod s3_error;
 pub mod server;

@@ -89,6 +89,7 @@ impl ServeArgs {
                 secret_access_key,
                 canonical_user_id: None,
                 display_name: None,
+                account_id: None,
             }];
         }
         if self.clean_slate {

@@ -52,6 +52,8 @@ error_codes! {
     UnexpectedContent: BAD_REQUEST, "This request does not support content.";
     UnresolvableGrantByEmailAddress: BAD_REQUEST, "The email address you provided does not match any account on record.";
     MalformedACLError: BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
+    MalformedPolicy: BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
+    NoSuchBucketPolicy: NOT_FOUND, "The bucket policy does not exist";
     NoSuchCORSConfiguration: NOT_FOUND, "The CORS configuration does not exist";
     CORSResponse: FORBIDDEN, "CORS is not enabled for this bucket.";
     BadRequest: BAD_REQUEST, "Bad Request";

@@ -19,9 +19,12 @@ async fn routing_answers_method_not_allowed_and_not_implemented() {
     s.get("/route/k?uploads")
         .await
         .assert_error(405, "MethodNotAllowed");
-    s.put("/route?policy", "{}")
+    s.put("/route?website", "<WebsiteConfiguration/>")
         .await
         .assert_error(501, "NotImplemented");
+    s.put("/route?policy", "{}")
+        .await
+        .assert_error(400, "MalformedPolicy");
     s.get("/route/%FF").await.assert_error(400, "InvalidURI");
     s.get("/route/k?versionId=3HL4kqtJlcpXroDTDmJ")
         .await

@@ -1,10 +1,13 @@
 //! DeleteObjects: up to 1000 keys in one request, each answered on its own.
 
 use super::operations::BucketTarget;
+use super::support::access::BucketGate;
 use super::support::conditions::delete_condition;
 use super::support::integrity::verify_small_body;
+use super::support::policy_request::iam_action;
 use super::Req;
 use super::{xml_response, Context};
+use crate::acl::Permission;
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::DeleteCondition;
@@ -62,6 +65,16 @@ pub async fn delete_objects(
     verify_small_body(parts, &document)?;
     let (quiet, objects) = parse(&document)?;
     let bypass_governance = super::object_lock::bypass_governance(parts);
+    // Each key is authorized on its own: a bucket policy may allow or deny some of them.
+    let gate = match ctx.config.auth.enabled {
+        true => BucketGate::load(ctx, bucket).await?,
+        false => None,
+    };
+    let allowed = |key: &str, version: Option<&str>| {
+        let action = iam_action("DeleteObject", version.is_some());
+        gate.as_ref()
+            .is_none_or(|gate| gate.allows_key(ctx, parts, Permission::Write, action, key))
+    };
 
     let mut w = XmlWriter::new();
     w.root("DeleteResult");
@@ -72,6 +85,9 @@ pub async fn delete_objects(
             }
             _ if object.key.is_empty() || object.key.len() > 1024 => {
                 Err(S3Error::new(S3ErrorCode::KeyTooLongError))
+            }
+            version if !allowed(&object.key, version) => {
+                Err(S3Error::new(S3ErrorCode::AccessDenied))
             }
             version => match &object.condition {
                 Err(e) => Err(e.clone()),

@@ -14,6 +14,7 @@ mod object;
 mod object_lock;
 pub mod operations;
 pub mod params;
+mod policy_ops;
 mod post_object;
 mod restore;
 mod service;
@@ -46,6 +47,11 @@ pub struct Context<'a> {
     pub hoisted: Vec<String>,
 }
 
+/// The address a request came from, as the server's accept loop saw it (a request extension;
+/// bucket policies test it as `aws:SourceIp`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 /// The request as a handler sees it: headers and the (not yet read) body.
 pub struct Req<'a> {
     pub parts: &'a Parts,
@@ -65,6 +71,7 @@ pub async fn dispatch(
             bucket: op.bucket().unwrap_or_default(),
             key: op.key().unwrap_or_default(),
             version_id: op.version_id(),
+            action: support::policy_request::iam_action(op.name(), op.version_id().is_some()),
         },
         parts,
         ctx,

@@ -10,7 +10,7 @@ use super::support::access::Need;
 use super::support::op_table::operations;
 use super::{
     acl_ops, attributes, bucket, copy, cors_ops, delete, lifecycle_ops, list, multipart, object,
-    object_lock, post_object, restore, service, tagging, Context, Req,
+    object_lock, policy_ops, post_object, restore, service, tagging, Context, Req,
 };
 use crate::acl::Permission::{Read, ReadAcp, Write, WriteAcp};
 use crate::body::ResponseBody;
@@ -25,7 +25,8 @@ operations! {
     } needs Need::Signed => service::list_buckets;
 
     GetBucketLocation: GET BucketTarget ["location"] {} needs Need::BucketOwner => bucket::location;
-    DeleteObjects: POST BucketTarget ["delete"] {} needs Need::Bucket(Write) => delete::delete_objects;
+    DeleteObjects: POST BucketTarget ["delete"] {}
+        needs Need::EachKey(Write) => delete::delete_objects;
     GetBucketTagging: GET BucketTarget ["tagging"] {} needs Need::BucketOwner => tagging::get_bucket;
     PutBucketTagging: PUT BucketTarget ["tagging"] {} needs Need::BucketOwner => tagging::put_bucket;
     DeleteBucketTagging: DELETE BucketTarget ["tagging"] {}
@@ -47,6 +48,12 @@ operations! {
         needs Need::BucketOwner => lifecycle_ops::put;
     DeleteBucketLifecycle: DELETE BucketTarget ["lifecycle"] {}
         needs Need::BucketOwner => lifecycle_ops::delete;
+    GetBucketPolicy: GET BucketTarget ["policy"] {} needs Need::BucketOwner => policy_ops::get;
+    PutBucketPolicy: PUT BucketTarget ["policy"] {} needs Need::BucketOwner => policy_ops::put;
+    DeleteBucketPolicy: DELETE BucketTarget ["policy"] {}
+        needs Need::BucketOwner => policy_ops::delete;
+    GetBucketPolicyStatus: GET BucketTarget ["policyStatus"] {}
+        needs Need::BucketOwner => policy_ops::status;
     GetObjectLockConfiguration: GET BucketTarget ["object-lock"] {}
         needs Need::BucketOwner => object_lock::get_configuration;
     PutObjectLockConfiguration: PUT BucketTarget ["object-lock"] {}
@@ -131,8 +138,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
     ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"),
     ("ownershipControls", "BucketOwnershipControls"),
-    ("policy", "BucketPolicy"),
-    ("policyStatus", "BucketPolicyStatus"),
     ("publicAccessBlock", "PublicAccessBlock"),
     ("replication", "BucketReplication"),
     ("website", "BucketWebsite"),

@@ -2,20 +2,24 @@
 //! SigV4 or SigV2, `${filename}` keys, `success_action_status` and `success_action_redirect`.
 
 use super::operations::BucketTarget;
+use super::support::access::{combine, BucketGate};
 use super::support::form::{self, FormReader};
 use super::support::headers;
 use super::support::headers::{STORED_HEADERS, USER_META_PREFIX};
 use super::support::integrity::UploadIntegrity;
+use super::support::policy_request::principal_of;
 use super::support::upload::{check_storage_class, insert_etag, limit_size, validate_key};
 use super::ForResource;
 use super::Req;
 use super::{empty_response, Context};
-use crate::acl::{Acl, Owner, Permission, Requester};
+use crate::acl::{Acl, Permission, Requester};
 use crate::auth::{sigv2, sigv4};
 use crate::body::ResponseBody;
+use crate::config::Credential;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{ObjectMetadata, WriteCondition, STORAGE_CLASS_HEADER};
 use crate::xml::XmlWriter;
+use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -180,11 +184,11 @@ impl Policy {
 
 /// With auth on: the user whose valid SigV4 or SigV2 signature the policy carries, or `None` for
 /// an unsigned form (allowed only into a bucket that lets everyone write).
-fn verify_signature(
-    ctx: &Context<'_>,
+fn verify_signature<'c>(
+    ctx: &Context<'c>,
     fields: &BTreeMap<String, String>,
     policy: &str,
-) -> S3Result<Option<Owner>> {
+) -> S3Result<Option<&'c Credential>> {
     let credential_of = |key: &str| {
         ctx.config
             .auth
@@ -220,7 +224,7 @@ fn verify_signature(
             return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
                 .detail("AWSAccessKeyId", credential.access_key_id));
         }
-        return Ok(Some(user.owner()));
+        return Ok(Some(user));
     }
     if let (Some(access_key), Some(signature)) =
         (fields.get("awsaccesskeyid"), fields.get("signature"))
@@ -230,7 +234,7 @@ fn verify_signature(
             return Err(S3Error::new(S3ErrorCode::SignatureDoesNotMatch)
                 .detail("AWSAccessKeyId", access_key.as_str()));
         }
-        return Ok(Some(user.owner()));
+        return Ok(Some(user));
     }
     // A policy is only worth its signature: one without is a malformed form, not anonymous.
     if !policy.is_empty() {
@@ -290,7 +294,7 @@ pub async fn post_object(
         })?;
     ctx.require_bucket(bucket).await?;
     let form = read_form(FormReader::new(req.body.stream(), &boundary)).await?;
-    let grant = authorize(ctx, bucket, &form.fields).await?;
+    let grant = authorize(ctx, parts, bucket, &form.key, &form.fields).await?;
     let etag = store(
         ctx,
         bucket,
@@ -358,18 +362,22 @@ async fn read_form<S: FormInput>(mut reader: FormReader<S>) -> S3Result<Form<S>>
 /// bucket; returns the object's ACL and the allowed size range.
 async fn authorize(
     ctx: &Context<'_>,
+    parts: &Parts,
     bucket: &str,
+    key: &str,
     fields: &BTreeMap<String, String>,
 ) -> S3Result<Grant> {
     let policy = fields.get("policy");
     let bucket_owner = ctx.bucket_owner(bucket).await?;
     let uploader = if ctx.config.auth.enabled {
         let signer = verify_signature(ctx, fields, policy.map_or("", String::as_str))?;
-        let requester = signer.map_or(Requester::Anonymous, Requester::User);
-        let bucket_acl = ctx.bucket_acl(bucket).await?;
-        if !bucket_acl.allows(&requester, Permission::Write) {
-            return Err(S3Error::new(S3ErrorCode::AccessDenied));
-        }
+        let requester = signer.map_or(Requester::Anonymous, |c| Requester::User(c.owner()));
+        let gate = BucketGate::load(ctx, bucket)
+            .await?
+            .ok_or_else(|| S3Error::no_such_bucket(bucket))?;
+        let principal = signer.map(principal_of);
+        let decision = gate.decide_for(parts, principal.as_ref(), "s3:PutObject", key, None);
+        combine(decision, gate.acl.allows(&requester, Permission::Write))?;
         requester.owner()
     } else {
         ctx.acting_owner()

@@ -336,7 +336,7 @@ async fn serve<H, F>(
         };
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(conn) => conn,
                     Err(e) => {
                         // Typically EMFILE: back off instead of spinning; never fatal.
@@ -349,7 +349,11 @@ async fn serve<H, F>(
                 let handler = handler.clone();
                 // Fault rules reset connections through it; it is open while the service is.
                 let socket = std::os::fd::AsRawFd::as_raw_fd(&stream);
-                let service = service_fn(move |req| handler(req, socket));
+                let client = crate::handlers::ClientAddress(peer.ip());
+                let service = service_fn(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(client);
+                    handler(req, socket)
+                });
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(limits.header_timeout)

@@ -1,5 +1,5 @@
 //! Seeded buckets (config `buckets`): each missing one is created with its versioning, tags,
-//! CORS rules and the files of a local directory, at start and again by `reset`. A bucket that
+//! CORS rules, policy and the files of a local directory, at start and again by `reset`. A bucket that
 //! exists already is left as it is.
 
 use crate::acl::{Acl, Owner};
@@ -47,6 +47,10 @@ pub fn check_seeds(seeds: &[SeedBucket]) -> Result<(), String> {
                 })
             })?;
         }
+        if let Some(document) = policy_of(seed) {
+            crate::policy::Policy::parse(document.as_bytes(), &seed.name)
+                .map_err(|why| fail(format!("policy: {why}")))?;
+        }
         if let Some(directory) = &seed.directory {
             if !directory.is_dir() {
                 return Err(fail(format!("{} is not a directory", directory.display())));
@@ -76,6 +80,9 @@ async fn seed_bucket(store: &FileStore, seed: &SeedBucket, owner: &Owner) -> Res
         if !seed.cors.is_empty() {
             store.set_bucket_cors(bucket, Some(cors_of(seed))).await?;
         }
+        if let Some(document) = policy_of(seed) {
+            store.set_bucket_policy(bucket, Some(document)).await?;
+        }
         Ok::<_, StorageError>(())
     };
     settings.await.map_err(|e| e.to_string())?;
@@ -89,6 +96,14 @@ async fn seed_bucket(store: &FileStore, seed: &SeedBucket, owner: &Owner) -> Res
         tracing::info!("seeded bucket {bucket} with {} file(s)", files.len());
     }
     Ok(true)
+}
+
+/// The seed's policy document as text (given as a JSON object or as a string of JSON).
+fn policy_of(seed: &SeedBucket) -> Option<String> {
+    match seed.policy.as_ref()? {
+        serde_json::Value::String(text) => Some(text.clone()),
+        document => Some(document.to_string()),
+    }
 }
 
 fn tags_of(seed: &SeedBucket) -> Vec<Tag> {

@@ -327,6 +327,9 @@ pub struct BucketSettings {
     /// The bucket's lifecycle rules; `None` when none were set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Vec<lifecycle::LifecycleRule>>,
+    /// The bucket policy, the JSON document as it was put; `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 impl BucketSettings {
@@ -344,6 +347,8 @@ impl BucketSettings {
 pub struct BucketAccess {
     pub owner: Option<Owner>,
     pub acl: Option<Acl>,
+    /// The bucket policy document, if there is one.
+    pub policy: Option<String>,
 }
 
 /// Lock namespace for bucket settings (no bucket name can contain NUL).
@@ -795,7 +800,18 @@ impl FileStore {
         Ok(BucketAccess {
             owner: settings.owner,
             acl: settings.acl,
+            policy: settings.policy,
         })
+    }
+
+    /// Replaces (or with `None` removes) the bucket policy document.
+    pub async fn set_bucket_policy(
+        &self,
+        bucket: &str,
+        policy: Option<String>,
+    ) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| s.policy = policy)
+            .await
     }
 
     pub async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> StorageResult<()> {

@@ -1,12 +1,15 @@
-//! Authorization: with `auth.enabled`, may this requester run this operation? Owners may do
-//! everything with what they own; everybody else needs an ACL grant (AllUsers for anonymous
+//! Authorization: with `auth.enabled`, may this requester run this operation? An explicit Deny
+//! in the bucket policy refuses; otherwise owners may do everything with what they own, and
+//! everybody else needs an Allow in the bucket policy or an ACL grant (AllUsers for anonymous
 //! requests, AuthenticatedUsers for any signed one). With auth off everything is allowed.
 
 use super::copy_source;
+use super::policy_request::{self, arn, iam_action, RequestFacts};
 use crate::acl::{Acl, Permission, Requester};
 use crate::handlers::Context;
+use crate::policy::{actions, Decision, Policy, Principal};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::StorageError;
+use crate::storage::{StorageError, Tag};
 use http::request::Parts;
 
 /// What an operation needs of the requester, declared beside it in the operation table.
@@ -22,59 +25,178 @@ pub enum Need {
     Object(Permission),
     /// WRITE on the target bucket and READ on the object named by `x-amz-copy-source`.
     CopyInto,
+    /// A permission on the bucket, or a bucket policy that may allow some of the keys the
+    /// handler then checks one by one ([`BucketGate::allows_key`]).
+    EachKey(Permission),
     /// Checked by the handler: a form upload's signer is known only once the form is read.
     InHandler,
 }
+
+/// Only the bucket owner manages the policy: even a Deny cannot lock them out, and anybody
+/// else is refused (with MethodNotAllowed if the policy allows them, as S3 does).
+const POLICY_ACTIONS: &[&str] = &[
+    "s3:GetBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:GetBucketPolicyStatus",
+];
 
 fn denied() -> S3Error {
     S3Error::new(S3ErrorCode::AccessDenied)
 }
 
-/// The bucket's effective ACL; `None` if there is no bucket (the handler will say so).
-async fn bucket_acl(ctx: &Context<'_>, bucket: &str) -> S3Result<Option<Acl>> {
-    match ctx.bucket_acl(bucket).await {
-        Ok(acl) => Ok(Some(acl)),
-        Err(e) if e.code == S3ErrorCode::NoSuchBucket => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// What a request is about: a bucket, and an object (a version of it) when `key` is not empty.
+/// What a request is about: a bucket, an object (a version of it) when `key` is not empty, and
+/// the IAM action it is authorized as.
 pub struct Resource<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
     pub version_id: Option<&'a str>,
+    pub action: &'static str,
+}
+
+/// A bucket's ACL and policy: what decides requests on it.
+pub struct BucketGate {
+    bucket: String,
+    pub acl: Acl,
+    policy: Option<Policy>,
+}
+
+impl BucketGate {
+    /// The bucket's gate; `None` if there is no bucket (the handler will say so).
+    pub async fn load(ctx: &Context<'_>, bucket: &str) -> S3Result<Option<Self>> {
+        let access = match ctx.store.bucket_access(bucket).await {
+            Ok(access) => access,
+            Err(StorageError::NoSuchBucket) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let owner = access.owner.unwrap_or_else(|| ctx.default_owner.clone());
+        let policy = match access.policy {
+            Some(document) => Some(Policy::parse(document.as_bytes(), bucket).map_err(|why| {
+                S3Error::with_message(
+                    S3ErrorCode::InternalError,
+                    format!("the stored bucket policy no longer parses: {why}"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Some(Self {
+            bucket: bucket.to_string(),
+            acl: access.acl.unwrap_or_else(|| Acl::private(owner)),
+            policy,
+        }))
+    }
+
+    /// What the bucket policy says about `action` on the bucket, or on `key` for actions on
+    /// objects, for the request's signer.
+    fn decide(
+        &self,
+        ctx: &Context<'_>,
+        parts: &Parts,
+        action: &str,
+        key: &str,
+        object_tags: Option<&[Tag]>,
+    ) -> Decision {
+        if self.policy.is_none() {
+            return Decision::NotApplicable;
+        }
+        let principal = policy_request::principal(ctx);
+        self.decide_for(parts, principal.as_ref(), action, key, object_tags)
+    }
+
+    /// [`Self::decide`] for a given principal (`None`: anonymous).
+    pub fn decide_for(
+        &self,
+        parts: &Parts,
+        principal: Option<&Principal>,
+        action: &str,
+        key: &str,
+        object_tags: Option<&[Tag]>,
+    ) -> Decision {
+        let Some(policy) = &self.policy else {
+            return Decision::NotApplicable;
+        };
+        let on_object = actions::kind_of(action) == Some(actions::Kind::Object);
+        let resource = arn(&self.bucket, on_object.then_some(key));
+        policy.evaluate(&crate::policy::Request {
+            action,
+            resource: &resource,
+            principal,
+            values: &RequestFacts {
+                parts,
+                principal,
+                object_tags,
+            },
+        })
+    }
+
+    /// Whether the requester may run `action` on `key` with `permission` granted by the ACL
+    /// (for handlers that act on many keys, DeleteObjects).
+    pub fn allows_key(
+        &self,
+        ctx: &Context<'_>,
+        parts: &Parts,
+        permission: Permission,
+        action: &str,
+        key: &str,
+    ) -> bool {
+        if !ctx.config.auth.enabled {
+            return true;
+        }
+        let granted = self.acl.allows(&ctx.requester, permission);
+        combine(self.decide(ctx, parts, action, key, None), granted).is_ok()
+    }
+}
+
+/// A policy decision with what the ACL (or ownership) grants.
+pub fn combine(decision: Decision, granted: bool) -> S3Result<()> {
+    match decision {
+        Decision::Deny => Err(denied()),
+        Decision::Allow => Ok(()),
+        Decision::NotApplicable if granted => Ok(()),
+        Decision::NotApplicable => Err(denied()),
+    }
 }
 
 /// `permission` on the object version the request names (the latest when it names none): each
 /// version has its own ACL.
 async fn check_object(
     ctx: &Context<'_>,
-    bucket: &str,
-    key: &str,
-    version_id: Option<&str>,
+    parts: &Parts,
+    resource: &Resource<'_>,
     permission: Permission,
 ) -> S3Result<()> {
+    let Resource {
+        bucket,
+        key,
+        version_id,
+        action,
+    } = *resource;
+    let Some(gate) = BucketGate::load(ctx, bucket).await? else {
+        return Ok(());
+    };
     let requester = &ctx.requester;
     match ctx.store.open_version(bucket, key, version_id).await {
         Ok(object) => {
-            let acl = super::acl_wire::object_acl(ctx, bucket, object.info.metadata.acl).await?;
-            if acl.allows(requester, permission) {
-                Ok(())
-            } else {
-                Err(denied())
-            }
+            let metadata = &object.info.metadata;
+            let acl = match &metadata.acl {
+                Some(acl) => acl.clone(),
+                None => Acl::private(gate.acl.owner.clone()),
+            };
+            let decision = gate.decide(ctx, parts, action, key, Some(&metadata.tags));
+            combine(decision, acl.allows(requester, permission))
         }
         // As S3: who may list the bucket learns the key is missing; others get AccessDenied.
         Err(
             StorageError::NoSuchKey
             | StorageError::NoSuchVersion
             | StorageError::DeleteMarker { .. },
-        ) => match bucket_acl(ctx, bucket).await? {
-            Some(acl) if acl.allows(requester, Permission::Read) => Ok(()),
-            Some(_) => Err(denied()),
-            None => Ok(()),
-        },
+        ) => {
+            if gate.decide(ctx, parts, action, key, None) == Decision::Deny {
+                return Err(denied());
+            }
+            let may_list = gate.acl.allows(requester, Permission::Read);
+            combine(gate.decide(ctx, parts, "s3:ListBucket", "", None), may_list)
+        }
         Err(StorageError::NoSuchBucket) => Ok(()),
         Err(e) => Err(e.into()),
     }
@@ -88,11 +210,6 @@ pub async fn authorize(
     parts: &Parts,
     ctx: &Context<'_>,
 ) -> S3Result<()> {
-    let Resource {
-        bucket,
-        key,
-        version_id,
-    } = resource;
     if !ctx.config.auth.enabled {
         return Ok(());
     }
@@ -104,15 +221,38 @@ pub async fn authorize(
             Ok(())
         }
         Need::InHandler => Ok(()),
-        Need::BucketOwner => check_bucket(ctx, parts, bucket, None).await,
-        Need::Bucket(permission) => check_bucket(ctx, parts, bucket, Some(permission)).await,
-        Need::Object(permission) => check_object(ctx, bucket, key, version_id, permission).await,
+        Need::BucketOwner => check_bucket(ctx, parts, &resource, None).await,
+        Need::Bucket(permission) => check_bucket(ctx, parts, &resource, Some(permission)).await,
+        Need::EachKey(permission) => {
+            let Some(gate) = BucketGate::load(ctx, resource.bucket).await? else {
+                return Ok(());
+            };
+            expect_owner(&gate, parts)?;
+            // With a policy, some keys may be allowed: the handler asks for each.
+            let granted = gate.policy.is_some() || gate.acl.allows(&ctx.requester, permission);
+            combine(Decision::NotApplicable, granted)
+        }
+        Need::Object(permission) => check_object(ctx, parts, &resource, permission).await,
         Need::CopyInto => {
-            check_bucket(ctx, parts, bucket, Some(Permission::Write)).await?;
+            check_bucket(ctx, parts, &resource, Some(Permission::Write)).await?;
             let source = copy_source::parse(parts)?;
             let version = source.version_id.as_deref();
-            check_object(ctx, &source.bucket, &source.key, version, Permission::Read).await
+            let source = Resource {
+                bucket: &source.bucket,
+                key: &source.key,
+                version_id: version,
+                action: iam_action("GetObject", version.is_some()),
+            };
+            check_object(ctx, parts, &source, Permission::Read).await
         }
+    }
+}
+
+/// AccessDenied unless the bucket's owner is the one `x-amz-expected-bucket-owner` names.
+fn expect_owner(gate: &BucketGate, parts: &Parts) -> S3Result<()> {
+    match parts.headers.get("x-amz-expected-bucket-owner") {
+        Some(expected) if expected.as_bytes() != gate.acl.owner.id.as_bytes() => Err(denied()),
+        _ => Ok(()),
     }
 }
 
@@ -120,25 +260,27 @@ pub async fn authorize(
 async fn check_bucket(
     ctx: &Context<'_>,
     parts: &Parts,
-    bucket: &str,
+    resource: &Resource<'_>,
     permission: Option<Permission>,
 ) -> S3Result<()> {
-    let Some(acl) = bucket_acl(ctx, bucket).await? else {
+    let Some(gate) = BucketGate::load(ctx, resource.bucket).await? else {
         return Ok(());
     };
-    if let Some(expected) = parts.headers.get("x-amz-expected-bucket-owner") {
-        if expected.as_bytes() != acl.owner.id.as_bytes() {
-            return Err(denied());
-        }
-    }
+    expect_owner(&gate, parts)?;
+    let owner = &gate.acl.owner;
     let requester = &ctx.requester;
-    let allowed = match permission {
-        Some(p) => acl.allows(requester, p),
-        None => matches!(requester, Requester::User(o) if o.id == acl.owner.id),
-    };
-    if allowed {
-        Ok(())
-    } else {
-        Err(denied())
+    let is_owner = matches!(requester, Requester::User(o) if o.id == owner.id);
+    let decision = gate.decide(ctx, parts, resource.action, resource.key, None);
+    if POLICY_ACTIONS.contains(&resource.action) {
+        return match (is_owner, decision) {
+            (true, _) => Ok(()),
+            (false, Decision::Allow) => Err(S3Error::new(S3ErrorCode::MethodNotAllowed)),
+            (false, _) => Err(denied()),
+        };
     }
+    let granted = match permission {
+        Some(p) => gate.acl.allows(requester, p),
+        None => is_owner,
+    };
+    combine(decision, granted)
 }

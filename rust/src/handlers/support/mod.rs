@@ -8,5 +8,6 @@ pub mod form;
 pub mod headers;
 pub mod integrity;
 pub mod op_table;
+pub mod policy_request;
 pub mod range;
 pub mod upload;

@@ -1,0 +1,247 @@
+// Bucket policies through the AWS SDK v3, anonymous fetch() and browser-style form posts, with
+// auth on: two users (alice owns the buckets, bob is another account) and unsigned clients.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketPolicyCommand,
+  GetBucketPolicyStatusCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { s3Error, startTestServer, tempDir, type ITestServer } from './helpers.js';
+
+const ALICE = { accessKeyId: 'ALICEKEY', secretAccessKey: 'alice-secret', displayName: 'alice', accountId: '111122223333' };
+const BOB = { accessKeyId: 'BOBKEY', secretAccessKey: 'bob-secret', displayName: 'bob', accountId: '444455556666' };
+
+const publicRead = (bucket: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }],
+});
+
+let server: ITestServer;
+let alice: S3Client;
+let bob: S3Client;
+const directory = tempDir('policy');
+
+function client(credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  return new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
+}
+
+async function putPolicy(bucket: string, policy: unknown) {
+  await alice.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+}
+
+async function status(promise: Promise<unknown>): Promise<number> {
+  return (await s3Error(promise)).$metadata.httpStatusCode!;
+}
+
+/** An unsigned request, as a browser or curl sends it. */
+function anonymous(method: string, path: string, body?: string) {
+  return fetch(`${server.endpoint}${path}`, { method, body });
+}
+
+before(async () => {
+  server = await startTestServer('policy', {
+    auth: { enabled: true, credentials: [ALICE, BOB] },
+    storage: { directory },
+    buckets: [{ name: 'seeded-public', policy: publicRead('seeded-public') }],
+  });
+  alice = client(ALICE);
+  bob = client(BOB);
+});
+after(async () => {
+  for (const c of [alice, bob]) c?.destroy();
+  await server?.stop();
+});
+
+describe('the policy API', () => {
+  it('puts, gets and deletes a policy, and tells whether it is public', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'api' }));
+    assert.equal((await s3Error(alice.send(new GetBucketPolicyCommand({ Bucket: 'api' })))).name, 'NoSuchBucketPolicy');
+    assert.equal(await status(alice.send(new GetBucketPolicyStatusCommand({ Bucket: 'api' }))), 404);
+    const document = JSON.stringify(publicRead('api'), null, 2);
+    const put = await alice.send(new PutBucketPolicyCommand({ Bucket: 'api', Policy: document }));
+    assert.equal(put.$metadata.httpStatusCode, 204);
+    assert.equal((await alice.send(new GetBucketPolicyCommand({ Bucket: 'api' }))).Policy, document);
+    const publicStatus = await alice.send(new GetBucketPolicyStatusCommand({ Bucket: 'api' }));
+    assert.equal(publicStatus.PolicyStatus!.IsPublic, true);
+    // Granting one account is not public; neither is "*" pinned to an address range.
+    await putPolicy('api', {
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: BOB.accountId }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::api/*' },
+        { Effect: 'Allow', Principal: '*', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::api', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+      ],
+    });
+    assert.equal((await alice.send(new GetBucketPolicyStatusCommand({ Bucket: 'api' }))).PolicyStatus!.IsPublic, false);
+    // Only the owner manages the policy.
+    assert.equal(await status(bob.send(new GetBucketPolicyCommand({ Bucket: 'api' }))), 403);
+    assert.equal(await status(bob.send(new DeleteBucketPolicyCommand({ Bucket: 'api' }))), 403);
+    const deleted = await alice.send(new DeleteBucketPolicyCommand({ Bucket: 'api' }));
+    assert.equal(deleted.$metadata.httpStatusCode, 204);
+    assert.equal((await s3Error(alice.send(new GetBucketPolicyCommand({ Bucket: 'api' })))).name, 'NoSuchBucketPolicy');
+    assert.equal((await s3Error(alice.send(new GetBucketPolicyCommand({ Bucket: 'no-such-bucket' })))).name, 'NoSuchBucket');
+  });
+
+  it('refuses malformed policies with MalformedPolicy, saying what is wrong', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'strict' }));
+    const statement = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::strict/*' };
+    const cases: [unknown, RegExp][] = [
+      ['{not json', /invalid Json/],
+      [{ Version: '2012-10-17' }, /Missing required field Statement/],
+      [{ Statement: [{ ...statement, Principal: undefined }] }, /Missing required field Principal/],
+      [{ Statement: [{ ...statement, Principal: { AWS: 'bob' } }] }, /Invalid principal in policy/],
+      [{ Statement: [{ ...statement, Action: 's3:GetObjekt' }] }, /Policy has invalid action/],
+      [{ Statement: [{ ...statement, Resource: 'arn:aws:s3:::other-bucket/*' }] }, /Policy has invalid resource/],
+      [{ Statement: [{ ...statement, Action: 's3:ListBucket' }] }, /Action does not apply to any resource\(s\) in statement/],
+      [{ Statement: [{ ...statement, Condition: { StringEquals: { 's3:no-such-key': 'x' } } }] }, /invalid condition key/],
+    ];
+    for (const [policy, message] of cases) {
+      const error = await s3Error(alice.send(new PutBucketPolicyCommand({
+        Bucket: 'strict',
+        Policy: typeof policy === 'string' ? policy : JSON.stringify(policy),
+      })));
+      assert.equal(error.name, 'MalformedPolicy', String(message));
+      assert.equal(error.$metadata.httpStatusCode, 400);
+      assert.match(error.message, message);
+    }
+    assert.equal((await s3Error(alice.send(new GetBucketPolicyCommand({ Bucket: 'strict' })))).name, 'NoSuchBucketPolicy');
+  });
+});
+
+describe('evaluation', () => {
+  it('opens a bucket to anonymous readers, and to nothing else', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'site' }));
+    await alice.send(new PutObjectCommand({ Bucket: 'site', Key: 'index.html', Body: '<h1>hi</h1>' }));
+    assert.equal((await anonymous('GET', '/site/index.html')).status, 403);
+    await putPolicy('site', publicRead('site'));
+    const page = await anonymous('GET', '/site/index.html');
+    assert.equal(page.status, 200);
+    assert.equal(await page.text(), '<h1>hi</h1>');
+    assert.equal((await anonymous('PUT', '/site/evil.html', 'x')).status, 403);
+    assert.equal((await anonymous('GET', '/site')).status, 403);
+    // Without s3:ListBucket a missing key is AccessDenied, with it NoSuchKey (as S3 answers).
+    assert.equal((await anonymous('GET', '/site/missing.html')).status, 403);
+    await putPolicy('site', {
+      Statement: [
+        ...publicRead('site').Statement,
+        { Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::site' },
+      ],
+    });
+    const missing = await anonymous('GET', '/site/missing.html');
+    assert.equal(missing.status, 404);
+    assert.match(await missing.text(), /<Code>NoSuchKey<\/Code>/);
+    assert.match(await (await anonymous('GET', '/site?list-type=2')).text(), /<Key>index.html<\/Key>/);
+  });
+
+  it('grants another account what the policy names, with conditions', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'team' }));
+    await alice.send(new PutObjectCommand({ Bucket: 'team', Key: 'private/plan.txt', Body: 'p' }));
+    assert.equal(await status(bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'shared/a.txt', Body: 'a' }))), 403);
+    await putPolicy('team', {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'BobWritesShared', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${BOB.accountId}:user/bob` }, Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::team/shared/*' },
+        { Sid: 'BobListsShared', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${BOB.accountId}:root` }, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::team', Condition: { StringLike: { 's3:prefix': 'shared/*' } } },
+      ],
+    });
+    // Bob owns what he writes (ObjectWriter ownership): he hands alice control, as on S3.
+    await bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'shared/a.txt', Body: 'from bob', ACL: 'bucket-owner-full-control' }));
+    const read = await alice.send(new GetObjectCommand({ Bucket: 'team', Key: 'shared/a.txt' }));
+    assert.equal(await read.Body!.transformToString(), 'from bob');
+    assert.equal(await status(bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'private/b.txt', Body: 'b' }))), 403);
+    assert.equal(await status(bob.send(new GetObjectCommand({ Bucket: 'team', Key: 'private/plan.txt' }))), 403);
+    const listed = await bob.send(new ListObjectsV2Command({ Bucket: 'team', Prefix: 'shared/' }));
+    assert.deepEqual(listed.Contents!.map((o) => o.Key), ['shared/a.txt']);
+    assert.equal(await status(bob.send(new ListObjectsV2Command({ Bucket: 'team', Prefix: 'private/' }))), 403);
+    assert.equal(await status(bob.send(new ListObjectsV2Command({ Bucket: 'team' }))), 403);
+  });
+
+  it('lets an explicit Deny win over ownership, key by key in DeleteObjects, never over the policy itself', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'vault' }));
+    for (const Key of ['keep/a.txt', 'tmp/b.txt']) await alice.send(new PutObjectCommand({ Bucket: 'vault', Key, Body: Key }));
+    await putPolicy('vault', {
+      Statement: [{ Sid: 'KeepForever', Effect: 'Deny', Principal: '*', Action: ['s3:DeleteObject', 's3:PutObject'], Resource: 'arn:aws:s3:::vault/keep/*' }],
+    });
+    assert.equal(await status(alice.send(new DeleteObjectCommand({ Bucket: 'vault', Key: 'keep/a.txt' }))), 403);
+    assert.equal(await status(alice.send(new PutObjectCommand({ Bucket: 'vault', Key: 'keep/a.txt', Body: 'over' }))), 403);
+    const result = await alice.send(new DeleteObjectsCommand({
+      Bucket: 'vault',
+      Delete: { Objects: [{ Key: 'keep/a.txt' }, { Key: 'tmp/b.txt' }] },
+    }));
+    assert.deepEqual(result.Deleted!.map((d) => d.Key), ['tmp/b.txt']);
+    assert.deepEqual(result.Errors!.map((e) => [e.Key, e.Code]), [['keep/a.txt', 'AccessDenied']]);
+    const kept = await alice.send(new GetObjectCommand({ Bucket: 'vault', Key: 'keep/a.txt' }));
+    assert.equal(await kept.Body!.transformToString(), 'keep/a.txt');
+    // Even a policy that denies everything cannot lock the owner out of the policy.
+    await putPolicy('vault', { Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: ['arn:aws:s3:::vault', 'arn:aws:s3:::vault/*'] }] });
+    assert.equal(await status(alice.send(new GetObjectCommand({ Bucket: 'vault', Key: 'keep/a.txt' }))), 403);
+    assert.equal(await status(alice.send(new ListObjectsV2Command({ Bucket: 'vault' }))), 403);
+    await alice.send(new DeleteBucketPolicyCommand({ Bucket: 'vault' }));
+    await alice.send(new DeleteObjectCommand({ Bucket: 'vault', Key: 'keep/a.txt' }));
+  });
+
+  it('tests the client address and transport (aws:SourceIp, aws:SecureTransport)', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'lan' }));
+    await alice.send(new PutObjectCommand({ Bucket: 'lan', Key: 'k', Body: 'v' }));
+    await putPolicy('lan', {
+      Statement: [
+        { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::lan/*', Condition: { IpAddress: { 'aws:SourceIp': '127.0.0.0/8' } } },
+      ],
+    });
+    assert.equal((await anonymous('GET', '/lan/k')).status, 200);
+    await putPolicy('lan', {
+      Statement: [
+        { Effect: 'Deny', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::lan/*', Condition: { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } },
+      ],
+    });
+    assert.equal(await status(alice.send(new GetObjectCommand({ Bucket: 'lan', Key: 'k' }))), 403);
+    // The common "deny plain HTTP" statement: this server speaks HTTP only, so it denies.
+    await putPolicy('lan', {
+      Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: 'arn:aws:s3:::lan/*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+    });
+    assert.equal(await status(alice.send(new GetObjectCommand({ Bucket: 'lan', Key: 'k' }))), 403);
+    await alice.send(new DeleteBucketPolicyCommand({ Bucket: 'lan' }));
+    assert.equal((await alice.send(new GetObjectCommand({ Bucket: 'lan', Key: 'k' }))).$metadata.httpStatusCode, 200);
+  });
+
+  it('lets a policy open form uploads (POST Object) to anonymous browsers', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'inbox' }));
+    const post = () => {
+      const form = new FormData();
+      form.append('key', 'uploads/${filename}');
+      form.append('acl', 'bucket-owner-full-control');
+      form.append('file', new Blob(['hello']), 'note.txt');
+      return fetch(`${server.endpoint}/inbox`, { method: 'POST', body: form });
+    };
+    assert.equal((await post()).status, 403);
+    await putPolicy('inbox', {
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::inbox/uploads/*' }],
+    });
+    assert.equal((await post()).status, 204);
+    const stored = await alice.send(new GetObjectCommand({ Bucket: 'inbox', Key: 'uploads/note.txt' }));
+    assert.equal(await stored.Body!.transformToString(), 'hello');
+  });
+});
+
+describe('seeded policies', () => {
+  it('starts a seeded bucket with its policy in force', async () => {
+    await alice.send(new PutObjectCommand({ Bucket: 'seeded-public', Key: 'logo.svg', Body: '<svg/>' }));
+    assert.equal((await anonymous('GET', '/seeded-public/logo.svg')).status, 200);
+    const policy = await alice.send(new GetBucketPolicyCommand({ Bucket: 'seeded-public' }));
+    assert.deepEqual(JSON.parse(policy.Policy!), publicRead('seeded-public'));
+  });
+
+  it('refuses to start with a malformed seeded policy, naming the bucket', async () => {
+    await assert.rejects(
+      startTestServer('policy-bad', { buckets: [{ name: 'bad-policy', policy: publicRead('other-bucket') }] }),
+      /seeded bucket 'bad-policy': policy: Policy has invalid resource/,
+    );
+  });
+});
