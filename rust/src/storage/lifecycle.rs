@@ -244,7 +244,7 @@ impl FileStore {
         day: Duration,
     ) -> StorageResult<LifecycleReport> {
         let dir = self.existing_bucket_dir(bucket).await?;
-        let rules: Vec<LifecycleRule> = (self.read_bucket_settings(&dir).await?.lifecycle)
+        let rules: Vec<LifecycleRule> = (self.bucket_settings(bucket).await?.lifecycle.clone())
             .unwrap_or_default()
             .into_iter()
             .filter(|r| r.enabled)
@@ -504,8 +504,7 @@ impl FileStore {
         &self,
         bucket: &str,
     ) -> StorageResult<Option<Vec<LifecycleRule>>> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        Ok(self.read_bucket_settings(&dir).await?.lifecycle)
+        Ok(self.bucket_settings(bucket).await?.lifecycle.clone())
     }
 }
 

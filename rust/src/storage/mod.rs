@@ -21,6 +21,7 @@ mod locks;
 mod objects;
 pub mod record;
 pub mod recovery;
+mod settings_cache;
 mod temp;
 mod uploads;
 pub mod versions;
@@ -438,6 +439,8 @@ pub struct FileStore {
     fsync: Fsync,
     /// Big directories' entries in key order, for listings.
     dir_cache: Arc<dir_cache::DirCache>,
+    /// Bucket settings as last read or written.
+    settings_cache: settings_cache::SettingsCache,
     /// Removes files no record names any more without waiting for the disk.
     disposal: disposal::Disposal,
 }
@@ -483,6 +486,7 @@ impl FileStore {
             changes: changes::ChangeFeed::new(),
             fsync: Fsync::None,
             dir_cache: Default::default(),
+            settings_cache: Default::default(),
         })
     }
 
@@ -629,6 +633,7 @@ impl FileStore {
         .map_err(|e| io::Error::other(e.to_string()))?;
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &settings)
             .await?;
+        self.settings_cache.forget(bucket);
         self.changes.publish(|| changes::Change::BucketCreated {
             bucket: bucket.to_string(),
         });
@@ -638,7 +643,7 @@ impl FileStore {
     /// Deletes a bucket: refused while it holds objects, unless `force` (then its objects go
     /// with it). Whole or not at all: its directory is renamed away in one step.
     pub async fn delete_bucket(&self, bucket: &str, force: bool) -> StorageResult<()> {
-        self.clear_out(bucket, "deleted-bucket", move |dir, away| {
+        self.clear_out(bucket, "deleted-bucket", true, move |dir, away| {
             if !force && listing::contains_object(dir)? {
                 return Err(StorageError::BucketNotEmpty);
             }
@@ -654,7 +659,7 @@ impl FileStore {
 
     /// Removes every object and unfinished upload of a bucket; the bucket and its settings stay.
     pub async fn empty_bucket(&self, bucket: &str) -> StorageResult<()> {
-        self.clear_out(bucket, "emptied-bucket", |dir, away| {
+        self.clear_out(bucket, "emptied-bucket", false, |dir, away| {
             std::fs::create_dir(away)?;
             for entry in std::fs::read_dir(dir)? {
                 let entry = entry?;
@@ -668,11 +673,13 @@ impl FileStore {
     }
 
     /// Runs `move_away(bucket dir, graveyard)` under the bucket's exclusive lock, so no commit
-    /// lands meanwhile, then removes what it moved, and the bucket's uploads, outside the lock.
+    /// lands meanwhile (and, when `removes_bucket`, its cached settings go in the same step),
+    /// then removes what it moved, and the bucket's uploads, outside the lock.
     async fn clear_out(
         &self,
         bucket: &str,
         kind: &str,
+        removes_bucket: bool,
         move_away: impl FnOnce(&Path, &Path) -> StorageResult<()> + Send + 'static,
     ) -> StorageResult<()> {
         let dir = self.existing_bucket_dir(bucket).await?;
@@ -688,6 +695,9 @@ impl FileStore {
                 move_away(&dir, &away)
             })
             .await?;
+            if removes_bucket {
+                self.settings_cache.forget(bucket);
+            }
         }
         self.bury(bucket, graveyard).await;
         Ok(())
@@ -739,9 +749,21 @@ impl FileStore {
         }
     }
 
-    pub async fn bucket_tags(&self, bucket: &str) -> StorageResult<Option<Vec<Tag>>> {
+    /// A bucket's settings, from the cache or its file; NoSuchBucket if there is no bucket.
+    pub(super) async fn bucket_settings(&self, bucket: &str) -> StorageResult<Arc<BucketSettings>> {
+        if let Some(settings) = self.settings_cache.get(bucket) {
+            return Ok(settings);
+        }
+        let generation = self.settings_cache.generation();
         let dir = self.existing_bucket_dir(bucket).await?;
-        Ok(self.read_bucket_settings(&dir).await?.tags)
+        let settings = Arc::new(self.read_bucket_settings(&dir).await?);
+        self.settings_cache
+            .offer(bucket, settings.clone(), generation);
+        Ok(settings)
+    }
+
+    pub async fn bucket_tags(&self, bucket: &str) -> StorageResult<Option<Vec<Tag>>> {
+        Ok(self.bucket_settings(bucket).await?.tags.clone())
     }
 
     /// Replaces (or with `None` removes) the bucket's tag set.
@@ -750,14 +772,12 @@ impl FileStore {
     }
 
     pub async fn bucket_cors(&self, bucket: &str) -> StorageResult<Option<Vec<CorsRule>>> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        Ok(self.read_bucket_settings(&dir).await?.cors)
+        Ok(self.bucket_settings(bucket).await?.cors.clone())
     }
 
     /// The LocationConstraint a bucket was created with (`None`: the server's region).
     pub async fn bucket_versioning(&self, bucket: &str) -> StorageResult<Versioning> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        Ok(self.read_bucket_settings(&dir).await?.versioning())
+        Ok(self.bucket_settings(bucket).await?.versioning())
     }
 
     /// Turns versioning on or suspends it (a bucket never goes back to unversioned).
@@ -772,8 +792,7 @@ impl FileStore {
         &self,
         bucket: &str,
     ) -> StorageResult<Option<ObjectLockSettings>> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        Ok(self.read_bucket_settings(&dir).await?.object_lock)
+        Ok(self.bucket_settings(bucket).await?.object_lock.clone())
     }
 
     /// Enables object lock (and with it versioning, for good) and sets its configuration.
@@ -790,17 +809,15 @@ impl FileStore {
     }
 
     pub async fn bucket_region(&self, bucket: &str) -> StorageResult<Option<String>> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        Ok(self.read_bucket_settings(&dir).await?.region)
+        Ok(self.bucket_settings(bucket).await?.region.clone())
     }
 
     pub async fn bucket_access(&self, bucket: &str) -> StorageResult<BucketAccess> {
-        let dir = self.existing_bucket_dir(bucket).await?;
-        let settings = self.read_bucket_settings(&dir).await?;
+        let settings = self.bucket_settings(bucket).await?;
         Ok(BucketAccess {
-            owner: settings.owner,
-            acl: settings.acl,
-            policy: settings.policy,
+            owner: settings.owner.clone(),
+            acl: settings.acl.clone(),
+            policy: settings.policy.clone(),
         })
     }
 
@@ -854,6 +871,7 @@ impl FileStore {
         let json = serde_json::to_vec(&settings).map_err(|e| io::Error::other(e.to_string()))?;
         self.write_atomically(&dir.join(BUCKET_SETTINGS_FILE), &json)
             .await?;
+        self.settings_cache.store(bucket, settings);
         Ok(())
     }
 

@@ -127,7 +127,7 @@ impl FileStore {
         let tmp_dir = self.tmp.clone();
         let disposal = self.disposal.clone();
         let _bucket = self.bucket_locks.read(bucket, "").await;
-        let settings = self.read_bucket_settings(&bucket_dir).await?;
+        let settings = self.bucket_settings(bucket).await?;
         let versioning = settings.versioning();
         apply_object_lock(&mut version.metadata, settings.object_lock.as_ref())?;
         let sync = self.sync_records();
@@ -281,7 +281,7 @@ impl FileStore {
         let disposal = self.disposal.clone();
         let (outcome, object_gone) = {
             let _bucket = self.bucket_locks.read(bucket, "").await;
-            let versioning = self.read_bucket_settings(&bucket_dir).await?.versioning();
+            let versioning = self.bucket_settings(bucket).await?.versioning();
             let sync = self.sync_records();
             let _guard = self.locks.write(bucket, key).await;
             file_work(sync, move || {
