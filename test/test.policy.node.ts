@@ -148,6 +148,7 @@ describe('evaluation', () => {
       Version: '2012-10-17',
       Statement: [
         { Sid: 'BobWritesShared', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${BOB.accountId}:user/bob` }, Action: ['s3:PutObject', 's3:GetObject'], Resource: 'arn:aws:s3:::team/shared/*' },
+        { Sid: 'OwnHome', Effect: 'Allow', Principal: { AWS: BOB.accountId }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::team/home/${aws:username}/*' },
         { Sid: 'BobListsShared', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${BOB.accountId}:root` }, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::team', Condition: { StringLike: { 's3:prefix': 'shared/*' } } },
       ],
     });
@@ -156,6 +157,9 @@ describe('evaluation', () => {
     const read = await alice.send(new GetObjectCommand({ Bucket: 'team', Key: 'shared/a.txt' }));
     assert.equal(await read.Body!.transformToString(), 'from bob');
     assert.equal(await status(bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'private/b.txt', Body: 'b' }))), 403);
+    // A policy variable: each user's own home folder.
+    await bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'home/bob/notes.txt', Body: 'n' }));
+    assert.equal(await status(bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'home/alice/notes.txt', Body: 'n' }))), 403);
     assert.equal(await status(bob.send(new GetObjectCommand({ Bucket: 'team', Key: 'private/plan.txt' }))), 403);
     const listed = await bob.send(new ListObjectsV2Command({ Bucket: 'team', Prefix: 'shared/' }));
     assert.deepEqual(listed.Contents!.map((o) => o.Key), ['shared/a.txt']);

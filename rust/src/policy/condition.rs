@@ -3,6 +3,7 @@
 
 use super::glob;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// The values a request has for a condition key (named as [`normalize_key`] leaves it);
@@ -291,8 +292,9 @@ impl Condition {
         }
     }
 
-    /// Whether this condition holds for the request.
-    pub fn holds(&self, request: &dyn RequestValues) -> bool {
+    /// Whether this condition holds for the request (`variables`: fill in `${…}` in the
+    /// policy's values first).
+    pub fn holds(&self, request: &dyn RequestValues, variables: bool) -> bool {
         let values = request.values(&self.key).filter(|v| !v.is_empty());
         if self.test == Test::Null {
             let wants_absent = self.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
@@ -301,8 +303,18 @@ impl Condition {
         let Some(values) = values else {
             return self.if_exists || self.negated || self.set == Set::ForAllValues;
         };
+        let policy_values: Vec<Cow<str>> = match variables {
+            true => (self.values.iter())
+                .filter_map(|p| super::variables::substitute(p, request))
+                .collect(),
+            false => self
+                .values
+                .iter()
+                .map(|p| Cow::Borrowed(p.as_str()))
+                .collect(),
+        };
         let passes = |value: &String| {
-            let matched = self.values.iter().any(|p| self.matches(value, p));
+            let matched = policy_values.iter().any(|p| self.matches(value, p));
             matched != self.negated
         };
         match (self.set, self.negated) {
@@ -332,7 +344,7 @@ mod tests {
         parse_block(&block)
             .unwrap()
             .iter()
-            .all(|c| c.holds(&request))
+            .all(|c| c.holds(&request, true))
     }
 
     #[test]

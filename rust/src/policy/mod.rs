@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod condition;
 pub mod glob;
+mod variables;
 
 use actions::Kind;
 use condition::Condition;
@@ -93,6 +94,8 @@ struct Statement {
 #[derive(Debug, Clone)]
 pub struct Policy {
     statements: Vec<Statement>,
+    /// Version 2012-10-17: `${…}` in resources and condition values are policy variables.
+    variables: bool,
 }
 
 fn malformed(message: &str) -> String {
@@ -296,11 +299,12 @@ impl Policy {
         let root = value
             .as_object()
             .ok_or_else(|| malformed("This policy contains invalid Json"))?;
-        match root.get("Version") {
-            None => {}
-            Some(Value::String(v)) if v == "2012-10-17" || v == "2008-10-17" => {}
+        let variables = match root.get("Version") {
+            None => false,
+            Some(Value::String(v)) if v == "2012-10-17" => true,
+            Some(Value::String(v)) if v == "2008-10-17" => false,
             Some(_) => return Err(malformed("The policy must contain a valid version string")),
-        }
+        };
         if let Some(field) = root
             .keys()
             .find(|k| !["Version", "Id", "Statement"].contains(&k.as_str()))
@@ -326,14 +330,17 @@ impl Policy {
             }
             statements.push(statement);
         }
-        Ok(Self { statements })
+        Ok(Self {
+            statements,
+            variables,
+        })
     }
 
     /// What the policy decides for `request`.
     pub fn evaluate(&self, request: &Request<'_>) -> Decision {
         let mut decision = Decision::NotApplicable;
         for statement in &self.statements {
-            if !statement.applies(request) {
+            if !statement.applies(request, self.variables) {
                 continue;
             }
             if statement.deny {
@@ -370,7 +377,7 @@ impl Policy {
 }
 
 impl Statement {
-    fn applies(&self, request: &Request<'_>) -> bool {
+    fn applies(&self, request: &Request<'_>, variables: bool) -> bool {
         let principal = self
             .principals
             .items
@@ -381,15 +388,20 @@ impl Statement {
             .items
             .iter()
             .any(|a| glob::matches(a, request.action, true));
-        let resource = self
-            .resources
-            .items
-            .iter()
-            .any(|r| r == "*" || glob::matches(r, request.resource, false));
+        let resource = self.resources.items.iter().any(|r| {
+            let pattern = match variables {
+                true => variables::substitute(r, request.values),
+                false => Some(r.into()),
+            };
+            pattern.is_some_and(|p| p == "*" || glob::matches(&p, request.resource, false))
+        });
         principal != self.principals.negated
             && action != self.actions.negated
             && resource != self.resources.negated
-            && self.conditions.iter().all(|c| c.holds(request.values))
+            && self
+                .conditions
+                .iter()
+                .all(|c| c.holds(request.values, variables))
     }
 }
 
@@ -501,6 +513,42 @@ mod tests {
         assert_eq!(
             decide(&not, "s3:GetObject", "arn:aws:s3:::b/k", Some(&alice())),
             Decision::NotApplicable
+        );
+    }
+
+    struct Named(&'static str);
+
+    impl RequestValues for Named {
+        fn values(&self, key: &str) -> Option<Vec<String>> {
+            (key == "aws:username").then(|| vec![self.0.to_string()])
+        }
+    }
+
+    #[test]
+    fn policy_variables_in_version_2012_10_17() {
+        let home = |version: &str| {
+            let document = format!(
+                r#"{{"Version":"{version}","Statement":{{"Effect":"Allow","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::b/home/${{aws:username}}/*"}}}}"#
+            );
+            Policy::parse(document.as_bytes(), "b").unwrap()
+        };
+        let put = |policy: &Policy, name, key: &str| {
+            policy.evaluate(&Request {
+                action: "s3:PutObject",
+                resource: &format!("arn:aws:s3:::b/{key}"),
+                principal: None,
+                values: &Named(name),
+            })
+        };
+        let policy = home("2012-10-17");
+        assert_eq!(put(&policy, "alice", "home/alice/a"), Decision::Allow);
+        assert_eq!(put(&policy, "bob", "home/alice/a"), Decision::NotApplicable);
+        // Before 2012-10-17 the text is taken as it is.
+        let old = home("2008-10-17");
+        assert_eq!(put(&old, "alice", "home/alice/a"), Decision::NotApplicable);
+        assert_eq!(
+            put(&old, "alice", "home/${aws:username}/a"),
+            Decision::Allow
         );
     }
 
