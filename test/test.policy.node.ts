@@ -152,8 +152,14 @@ describe('evaluation', () => {
         { Sid: 'BobListsShared', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${BOB.accountId}:root` }, Action: 's3:ListBucket', Resource: 'arn:aws:s3:::team', Condition: { StringLike: { 's3:prefix': 'shared/*' } } },
       ],
     });
-    // Bob owns what he writes (ObjectWriter ownership): he hands alice control, as on S3.
-    await bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'shared/a.txt', Body: 'from bob', ACL: 'bucket-owner-full-control' }));
+    // Bob owns what he writes (ObjectWriter ownership): he hands alice control, as on S3, which
+    // takes s3:PutObjectAcl besides s3:PutObject.
+    const handOver = () => bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'shared/a.txt', Body: 'from bob', ACL: 'bucket-owner-full-control' }));
+    assert.equal(await status(handOver()), 403);
+    const policy = JSON.parse((await alice.send(new GetBucketPolicyCommand({ Bucket: 'team' }))).Policy!);
+    policy.Statement[0].Action.push('s3:PutObjectAcl');
+    await putPolicy('team', policy);
+    await handOver();
     const read = await alice.send(new GetObjectCommand({ Bucket: 'team', Key: 'shared/a.txt' }));
     assert.equal(await read.Body!.transformToString(), 'from bob');
     assert.equal(await status(bob.send(new PutObjectCommand({ Bucket: 'team', Key: 'private/b.txt', Body: 'b' }))), 403);
@@ -226,7 +232,7 @@ describe('evaluation', () => {
     };
     assert.equal((await post()).status, 403);
     await putPolicy('inbox', {
-      Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: 'arn:aws:s3:::inbox/uploads/*' }],
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: 'arn:aws:s3:::inbox/uploads/*' }],
     });
     assert.equal((await post()).status, 204);
     const stored = await alice.send(new GetObjectCommand({ Bucket: 'inbox', Key: 'uploads/note.txt' }));

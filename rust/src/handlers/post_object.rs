@@ -376,8 +376,13 @@ async fn authorize(
             .await?
             .ok_or_else(|| S3Error::no_such_bucket(bucket))?;
         let principal = signer.map(principal_of);
+        let granted = gate.acl.allows(&requester, Permission::Write);
         let decision = gate.decide_for(parts, principal.as_ref(), "s3:PutObject", key, None);
-        combine(decision, gate.acl.allows(&requester, Permission::Write))?;
+        combine(decision, granted)?;
+        if fields.contains_key("acl") {
+            let decision = gate.decide_for(parts, principal.as_ref(), "s3:PutObjectAcl", key, None);
+            combine(decision, granted)?;
+        }
         requester.owner()
     } else {
         ctx.acting_owner()

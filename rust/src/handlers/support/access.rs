@@ -282,5 +282,20 @@ async fn check_bucket(
         Some(p) => gate.acl.allows(requester, p),
         None => is_owner,
     };
-    combine(decision, granted)
+    combine(decision, granted)?;
+    // Setting the new object's ACL as it is written is s3:PutObjectAcl too, as on S3 (what
+    // lets a bucket ACL's WRITE grant upload lets it set the upload's ACL).
+    if resource.action == "s3:PutObject" && sets_acl(parts) {
+        let decision = gate.decide(ctx, parts, "s3:PutObjectAcl", resource.key, None);
+        combine(decision, granted)?;
+    }
+    Ok(())
+}
+
+/// Whether the request gives the object it writes an ACL (`x-amz-acl`, `x-amz-grant-*`).
+fn sets_acl(parts: &Parts) -> bool {
+    parts
+        .headers
+        .keys()
+        .any(|name| name == "x-amz-acl" || name.as_str().starts_with("x-amz-grant-"))
 }
