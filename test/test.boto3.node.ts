@@ -1,6 +1,6 @@
 // The Python client: boto3 (installed by scripts/ensure-test-tools.mjs) drives versioning,
-// delete markers, conditional deletes, object lock and lifecycle against the real server, and
-// checks S3's answers as boto3 parses them.
+// delete markers, conditional deletes, object lock, lifecycle and bucket policies against the
+// real server, and checks S3's answers as boto3 parses them.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -223,6 +223,29 @@ function python(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number;
 }
 
 /** Runs PREAMBLE + `body` against `target` and returns the names of the checks that passed. */
+const POLICY_SCRIPT = String.raw`
+from botocore import UNSIGNED
+s3.create_bucket(Bucket=b)
+s3.put_object(Bucket=b, Key="page.html", Body=b"<p>hi</p>")
+anonymous = client(signature_version=UNSIGNED)
+check("private before", error(anonymous.get_object, Bucket=b, Key="page.html") == ("AccessDenied", 403))
+policy = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "Read", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                   "Resource": f"arn:aws:s3:::{b}/*"}],
+})
+s3.put_bucket_policy(Bucket=b, Policy=policy)
+check("policy as put", s3.get_bucket_policy(Bucket=b)["Policy"] == policy)
+check("public", s3.get_bucket_policy_status(Bucket=b)["PolicyStatus"]["IsPublic"] is True)
+check("anonymous read", anonymous.get_object(Bucket=b, Key="page.html")["Body"].read() == b"<p>hi</p>")
+check("anonymous write refused", error(anonymous.put_object, Bucket=b, Key="x", Body=b"x") == ("AccessDenied", 403))
+check("malformed", error(s3.put_bucket_policy, Bucket=b, Policy='{"Statement": []}') == ("MalformedPolicy", 400))
+s3.delete_bucket_policy(Bucket=b)
+check("gone", error(s3.get_bucket_policy, Bucket=b) == ("NoSuchBucketPolicy", 404))
+check("private again", error(anonymous.get_object, Bucket=b, Key="page.html") == ("AccessDenied", 403))
+print(json.dumps({"checked": checked}))
+`;
+
 async function runChecks(target: ITestServer, body: string): Promise<string[]> {
   const dir = tempDir('boto3-script');
   const script = path.join(dir, 'checks.py');
@@ -251,13 +274,15 @@ describe('boto3', () => {
     assert.equal(checked.length, 9, `every check ran: ${checked.join(', ')}`);
   });
 
-  it('signs with SigV2 and reads multipart checksums, with auth on', async () => {
+  it('signs with SigV2, reads multipart checksums and applies bucket policies, with auth on', async () => {
     const signing = await startTestServer('boto3-auth', {
       auth: { enabled: true, credentials: [{ accessKeyId: 'AKIDBOTO', secretAccessKey: 'boto/secret+key' }] },
     });
     try {
       const checked = await runChecks(signing, SIGNING_SCRIPT);
       assert.equal(checked.length, 16, `every check ran: ${checked.join(', ')}`);
+      const policies = await runChecks(signing, POLICY_SCRIPT);
+      assert.equal(policies.length, 8, `every check ran: ${policies.join(', ')}`);
     } finally {
       await signing.stop();
     }
