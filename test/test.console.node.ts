@@ -43,7 +43,13 @@ before(async () => {
   s3 = await startTestServer('console', {
     auth: { enabled: true, credentials: [CREDENTIALS] },
     console: { enabled: true },
-    buckets: [{ name: 'fixtures', directory: fixtures }],
+    buckets: [
+      { name: 'fixtures', directory: fixtures },
+      {
+        name: 'published',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::published/*' }] },
+      },
+    ],
     faults: [{ name: 'flaky-parts', operations: ['UploadPart'], error: { code: 'SlowDown' }, probability: 0.5 }],
   });
   consoleUrl = s3.smarts3.getConsoleUrl()!;
@@ -104,11 +110,18 @@ describe('the web console', () => {
     await page.click('a.bucket:text-is("fixtures")');
     await page.waitForSelector('#objects');
     assert.deepEqual((await rows('#objects')).map((r) => r[0]), ['docs/', 'index.html']);
+    assert.equal(await page.textContent('#policy'), 'No bucket policy.');
     await page.click('#objects a:text-is("docs/")');
     await page.waitForFunction(() => document.querySelector('#objects')?.textContent?.includes('readme.txt'));
     assert.deepEqual((await rows('#objects')).map((r) => r[0]), ['guide/', 'readme.txt']);
     assert.equal((await rows('#objects'))[1][1], `${FILES['docs/readme.txt'].length} B`);
     assert.match(await page.textContent('#crumbs') ?? '', /Buckets\s*\/\s*fixtures\s*\/\s*docs/);
+  });
+
+  it("shows a bucket's policy and whether it is public", async () => {
+    await open('#/b/published');
+    assert.equal(await page.textContent('#policy summary'), 'Bucket policy (public)');
+    assert.match(await page.textContent('#policy pre') ?? '', /"Action": "s3:GetObject"/);
   });
 
   it('pages through a folder of many keys, 1000 at a time', async () => {

@@ -206,15 +206,16 @@ async function showFolder(bucket, prefix, pageIndex = 0) {
   const at = `${bucket}\n${prefix}`;
   if (paging.at !== at) Object.assign(paging, { at, tokens: [undefined] });
   setCrumbs(...folderCrumbs(bucket, prefix));
-  let listing, versioning;
+  let listing, versioning, policy;
   try {
     const query = { 'list-type': '2', delimiter: '/', 'max-keys': String(PAGE_SIZE) };
     if (prefix) query.prefix = prefix;
     const token = paging.tokens[pageIndex];
     if (token) query['continuation-token'] = token;
-    [listing, versioning] = await Promise.all([
+    [listing, versioning, policy] = await Promise.all([
       s3Xml(s3Url(bucket, undefined, query)),
       s3Xml(s3Url(bucket, undefined, { versioning: '' })),
+      prefix ? null : bucketPolicy(bucket),
     ]);
   } catch (error) {
     view();
@@ -281,9 +282,37 @@ async function showFolder(bucket, prefix, pageIndex = 0) {
     el('h1', {}, bucket, el('span', { class: 'muted' }, prefix ? ` / ${prefix}` : '')),
     el('p', { class: 'muted' }, `Versioning: ${text(versioning, 'Status') || 'never enabled'}`),
     el('div', { class: 'toolbar' }, upload, removeBucket),
+    prefix ? '' : policySection(policy),
     rows.length ? table(['Name', num('Size'), 'Last modified'], rows, { id: 'objects' }) : el('p', { class: 'muted' }, 'No objects here.'),
     pager,
   );
+}
+
+/** The bucket policy as stored, with whether S3 would call it public; null when there is none. */
+async function bucketPolicy(bucket) {
+  try {
+    const [document, status] = await Promise.all([
+      s3('GET', s3Url(bucket, undefined, { policy: '' })).then((r) => r.text()),
+      s3Xml(s3Url(bucket, undefined, { policyStatus: '' })),
+    ]);
+    return { document, isPublic: text(status, 'IsPublic') === 'true' };
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+function policySection(policy) {
+  if (!policy) return el('p', { class: 'muted', id: 'policy' }, 'No bucket policy.');
+  let shown = policy.document;
+  try {
+    shown = JSON.stringify(JSON.parse(policy.document), null, 2);
+  } catch {
+    // Shown as stored.
+  }
+  return el('details', { id: 'policy' },
+    el('summary', {}, `Bucket policy (${policy.isPublic ? 'public' : 'not public'})`),
+    el('pre', {}, shown));
 }
 
 // ---- one object ----
