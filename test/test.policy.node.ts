@@ -5,13 +5,17 @@ import assert from 'node:assert/strict';
 import {
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
+  DeletePublicAccessBlockCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
   GetObjectCommand,
+  GetPublicAccessBlockCommand,
   ListObjectsV2Command,
+  PutBucketAclCommand,
   PutBucketPolicyCommand,
+  PutPublicAccessBlockCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -237,6 +241,49 @@ describe('evaluation', () => {
     assert.equal((await post()).status, 204);
     const stored = await alice.send(new GetObjectCommand({ Bucket: 'inbox', Key: 'uploads/note.txt' }));
     assert.equal(await stored.Body!.transformToString(), 'hello');
+  });
+});
+
+describe('the public access block', () => {
+  it('stores the four settings, refuses public policies and ACLs, and ignores what is public', async () => {
+    await alice.send(new CreateBucketCommand({ Bucket: 'guarded' }));
+    assert.equal((await s3Error(alice.send(new GetPublicAccessBlockCommand({ Bucket: 'guarded' })))).name, 'NoSuchPublicAccessBlockConfiguration');
+    // Public before any block: a public policy, a public-read object, bob allowed by the policy.
+    await putPolicy('guarded', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::guarded/policy/*' }],
+    });
+    await alice.send(new PutObjectCommand({ Bucket: 'guarded', Key: 'policy/a.txt', Body: 'a' }));
+    await alice.send(new PutObjectCommand({ Bucket: 'guarded', Key: 'acl/b.txt', Body: 'b', ACL: 'public-read' }));
+    assert.equal((await anonymous('GET', '/guarded/policy/a.txt')).status, 200);
+    assert.equal((await anonymous('GET', '/guarded/acl/b.txt')).status, 200);
+    assert.equal((await bob.send(new GetObjectCommand({ Bucket: 'guarded', Key: 'policy/a.txt' }))).$metadata.httpStatusCode, 200);
+
+    const block = { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true };
+    await alice.send(new PutPublicAccessBlockCommand({ Bucket: 'guarded', PublicAccessBlockConfiguration: block }));
+    const stored = await alice.send(new GetPublicAccessBlockCommand({ Bucket: 'guarded' }));
+    assert.deepEqual(stored.PublicAccessBlockConfiguration, block);
+    assert.equal(await status(bob.send(new GetPublicAccessBlockCommand({ Bucket: 'guarded' }))), 403);
+    // What is public is now ignored: the public policy for anyone outside alice's account, the
+    // public-read grant for everyone; alice, the owner, still reads both.
+    assert.equal((await anonymous('GET', '/guarded/policy/a.txt')).status, 403);
+    assert.equal(await status(bob.send(new GetObjectCommand({ Bucket: 'guarded', Key: 'policy/a.txt' }))), 403);
+    assert.equal((await anonymous('GET', '/guarded/acl/b.txt')).status, 403);
+    assert.equal((await alice.send(new GetObjectCommand({ Bucket: 'guarded', Key: 'acl/b.txt' }))).$metadata.httpStatusCode, 200);
+    // And new public ACLs and policies are refused; private ones are not.
+    assert.equal(await status(alice.send(new PutObjectCommand({ Bucket: 'guarded', Key: 'c.txt', Body: 'c', ACL: 'public-read' }))), 403);
+    assert.equal(await status(alice.send(new PutBucketAclCommand({ Bucket: 'guarded', ACL: 'public-read' }))), 403);
+    await alice.send(new PutObjectCommand({ Bucket: 'guarded', Key: 'c.txt', Body: 'c', ACL: 'private' }));
+    assert.equal(await status(alice.send(new PutBucketPolicyCommand({ Bucket: 'guarded', Policy: JSON.stringify(publicRead('guarded')) }))), 403);
+    await putPolicy('guarded', {
+      Statement: [{ Effect: 'Allow', Principal: { AWS: BOB.accountId }, Action: 's3:GetObject', Resource: 'arn:aws:s3:::guarded/*' }],
+    });
+    assert.equal((await bob.send(new GetObjectCommand({ Bucket: 'guarded', Key: 'c.txt' }))).$metadata.httpStatusCode, 200);
+
+    const removed = await alice.send(new DeletePublicAccessBlockCommand({ Bucket: 'guarded' }));
+    assert.equal(removed.$metadata.httpStatusCode, 204);
+    assert.equal(await status(alice.send(new GetPublicAccessBlockCommand({ Bucket: 'guarded' }))), 404);
+    assert.equal((await anonymous('GET', '/guarded/acl/b.txt')).status, 200);
   });
 });
 

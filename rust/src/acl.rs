@@ -194,6 +194,29 @@ impl Acl {
         Some(acl)
     }
 
+    /// Whether it grants anything to everyone or to every signed-in user (what S3's public
+    /// access block calls a public ACL).
+    pub fn is_public(&self) -> bool {
+        self.grants.iter().any(|g| {
+            matches!(
+                g.grantee,
+                Grantee::Group(Group::AllUsers | Group::AuthenticatedUsers)
+            )
+        })
+    }
+
+    /// The ACL without its public grants (`IgnorePublicAcls`).
+    pub fn without_public_grants(&self) -> Self {
+        let mut acl = self.clone();
+        acl.grants.retain(|g| {
+            !matches!(
+                g.grantee,
+                Grantee::Group(Group::AllUsers | Group::AuthenticatedUsers)
+            )
+        });
+        acl
+    }
+
     /// Whether `requester` holds `permission`. Owners always do.
     pub fn allows(&self, requester: &Requester, permission: Permission) -> bool {
         if let Requester::User(owner) = requester {

@@ -54,6 +54,7 @@ error_codes! {
     MalformedACLError: BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
     MalformedPolicy: BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
     NoSuchBucketPolicy: NOT_FOUND, "The bucket policy does not exist";
+    NoSuchPublicAccessBlockConfiguration: NOT_FOUND, "The public access block configuration was not found";
     NoSuchCORSConfiguration: NOT_FOUND, "The CORS configuration does not exist";
     CORSResponse: FORBIDDEN, "CORS is not enabled for this bucket.";
     BadRequest: BAD_REQUEST, "Bad Request";

@@ -16,6 +16,7 @@ pub mod operations;
 pub mod params;
 mod policy_ops;
 mod post_object;
+mod public_access_ops;
 mod restore;
 mod service;
 pub mod support;

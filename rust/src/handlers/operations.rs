@@ -10,7 +10,8 @@ use super::support::access::Need;
 use super::support::op_table::operations;
 use super::{
     acl_ops, attributes, bucket, copy, cors_ops, delete, lifecycle_ops, list, multipart, object,
-    object_lock, policy_ops, post_object, restore, service, tagging, Context, Req,
+    object_lock, policy_ops, post_object, public_access_ops, restore, service, tagging, Context,
+    Req,
 };
 use crate::acl::Permission::{Read, ReadAcp, Write, WriteAcp};
 use crate::body::ResponseBody;
@@ -54,6 +55,12 @@ operations! {
         needs Need::BucketOwner => policy_ops::delete;
     GetBucketPolicyStatus: GET BucketTarget ["policyStatus"] {}
         needs Need::BucketOwner => policy_ops::status;
+    GetPublicAccessBlock: GET BucketTarget ["publicAccessBlock"] {}
+        needs Need::BucketOwner => public_access_ops::get;
+    PutPublicAccessBlock: PUT BucketTarget ["publicAccessBlock"] {}
+        needs Need::BucketOwner => public_access_ops::put;
+    DeletePublicAccessBlock: DELETE BucketTarget ["publicAccessBlock"] {}
+        needs Need::BucketOwner => public_access_ops::delete;
     GetObjectLockConfiguration: GET BucketTarget ["object-lock"] {}
         needs Need::BucketOwner => object_lock::get_configuration;
     PutObjectLockConfiguration: PUT BucketTarget ["object-lock"] {}
@@ -138,7 +145,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
     ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"),
     ("ownershipControls", "BucketOwnershipControls"),
-    ("publicAccessBlock", "PublicAccessBlock"),
     ("replication", "BucketReplication"),
     ("website", "BucketWebsite"),
 ];

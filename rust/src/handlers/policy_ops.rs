@@ -32,7 +32,15 @@ pub async fn put(
             _ => e,
         })?;
     verify_small_body(req.parts, &document)?;
-    Policy::parse(&document, bucket).map_err(malformed)?;
+    let policy = Policy::parse(&document, bucket).map_err(malformed)?;
+    let access = ctx.store.bucket_access(bucket).await.for_bucket(bucket)?;
+    if policy.is_public()
+        && access
+            .public_access_block
+            .is_some_and(|b| b.block_public_policy)
+    {
+        return Err(S3Error::new(S3ErrorCode::AccessDenied));
+    }
     // Parsed as JSON, so it is UTF-8.
     let text = String::from_utf8_lossy(&document).into_owned();
     ctx.store

@@ -376,7 +376,7 @@ async fn authorize(
             .await?
             .ok_or_else(|| S3Error::no_such_bucket(bucket))?;
         let principal = signer.map(principal_of);
-        let granted = gate.acl.allows(&requester, Permission::Write);
+        let granted = gate.bucket_allows(&requester, Permission::Write);
         let decision = gate.decide_for(parts, principal.as_ref(), "s3:PutObject", key, None);
         combine(decision, granted)?;
         if fields.contains_key("acl") {
@@ -396,6 +396,7 @@ async fn authorize(
         }
         None => Acl::private(uploader),
     };
+    super::support::acl_wire::refuse_if_blocked(ctx, bucket, &acl).await?;
     let length_range = match policy {
         Some(encoded) => parse_policy(encoded)?.check_fields(fields, bucket, SystemTime::now())?,
         None => None,

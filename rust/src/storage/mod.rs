@@ -331,6 +331,18 @@ pub struct BucketSettings {
     /// The bucket policy, the JSON document as it was put; `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// The bucket's public access block; `None` when none was set (nothing is blocked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<PublicAccessBlock>,
+}
+
+/// S3's public access block of a bucket: which public ACLs and policies it refuses or ignores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
 }
 
 impl BucketSettings {
@@ -350,6 +362,7 @@ pub struct BucketAccess {
     pub acl: Option<Acl>,
     /// The bucket policy document, if there is one.
     pub policy: Option<String>,
+    pub public_access_block: Option<PublicAccessBlock>,
 }
 
 /// Lock namespace for bucket settings (no bucket name can contain NUL).
@@ -818,7 +831,18 @@ impl FileStore {
             owner: settings.owner.clone(),
             acl: settings.acl.clone(),
             policy: settings.policy.clone(),
+            public_access_block: settings.public_access_block,
         })
+    }
+
+    /// Replaces (or with `None` removes) the bucket's public access block.
+    pub async fn set_bucket_public_access_block(
+        &self,
+        bucket: &str,
+        block: Option<PublicAccessBlock>,
+    ) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| s.public_access_block = block)
+            .await
     }
 
     /// Replaces (or with `None` removes) the bucket policy document.

@@ -9,7 +9,7 @@ use crate::acl::{Acl, Permission, Requester};
 use crate::handlers::Context;
 use crate::policy::{actions, Decision, Policy, Principal};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::{StorageError, Tag};
+use crate::storage::{PublicAccessBlock, StorageError, Tag};
 use http::request::Parts;
 
 /// What an operation needs of the requester, declared beside it in the operation table.
@@ -59,6 +59,9 @@ pub struct BucketGate {
     bucket: String,
     pub acl: Acl,
     policy: Option<Policy>,
+    block: PublicAccessBlock,
+    /// The owner's account, when `RestrictPublicBuckets` needs it.
+    owner_account: Option<String>,
 }
 
 impl BucketGate {
@@ -79,11 +82,32 @@ impl BucketGate {
             })?),
             None => None,
         };
+        let block = access.public_access_block.unwrap_or_default();
+        let owner_account = match block.restrict_public_buckets {
+            true => policy_request::account_of(ctx, &owner.id),
+            false => None,
+        };
         Ok(Some(Self {
             bucket: bucket.to_string(),
             acl: access.acl.unwrap_or_else(|| Acl::private(owner)),
             policy,
+            block,
+            owner_account,
         }))
+    }
+
+    /// Whether `acl` (the bucket's or an object's) grants `permission`, its public grants left
+    /// out under `IgnorePublicAcls`.
+    pub fn acl_allows(&self, acl: &Acl, requester: &Requester, permission: Permission) -> bool {
+        if self.block.ignore_public_acls && acl.is_public() {
+            return acl.without_public_grants().allows(requester, permission);
+        }
+        acl.allows(requester, permission)
+    }
+
+    /// [`Self::acl_allows`] for the bucket's own ACL.
+    pub fn bucket_allows(&self, requester: &Requester, permission: Permission) -> bool {
+        self.acl_allows(&self.acl, requester, permission)
     }
 
     /// What the bucket policy says about `action` on the bucket, or on `key` for actions on
@@ -117,7 +141,7 @@ impl BucketGate {
         };
         let on_object = actions::kind_of(action) == Some(actions::Kind::Object);
         let resource = arn(&self.bucket, on_object.then_some(key));
-        policy.evaluate(&crate::policy::Request {
+        let decision = policy.evaluate(&crate::policy::Request {
             action,
             resource: &resource,
             principal,
@@ -126,7 +150,20 @@ impl BucketGate {
                 principal,
                 object_tags,
             },
-        })
+        });
+        // RestrictPublicBuckets: a public policy allows only the owner's own account.
+        let outsider = match (principal, &self.owner_account) {
+            (Some(p), Some(owner)) => p.account_id != *owner,
+            _ => true,
+        };
+        if decision == Decision::Allow
+            && self.block.restrict_public_buckets
+            && outsider
+            && policy.is_public()
+        {
+            return Decision::NotApplicable;
+        }
+        decision
     }
 
     /// Whether the requester may run `action` on `key` with `permission` granted by the ACL
@@ -142,7 +179,7 @@ impl BucketGate {
         if !ctx.config.auth.enabled {
             return true;
         }
-        let granted = self.acl.allows(&ctx.requester, permission);
+        let granted = self.bucket_allows(&ctx.requester, permission);
         combine(self.decide(ctx, parts, action, key, None), granted).is_ok()
     }
 }
@@ -183,7 +220,7 @@ async fn check_object(
                 None => Acl::private(gate.acl.owner.clone()),
             };
             let decision = gate.decide(ctx, parts, action, key, Some(&metadata.tags));
-            combine(decision, acl.allows(requester, permission))
+            combine(decision, gate.acl_allows(&acl, requester, permission))
         }
         // As S3: who may list the bucket learns the key is missing; others get AccessDenied.
         Err(
@@ -194,7 +231,7 @@ async fn check_object(
             if gate.decide(ctx, parts, action, key, None) == Decision::Deny {
                 return Err(denied());
             }
-            let may_list = gate.acl.allows(requester, Permission::Read);
+            let may_list = gate.bucket_allows(requester, Permission::Read);
             combine(gate.decide(ctx, parts, "s3:ListBucket", "", None), may_list)
         }
         Err(StorageError::NoSuchBucket) => Ok(()),
@@ -229,7 +266,7 @@ pub async fn authorize(
             };
             expect_owner(&gate, parts)?;
             // With a policy, some keys may be allowed: the handler asks for each.
-            let granted = gate.policy.is_some() || gate.acl.allows(&ctx.requester, permission);
+            let granted = gate.policy.is_some() || gate.bucket_allows(&ctx.requester, permission);
             combine(Decision::NotApplicable, granted)
         }
         Need::Object(permission) => check_object(ctx, parts, &resource, permission).await,
@@ -279,7 +316,7 @@ async fn check_bucket(
         };
     }
     let granted = match permission {
-        Some(p) => gate.acl.allows(requester, p),
+        Some(p) => gate.bucket_allows(requester, p),
         None => is_owner,
     };
     combine(decision, granted)?;

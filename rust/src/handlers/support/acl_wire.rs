@@ -5,7 +5,7 @@ use super::headers;
 use super::integrity::verify_small_body;
 use crate::acl::{Acl, Grant, Grantee, Group, Owner, Permission, CANNED};
 use crate::body::RequestBody;
-use crate::handlers::Context;
+use crate::handlers::{Context, ForResource};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::xml::{parse_document, XmlWriter};
 use http::request::Parts;
@@ -108,7 +108,23 @@ pub async fn for_new_object(ctx: &Context<'_>, bucket: &str, parts: &Parts) -> S
     } else {
         None
     };
-    Ok(from_headers(parts, &owner, bucket_owner.as_ref())?.unwrap_or_else(|| Acl::private(owner)))
+    let acl =
+        from_headers(parts, &owner, bucket_owner.as_ref())?.unwrap_or_else(|| Acl::private(owner));
+    refuse_if_blocked(ctx, bucket, &acl).await?;
+    Ok(acl)
+}
+
+/// AccessDenied for a public ACL (granting AllUsers or AuthenticatedUsers) on a bucket whose
+/// public access block has `BlockPublicAcls`.
+pub async fn refuse_if_blocked(ctx: &Context<'_>, bucket: &str, acl: &Acl) -> S3Result<()> {
+    if !acl.is_public() {
+        return Ok(());
+    }
+    let access = ctx.store.bucket_access(bucket).await.for_bucket(bucket)?;
+    match access.public_access_block {
+        Some(block) if block.block_public_acls => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        _ => Ok(()),
+    }
 }
 
 /// An `AccessControlPolicy` document; its owner must be the resource's owner.

@@ -38,6 +38,8 @@ pub fn iam_action(operation: &str, versioned: bool) -> &'static str {
         "PutBucketPolicy" => "s3:PutBucketPolicy",
         "DeleteBucketPolicy" => "s3:DeleteBucketPolicy",
         "GetBucketPolicyStatus" => "s3:GetBucketPolicyStatus",
+        "GetPublicAccessBlock" => "s3:GetBucketPublicAccessBlock",
+        "PutPublicAccessBlock" | "DeletePublicAccessBlock" => "s3:PutBucketPublicAccessBlock",
         "GetObject" | "HeadObject" => pick("s3:GetObject", "s3:GetObjectVersion"),
         "GetObjectAcl" => pick("s3:GetObjectAcl", "s3:GetObjectVersionAcl"),
         "PutObjectAcl" => pick("s3:PutObjectAcl", "s3:PutObjectVersionAcl"),
@@ -68,6 +70,15 @@ pub fn principal(ctx: &Context<'_>) -> Option<Principal> {
         .iter()
         .find(|c| c.access_key_id == key)?;
     Some(principal_of(credential))
+}
+
+/// The account of the configured user with canonical id `owner_id`.
+pub fn account_of(ctx: &Context<'_>, owner_id: &str) -> Option<String> {
+    let credentials = ctx.config.auth.credentials.iter();
+    credentials
+        .into_iter()
+        .find(|c| c.owner().id == owner_id)
+        .map(Credential::account_id)
 }
 
 /// The user of `credential` as a policy principal.
