@@ -54,7 +54,7 @@ pub struct Resource<'a> {
     pub action: &'static str,
 }
 
-/// A bucket's ACL and policy: what decides requests on it.
+/// A bucket's ACL, policy and public access block: what decides requests on it.
 pub struct BucketGate {
     bucket: String,
     pub acl: Acl,

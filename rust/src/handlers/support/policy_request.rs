@@ -55,8 +55,16 @@ pub fn iam_action(operation: &str, versioned: bool) -> &'static str {
         "RestoreObject" => "s3:RestoreObject",
         "AbortMultipartUpload" => "s3:AbortMultipartUpload",
         "ListParts" => "s3:ListMultipartUploadParts",
-        // Uploads, copies (their source is read as GetObject), form posts, multipart steps.
-        _ => "s3:PutObject",
+        // Copies read their source as GetObject besides.
+        "PutObject"
+        | "CopyObject"
+        | "PostObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "UploadPartCopy"
+        | "CompleteMultipartUpload" => "s3:PutObject",
+        // No action of its own: only `s3:*` statements apply (the test below names it).
+        _ => "s3:*",
     }
 }
 
