@@ -46,6 +46,8 @@ pub struct Context<'a> {
     /// The `x-amz-*` headers that came as query parameters of a presigned URL (lower-case
     /// names); they are in the request's headers too.
     pub hoisted: Vec<String>,
+    /// Bucket policies as parsed, shared by all requests.
+    pub policies: &'a support::policy_cache::PolicyCache,
 }
 
 /// The address a request came from, as the server's accept loop saw it (a request extension;

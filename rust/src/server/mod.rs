@@ -38,6 +38,8 @@ pub struct ServerState {
     pub stats: stats::Stats,
     pub requests: request_log::RequestLog,
     pub faults: faults::Faults,
+    /// Bucket policies as parsed (handlers look them up by bucket and text).
+    pub policies: crate::handlers::support::policy_cache::PolicyCache,
 }
 
 /// A server accepting connections in the background.
@@ -100,6 +102,7 @@ impl RunningServer {
             stats: stats::Stats::new(),
             requests,
             faults,
+            policies: Default::default(),
         });
         let console = match state.config.console.enabled {
             true => Some(console::start(state.clone(), local_addr, &limits).await?),

@@ -333,6 +333,7 @@ fn route<'s>(
         requester,
         auth,
         hoisted,
+        policies: &state.policies,
     };
     // A virtual-hosted-style request becomes its path-style twin.
     let path = match vhost_bucket {

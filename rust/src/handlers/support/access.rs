@@ -11,6 +11,7 @@ use crate::policy::{actions, Decision, Policy, Principal};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::{PublicAccessBlock, StorageError, Tag};
 use http::request::Parts;
+use std::sync::Arc;
 
 /// What an operation needs of the requester, declared beside it in the operation table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ pub struct Resource<'a> {
 pub struct BucketGate {
     bucket: String,
     pub acl: Acl,
-    policy: Option<Policy>,
+    policy: Option<Arc<Policy>>,
     block: PublicAccessBlock,
     /// The owner's account, when `RestrictPublicBuckets` needs it.
     owner_account: Option<String>,
@@ -74,7 +75,7 @@ impl BucketGate {
         };
         let owner = access.owner.unwrap_or_else(|| ctx.default_owner.clone());
         let policy = match access.policy {
-            Some(document) => Some(Policy::parse(document.as_bytes(), bucket).map_err(|why| {
+            Some(document) => Some(ctx.policies.get(bucket, &document).map_err(|why| {
                 S3Error::with_message(
                     S3ErrorCode::InternalError,
                     format!("the stored bucket policy no longer parses: {why}"),

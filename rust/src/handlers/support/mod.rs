@@ -8,6 +8,7 @@ pub mod form;
 pub mod headers;
 pub mod integrity;
 pub mod op_table;
+pub mod policy_cache;
 pub mod policy_request;
 pub mod range;
 pub mod upload;
