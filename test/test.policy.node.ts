@@ -4,16 +4,21 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   CreateBucketCommand,
+  DeleteBucketOwnershipControlsCommand,
   DeleteBucketPolicyCommand,
   DeletePublicAccessBlockCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
   GetBucketPolicyStatusCommand,
+  GetObjectAclCommand,
   GetObjectCommand,
   GetPublicAccessBlockCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   PutBucketAclCommand,
+  PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutPublicAccessBlockCommand,
   PutObjectCommand,
@@ -284,6 +289,45 @@ describe('the public access block', () => {
     assert.equal(removed.$metadata.httpStatusCode, 204);
     assert.equal(await status(alice.send(new GetPublicAccessBlockCommand({ Bucket: 'guarded' }))), 404);
     assert.equal((await anonymous('GET', '/guarded/acl/b.txt')).status, 200);
+  });
+});
+
+describe('object ownership', () => {
+  it('disables ACLs with BucketOwnerEnforced: the bucket owner owns all, policies grant', async () => {
+    const aliceId = (await alice.send(new ListBucketsCommand({}))).Owner!.ID!;
+    await alice.send(new CreateBucketCommand({ Bucket: 'enforced', ObjectOwnership: 'BucketOwnerEnforced' }));
+    const controls = await alice.send(new GetBucketOwnershipControlsCommand({ Bucket: 'enforced' }));
+    assert.deepEqual(controls.OwnershipControls!.Rules, [{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+    const refused = await s3Error(alice.send(new PutObjectCommand({ Bucket: 'enforced', Key: 'p', Body: 'p', ACL: 'public-read' })));
+    assert.equal(refused.name, 'AccessControlListNotSupported');
+    assert.equal(refused.$metadata.httpStatusCode, 400);
+    assert.equal((await s3Error(alice.send(new PutBucketAclCommand({ Bucket: 'enforced', ACL: 'public-read' })))).name, 'AccessControlListNotSupported');
+    await putPolicy('enforced', {
+      Statement: [{ Effect: 'Allow', Principal: { AWS: BOB.accountId }, Action: ['s3:PutObject', 's3:PutObjectAcl'], Resource: 'arn:aws:s3:::enforced/*' }],
+    });
+    // What bob writes is alice's: she reads it without any ACL, bob cannot.
+    await bob.send(new PutObjectCommand({ Bucket: 'enforced', Key: 'from-bob.txt', Body: 'b' }));
+    const read = await alice.send(new GetObjectCommand({ Bucket: 'enforced', Key: 'from-bob.txt' }));
+    assert.equal(await read.Body!.transformToString(), 'b');
+    assert.equal((await alice.send(new GetObjectAclCommand({ Bucket: 'enforced', Key: 'from-bob.txt' }))).Owner!.ID, aliceId);
+    assert.equal(await status(bob.send(new GetObjectCommand({ Bucket: 'enforced', Key: 'from-bob.txt' }))), 403);
+    await bob.send(new PutObjectCommand({ Bucket: 'enforced', Key: 'full.txt', Body: 'f', ACL: 'bucket-owner-full-control' }));
+
+    await alice.send(new DeleteBucketOwnershipControlsCommand({ Bucket: 'enforced' }));
+    assert.equal((await s3Error(alice.send(new GetBucketOwnershipControlsCommand({ Bucket: 'enforced' })))).name, 'OwnershipControlsNotFoundError');
+  });
+
+  it('gives the bucket owner what is written with bucket-owner-full-control under BucketOwnerPreferred', async () => {
+    const aliceId = (await alice.send(new ListBucketsCommand({}))).Owner!.ID!;
+    await alice.send(new CreateBucketCommand({ Bucket: 'preferred', ACL: 'public-read-write' }));
+    // ACLs cannot be disabled while the bucket's ACL grants others.
+    const enforce = { Bucket: 'preferred', OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' as const }] } };
+    assert.equal((await s3Error(alice.send(new PutBucketOwnershipControlsCommand(enforce)))).name, 'InvalidBucketAclWithObjectOwnership');
+    await alice.send(new PutBucketOwnershipControlsCommand({ Bucket: 'preferred', OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } }));
+    await bob.send(new PutObjectCommand({ Bucket: 'preferred', Key: 'handed.txt', Body: 'h', ACL: 'bucket-owner-full-control' }));
+    await bob.send(new PutObjectCommand({ Bucket: 'preferred', Key: 'kept.txt', Body: 'k' }));
+    assert.equal((await alice.send(new GetObjectAclCommand({ Bucket: 'preferred', Key: 'handed.txt' }))).Owner!.ID, aliceId);
+    assert.notEqual((await bob.send(new GetObjectAclCommand({ Bucket: 'preferred', Key: 'kept.txt' }))).Owner!.ID, aliceId);
   });
 });
 

@@ -54,6 +54,9 @@ error_codes! {
     MalformedACLError: BAD_REQUEST, "The XML you provided was not well-formed or did not validate against our published schema.";
     MalformedPolicy: BAD_REQUEST, "Policies must be valid JSON and the first byte must be '{'";
     NoSuchBucketPolicy: NOT_FOUND, "The bucket policy does not exist";
+    OwnershipControlsNotFoundError: NOT_FOUND, "The bucket ownership controls were not found";
+    AccessControlListNotSupported: BAD_REQUEST, "The bucket does not allow ACLs";
+    InvalidBucketAclWithObjectOwnership: BAD_REQUEST, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting";
     NoSuchPublicAccessBlockConfiguration: NOT_FOUND, "The public access block configuration was not found";
     NoSuchCORSConfiguration: NOT_FOUND, "The CORS configuration does not exist";
     CORSResponse: FORBIDDEN, "CORS is not enabled for this bucket.";

@@ -1,7 +1,7 @@
 //! Get/PutBucketAcl and Get/PutObjectAcl.
 
 use super::operations::{BucketTarget, ObjectTarget};
-use super::support::acl_wire::{document, object_acl, refuse_if_blocked, requested_acl};
+use super::support::acl_wire::{check_requested, document, object_acl, requested_acl};
 use super::ForResource;
 use super::Req;
 use super::{empty_response, xml_response, Context};
@@ -28,7 +28,7 @@ pub async fn put_bucket(
     let body = &mut *req.body;
     let owner = ctx.bucket_owner(bucket).await?;
     let acl = requested_acl(parts, body, &owner, Some(&owner)).await?;
-    refuse_if_blocked(ctx, bucket, &acl).await?;
+    check_requested(ctx, bucket, &acl).await?;
     ctx.store
         .set_bucket_acl(bucket, acl)
         .await
@@ -65,7 +65,7 @@ pub async fn put_object(
     let current = object_acl(ctx, bucket, object.info.metadata.acl).await?;
     let bucket_owner = ctx.bucket_owner(bucket).await?;
     let acl = requested_acl(parts, body, &current.owner, Some(&bucket_owner)).await?;
-    refuse_if_blocked(ctx, bucket, &acl).await?;
+    check_requested(ctx, bucket, &acl).await?;
     ctx.store
         .update_metadata(bucket, key, target.version_id.as_deref(), |m| {
             m.acl = Some(acl);

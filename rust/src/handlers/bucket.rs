@@ -7,7 +7,7 @@ use super::Req;
 use super::{empty_response, xml_response, Context};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::{StorageError, Versioning};
+use crate::storage::{ObjectOwnership, StorageError, Versioning};
 use crate::xml::{parse_create_bucket_configuration, XmlWriter};
 use http::{HeaderValue, Response, StatusCode};
 
@@ -36,6 +36,23 @@ pub async fn create(
         .transpose()?;
     let owner = ctx.acting_owner();
     let acl = super::support::acl_wire::from_headers(parts, &owner, Some(&owner))?;
+    let ownership = match super::support::headers::get(parts, "x-amz-object-ownership") {
+        None => None,
+        Some(name) => Some(ObjectOwnership::from_name(name).ok_or_else(|| {
+            S3Error::invalid_argument(format!("Invalid x-amz-object-ownership header: {name}"))
+                .detail("ArgumentName", "x-amz-object-ownership")
+        })?),
+    };
+    let acl_disabled = ownership == Some(ObjectOwnership::BucketOwnerEnforced);
+    if acl_disabled
+        && acl
+            .as_ref()
+            .is_some_and(|a| !super::support::acl_wire::owner_only(a))
+    {
+        return Err(S3Error::new(
+            S3ErrorCode::InvalidBucketAclWithObjectOwnership,
+        ));
+    }
     match ctx
         .store
         .create_bucket(bucket, owner.clone(), acl, region)
@@ -57,6 +74,12 @@ pub async fn create(
             }
         }
         Err(e) => return Err(S3Error::from(e).for_resource(bucket, None)),
+    }
+    if ownership.is_some() {
+        ctx.store
+            .set_bucket_ownership(bucket, ownership)
+            .await
+            .for_bucket(bucket)?;
     }
     let lock_requested = super::support::headers::get(parts, "x-amz-bucket-object-lock-enabled")
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));

@@ -13,6 +13,7 @@ mod multipart;
 mod object;
 mod object_lock;
 pub mod operations;
+mod ownership_ops;
 pub mod params;
 mod policy_ops;
 mod post_object;

@@ -10,8 +10,8 @@ use super::support::access::Need;
 use super::support::op_table::operations;
 use super::{
     acl_ops, attributes, bucket, copy, cors_ops, delete, lifecycle_ops, list, multipart, object,
-    object_lock, policy_ops, post_object, public_access_ops, restore, service, tagging, Context,
-    Req,
+    object_lock, ownership_ops, policy_ops, post_object, public_access_ops, restore, service,
+    tagging, Context, Req,
 };
 use crate::acl::Permission::{Read, ReadAcp, Write, WriteAcp};
 use crate::body::ResponseBody;
@@ -55,6 +55,12 @@ operations! {
         needs Need::BucketOwner => policy_ops::delete;
     GetBucketPolicyStatus: GET BucketTarget ["policyStatus"] {}
         needs Need::BucketOwner => policy_ops::status;
+    GetBucketOwnershipControls: GET BucketTarget ["ownershipControls"] {}
+        needs Need::BucketOwner => ownership_ops::get;
+    PutBucketOwnershipControls: PUT BucketTarget ["ownershipControls"] {}
+        needs Need::BucketOwner => ownership_ops::put;
+    DeleteBucketOwnershipControls: DELETE BucketTarget ["ownershipControls"] {}
+        needs Need::BucketOwner => ownership_ops::delete;
     GetPublicAccessBlock: GET BucketTarget ["publicAccessBlock"] {}
         needs Need::BucketOwner => public_access_ops::get;
     PutPublicAccessBlock: PUT BucketTarget ["publicAccessBlock"] {}
@@ -144,7 +150,6 @@ const UNIMPLEMENTED_BUCKET: &[(&str, &str)] = &[
     ("logging", "BucketLogging"),
     ("metrics", "BucketMetricsConfiguration"),
     ("notification", "BucketNotificationConfiguration"),
-    ("ownershipControls", "BucketOwnershipControls"),
     ("replication", "BucketReplication"),
     ("website", "BucketWebsite"),
 ];

@@ -387,16 +387,28 @@ async fn authorize(
     } else {
         ctx.acting_owner()
     };
-    let acl = match fields.get("acl") {
+    let canned = fields.get("acl").map(|name| name.trim());
+    let acl = match canned {
         Some(name) => {
-            Acl::canned(name, uploader.clone(), Some(&bucket_owner)).ok_or_else(|| {
+            let acl = Acl::canned(name, uploader, Some(&bucket_owner)).ok_or_else(|| {
                 S3Error::invalid_argument(format!("Invalid canned ACL: {name}"))
                     .detail("ArgumentName", "acl")
-            })?
+            })?;
+            super::support::acl_wire::check_requested(ctx, bucket, &acl).await?;
+            acl
         }
         None => Acl::private(uploader),
     };
-    super::support::acl_wire::refuse_if_blocked(ctx, bucket, &acl).await?;
+    // As for PutObject: who owns the new object is the bucket's object ownership's choice.
+    let ownership = ctx
+        .store
+        .bucket_ownership(bucket)
+        .await
+        .for_bucket(bucket)?;
+    let acl = match super::support::acl_wire::bucket_takes_over(ownership, canned) {
+        true => Acl::private(bucket_owner),
+        false => acl,
+    };
     let length_range = match policy {
         Some(encoded) => parse_policy(encoded)?.check_fields(fields, bucket, SystemTime::now())?,
         None => None,

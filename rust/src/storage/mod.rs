@@ -334,6 +334,40 @@ pub struct BucketSettings {
     /// The bucket's public access block; `None` when none was set (nothing is blocked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_access_block: Option<PublicAccessBlock>,
+    /// The bucket's object ownership control; `None` when none was set (ObjectWriter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<ObjectOwnership>,
+}
+
+/// S3 Object Ownership: who owns what others write into a bucket, and whether ACLs count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectOwnership {
+    /// ACLs are disabled: the bucket owner owns every object; only policies grant access.
+    BucketOwnerEnforced,
+    /// The bucket owner owns objects written with the `bucket-owner-full-control` ACL.
+    BucketOwnerPreferred,
+    /// The writer owns what it writes (S3's rule before 2023, and the default here).
+    ObjectWriter,
+}
+
+impl ObjectOwnership {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::BucketOwnerEnforced => "BucketOwnerEnforced",
+            Self::BucketOwnerPreferred => "BucketOwnerPreferred",
+            Self::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::BucketOwnerEnforced,
+            Self::BucketOwnerPreferred,
+            Self::ObjectWriter,
+        ]
+        .into_iter()
+        .find(|o| o.name() == name.trim())
+    }
 }
 
 /// S3's public access block of a bucket: which public ACLs and policies it refuses or ignores.
@@ -363,6 +397,7 @@ pub struct BucketAccess {
     /// The bucket policy document, if there is one.
     pub policy: Option<String>,
     pub public_access_block: Option<PublicAccessBlock>,
+    pub ownership: Option<ObjectOwnership>,
 }
 
 /// Lock namespace for bucket settings (no bucket name can contain NUL).
@@ -832,7 +867,23 @@ impl FileStore {
             acl: settings.acl.clone(),
             policy: settings.policy.clone(),
             public_access_block: settings.public_access_block,
+            ownership: settings.ownership,
         })
+    }
+
+    /// The bucket's object ownership control (`None`: none set, ObjectWriter).
+    pub async fn bucket_ownership(&self, bucket: &str) -> StorageResult<Option<ObjectOwnership>> {
+        Ok(self.bucket_settings(bucket).await?.ownership)
+    }
+
+    /// Replaces (or with `None` removes) the bucket's object ownership control.
+    pub async fn set_bucket_ownership(
+        &self,
+        bucket: &str,
+        ownership: Option<ObjectOwnership>,
+    ) -> StorageResult<()> {
+        self.update_bucket_settings(bucket, |s| s.ownership = ownership)
+            .await
     }
 
     /// Replaces (or with `None` removes) the bucket's public access block.

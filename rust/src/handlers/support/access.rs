@@ -9,7 +9,7 @@ use crate::acl::{Acl, Permission, Requester};
 use crate::handlers::Context;
 use crate::policy::{actions, Decision, Policy, Principal};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
-use crate::storage::{PublicAccessBlock, StorageError, Tag};
+use crate::storage::{ObjectOwnership, PublicAccessBlock, StorageError, Tag};
 use http::request::Parts;
 use std::sync::Arc;
 
@@ -61,6 +61,8 @@ pub struct BucketGate {
     pub acl: Acl,
     policy: Option<Arc<Policy>>,
     block: PublicAccessBlock,
+    /// BucketOwnerEnforced: ACLs count for nothing, the bucket owner owns every object.
+    acls_disabled: bool,
     /// The owner's account, when `RestrictPublicBuckets` needs it.
     owner_account: Option<String>,
 }
@@ -93,13 +95,17 @@ impl BucketGate {
             acl: access.acl.unwrap_or_else(|| Acl::private(owner)),
             policy,
             block,
+            acls_disabled: access.ownership == Some(ObjectOwnership::BucketOwnerEnforced),
             owner_account,
         }))
     }
 
     /// Whether `acl` (the bucket's or an object's) grants `permission`, its public grants left
-    /// out under `IgnorePublicAcls`.
+    /// out under `IgnorePublicAcls`; with ACLs disabled, only the bucket's owner is granted.
     pub fn acl_allows(&self, acl: &Acl, requester: &Requester, permission: Permission) -> bool {
+        if self.acls_disabled {
+            return matches!(requester, Requester::User(o) if o.id == self.acl.owner.id);
+        }
         if self.block.ignore_public_acls && acl.is_public() {
             return acl.without_public_grants().allows(requester, permission);
         }

@@ -7,6 +7,7 @@ use crate::acl::{Acl, Grant, Grantee, Group, Owner, Permission, CANNED};
 use crate::body::RequestBody;
 use crate::handlers::{Context, ForResource};
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
+use crate::storage::ObjectOwnership;
 use crate::xml::{parse_document, XmlWriter};
 use http::request::Parts;
 
@@ -99,30 +100,69 @@ pub fn from_headers(
 
 /// The ACL of an object the requester is about to create: from its headers, else private.
 pub async fn for_new_object(ctx: &Context<'_>, bucket: &str, parts: &Parts) -> S3Result<Acl> {
-    let owner = ctx.acting_owner();
-    // Only the bucket-owner-* canned ACLs name the bucket's owner: read it just for them.
-    let names_bucket_owner =
-        headers::get(parts, "x-amz-acl").is_some_and(|a| a.trim().starts_with("bucket-owner-"));
-    let bucket_owner = if names_bucket_owner {
-        ctx.bucket_owner(bucket).await.ok()
-    } else {
-        None
+    let writer = ctx.acting_owner();
+    let canned = headers::get(parts, "x-amz-acl").map(str::trim);
+    let ownership = ctx
+        .store
+        .bucket_ownership(bucket)
+        .await
+        .for_bucket(bucket)?;
+    // The bucket's owner matters for the bucket-owner-* canned ACLs and when it takes over
+    // what others write.
+    let taken_over = bucket_takes_over(ownership, canned);
+    let bucket_owner = match taken_over || canned.is_some_and(|a| a.starts_with("bucket-owner-")) {
+        true => Some(ctx.bucket_owner(bucket).await?),
+        false => None,
     };
-    let acl =
-        from_headers(parts, &owner, bucket_owner.as_ref())?.unwrap_or_else(|| Acl::private(owner));
-    refuse_if_blocked(ctx, bucket, &acl).await?;
-    Ok(acl)
+    let requested = from_headers(parts, &writer, bucket_owner.as_ref())?;
+    if let Some(acl) = &requested {
+        check_requested(ctx, bucket, acl).await?;
+    }
+    Ok(match (taken_over, bucket_owner) {
+        (true, Some(owner)) => Acl::private(owner),
+        _ => requested.unwrap_or_else(|| Acl::private(writer)),
+    })
 }
 
-/// AccessDenied for a public ACL (granting AllUsers or AuthenticatedUsers) on a bucket whose
-/// public access block has `BlockPublicAcls`.
-pub async fn refuse_if_blocked(ctx: &Context<'_>, bucket: &str, acl: &Acl) -> S3Result<()> {
-    if !acl.is_public() {
-        return Ok(());
+/// Whether a new object written with the canned ACL `canned` belongs to the bucket's owner
+/// rather than to its writer.
+pub fn bucket_takes_over(ownership: Option<ObjectOwnership>, canned: Option<&str>) -> bool {
+    match ownership {
+        Some(ObjectOwnership::BucketOwnerEnforced) => true,
+        Some(ObjectOwnership::BucketOwnerPreferred) => canned == Some("bucket-owner-full-control"),
+        _ => false,
     }
+}
+
+/// Whether `acl` grants nothing but full control to its owner (or to `bucket_owner`): what a
+/// bucket with ACLs disabled (BucketOwnerEnforced) still accepts.
+fn grants_only_owners(acl: &Acl, bucket_owner: &str) -> bool {
+    acl.grants.iter().all(|g| {
+        g.permission == Permission::FullControl
+            && matches!(&g.grantee, Grantee::User { id, .. } if *id == acl.owner.id || id == bucket_owner)
+    })
+}
+
+/// Whether `acl` grants nothing but its owner's full control.
+pub fn owner_only(acl: &Acl) -> bool {
+    grants_only_owners(acl, &acl.owner.id)
+}
+
+/// Refuses an ACL a request sets, as the bucket's settings demand: AccessControlListNotSupported
+/// when ACLs are disabled (BucketOwnerEnforced) unless it grants only the owners full control;
+/// AccessDenied for a public ACL (AllUsers or AuthenticatedUsers) under `BlockPublicAcls`.
+pub async fn check_requested(ctx: &Context<'_>, bucket: &str, acl: &Acl) -> S3Result<()> {
     let access = ctx.store.bucket_access(bucket).await.for_bucket(bucket)?;
+    if access.ownership == Some(ObjectOwnership::BucketOwnerEnforced) {
+        let bucket_owner = access.owner.unwrap_or_else(|| ctx.default_owner.clone());
+        if !grants_only_owners(acl, &bucket_owner.id) {
+            return Err(S3Error::new(S3ErrorCode::AccessControlListNotSupported));
+        }
+    }
     match access.public_access_block {
-        Some(block) if block.block_public_acls => Err(S3Error::new(S3ErrorCode::AccessDenied)),
+        Some(block) if block.block_public_acls && acl.is_public() => {
+            Err(S3Error::new(S3ErrorCode::AccessDenied))
+        }
         _ => Ok(()),
     }
 }
