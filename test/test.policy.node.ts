@@ -313,6 +313,17 @@ describe('object ownership', () => {
     assert.equal(await status(bob.send(new GetObjectCommand({ Bucket: 'enforced', Key: 'from-bob.txt' }))), 403);
     await bob.send(new PutObjectCommand({ Bucket: 'enforced', Key: 'full.txt', Body: 'f', ACL: 'bucket-owner-full-control' }));
 
+    // An object written before ACLs were disabled reads as the bucket owner's, as on S3.
+    await alice.send(new CreateBucketCommand({ Bucket: 'later' }));
+    await alice.send(new PutBucketAclCommand({ Bucket: 'later', ACL: 'public-read-write' }));
+    await bob.send(new PutObjectCommand({ Bucket: 'later', Key: 'old.txt', Body: 'o' }));
+    await alice.send(new PutBucketAclCommand({ Bucket: 'later', ACL: 'private' }));
+    await alice.send(new PutBucketOwnershipControlsCommand({ Bucket: 'later', OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } }));
+    const old = await alice.send(new GetObjectAclCommand({ Bucket: 'later', Key: 'old.txt' }));
+    assert.equal(old.Owner!.ID, aliceId);
+    assert.deepEqual(old.Grants!.map((g) => [g.Grantee!.ID, g.Permission]), [[aliceId, 'FULL_CONTROL']]);
+    assert.equal(await (await alice.send(new GetObjectCommand({ Bucket: 'later', Key: 'old.txt' }))).Body!.transformToString(), 'o');
+
     await alice.send(new DeleteBucketOwnershipControlsCommand({ Bucket: 'enforced' }));
     assert.equal((await s3Error(alice.send(new GetBucketOwnershipControlsCommand({ Bucket: 'enforced' })))).name, 'OwnershipControlsNotFoundError');
   });

@@ -5,8 +5,10 @@ use super::support::acl_wire::{check_requested, document, object_acl, requested_
 use super::ForResource;
 use super::Req;
 use super::{empty_response, xml_response, Context};
+use crate::acl::Acl;
 use crate::body::ResponseBody;
 use crate::s3_error::S3Result;
+use crate::storage::ObjectOwnership;
 use http::{Response, StatusCode};
 
 pub async fn get_bucket(
@@ -46,7 +48,17 @@ pub async fn get_object(
     let object = ctx
         .open_object(bucket, key, target.version_id.as_deref())
         .await?;
-    let acl = object_acl(ctx, bucket, object.info.metadata.acl).await?;
+    // With ACLs disabled S3 answers the bucket owner's full control for every object.
+    let acls_disabled = ctx
+        .store
+        .bucket_ownership(bucket)
+        .await
+        .for_bucket(bucket)?
+        == Some(ObjectOwnership::BucketOwnerEnforced);
+    let acl = match acls_disabled {
+        true => Acl::private(ctx.bucket_owner(bucket).await?),
+        false => object_acl(ctx, bucket, object.info.metadata.acl).await?,
+    };
     Ok(xml_response(document(&acl)))
 }
 
