@@ -4,22 +4,22 @@
 
 use super::operations::BucketTarget;
 use super::support::acl_wire::owner_only;
-use super::support::integrity::verify_small_body;
+use super::support::integrity::read_document;
 use super::{empty_response, xml_response, Context, ForResource, Req};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::ObjectOwnership;
-use crate::xml::{parse_document, XmlWriter};
+use crate::xml::{Element, XmlWriter};
 use http::{Response, StatusCode};
 
 const MAX_BODY: usize = 8 * 1024;
+const ROOT: &str = "OwnershipControls";
 
-fn parse(body: &[u8]) -> S3Result<ObjectOwnership> {
+/// The rule of an `OwnershipControls` document: exactly one, naming a known setting.
+fn rule(root: &Element) -> S3Result<ObjectOwnership> {
     let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(body).map_err(|_| malformed())?;
-    let rules: Vec<_> = root.children_named("Rule").collect();
-    match (root.name.as_str(), rules.as_slice()) {
-        ("OwnershipControls", [rule]) if root.children.len() == 1 => rule
+    match root.children.as_slice() {
+        [rule] if rule.name == "Rule" => rule
             .child_text("ObjectOwnership")
             .and_then(ObjectOwnership::from_name)
             .ok_or_else(malformed),
@@ -34,9 +34,7 @@ pub async fn put(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
-    let document = req.body.read_small(MAX_BODY).await?;
-    verify_small_body(req.parts, &document)?;
-    let ownership = parse(&document)?;
+    let ownership = rule(&read_document(req.parts, req.body, MAX_BODY, ROOT).await?)?;
     // ACLs can be turned off only while the bucket's own ACL grants nobody else anything.
     if ownership == ObjectOwnership::BucketOwnerEnforced
         && !owner_only(&ctx.bucket_acl(bucket).await?)
@@ -63,11 +61,11 @@ pub async fn get(
         S3Error::new(S3ErrorCode::OwnershipControlsNotFoundError).detail("BucketName", bucket)
     })?;
     let mut w = XmlWriter::new();
-    w.root("OwnershipControls")
+    w.root(ROOT)
         .open("Rule")
         .element("ObjectOwnership", ownership.name())
         .close("Rule")
-        .close("OwnershipControls");
+        .close(ROOT);
     Ok(xml_response(w.finish()))
 }
 
@@ -87,6 +85,12 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(body: &[u8]) -> S3Result<ObjectOwnership> {
+        rule(&crate::handlers::support::integrity::document_root(
+            body, ROOT,
+        )?)
+    }
 
     #[test]
     fn parses_one_rule() {

@@ -3,23 +3,20 @@
 //! PutBucketPolicy.)
 
 use super::operations::BucketTarget;
-use super::support::integrity::verify_small_body;
+use super::support::integrity::read_document;
 use super::{empty_response, xml_response, Context, ForResource, Req};
 use crate::body::ResponseBody;
 use crate::s3_error::{S3Error, S3ErrorCode, S3Result};
 use crate::storage::PublicAccessBlock;
-use crate::xml::{parse_document, XmlWriter};
+use crate::xml::{Element, XmlWriter};
 use http::{Response, StatusCode};
 
 const MAX_BODY: usize = 8 * 1024;
 const ROOT: &str = "PublicAccessBlockConfiguration";
 
-fn parse(body: &[u8]) -> S3Result<PublicAccessBlock> {
+/// The four settings of a `PublicAccessBlockConfiguration` (a missing one is false).
+fn settings(root: &Element) -> S3Result<PublicAccessBlock> {
     let malformed = || S3Error::new(S3ErrorCode::MalformedXML);
-    let root = parse_document(body).map_err(|_| malformed())?;
-    if root.name != ROOT {
-        return Err(malformed());
-    }
     let mut block = PublicAccessBlock::default();
     for setting in &root.children {
         let value = match setting.text.trim() {
@@ -46,9 +43,7 @@ pub async fn put(
 ) -> S3Result<Response<ResponseBody>> {
     let bucket = target.bucket.as_str();
     ctx.require_bucket(bucket).await?;
-    let document = req.body.read_small(MAX_BODY).await?;
-    verify_small_body(req.parts, &document)?;
-    let block = parse(&document)?;
+    let block = settings(&read_document(req.parts, req.body, MAX_BODY, ROOT).await?)?;
     ctx.store
         .set_bucket_public_access_block(bucket, Some(block))
         .await
@@ -93,6 +88,12 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(body: &[u8]) -> S3Result<PublicAccessBlock> {
+        settings(&crate::handlers::support::integrity::document_root(
+            body, ROOT,
+        )?)
+    }
 
     #[test]
     fn parses_the_four_settings() {

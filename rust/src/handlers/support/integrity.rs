@@ -233,7 +233,12 @@ pub async fn read_document(
 ) -> S3Result<Element> {
     let document = body.read_small(max).await?;
     verify_small_body(parts, &document)?;
-    parse_document(&document)
+    document_root(&document, root)
+}
+
+/// A request document's root element, which must be `root`; anything else is MalformedXML.
+pub fn document_root(document: &[u8], root: &str) -> S3Result<Element> {
+    parse_document(document)
         .ok()
         .filter(|e| e.name == root)
         .ok_or_else(|| S3Error::new(S3ErrorCode::MalformedXML))
