@@ -2,7 +2,7 @@
 //! SigV4 or SigV2, `${filename}` keys, `success_action_status` and `success_action_redirect`.
 
 use super::operations::BucketTarget;
-use super::support::access::{combine, BucketGate};
+use super::support::access::BucketGate;
 use super::support::form::{self, FormReader};
 use super::support::headers;
 use super::support::headers::{STORED_HEADERS, USER_META_PREFIX};
@@ -12,7 +12,7 @@ use super::support::upload::{check_storage_class, insert_etag, limit_size, valid
 use super::ForResource;
 use super::Req;
 use super::{empty_response, Context};
-use crate::acl::{Acl, Permission, Requester};
+use crate::acl::{Acl, Requester};
 use crate::auth::{sigv2, sigv4};
 use crate::body::ResponseBody;
 use crate::config::Credential;
@@ -376,13 +376,8 @@ async fn authorize(
             .await?
             .ok_or_else(|| S3Error::no_such_bucket(bucket))?;
         let principal = signer.map(principal_of);
-        let granted = gate.bucket_allows(&requester, Permission::Write);
-        let decision = gate.decide_for(parts, principal.as_ref(), "s3:PutObject", key, None);
-        combine(decision, granted)?;
-        if fields.contains_key("acl") {
-            let decision = gate.decide_for(parts, principal.as_ref(), "s3:PutObjectAcl", key, None);
-            combine(decision, granted)?;
-        }
+        let sets_acl = fields.contains_key("acl");
+        gate.check_upload(parts, principal.as_ref(), &requester, key, sets_acl)?;
         requester.owner()
     } else {
         ctx.acting_owner()

@@ -127,11 +127,38 @@ impl BucketGate {
         key: &str,
         object_tags: Option<&[Tag]>,
     ) -> Decision {
-        if self.policy.is_none() {
-            return Decision::NotApplicable;
-        }
-        let principal = policy_request::principal(ctx);
+        let principal = self.principal(ctx);
         self.decide_for(parts, principal.as_ref(), action, key, object_tags)
+    }
+
+    /// The request's signer as the policy names principals; looked up only when there is a
+    /// policy (without one nothing asks).
+    fn principal(&self, ctx: &Context<'_>) -> Option<Principal> {
+        self.policy.as_ref()?;
+        policy_request::principal(ctx)
+    }
+
+    /// An upload of `key` by `requester` (`principal` for the policy): s3:PutObject, and
+    /// s3:PutObjectAcl as well when it sets the new object's ACL, as on S3 (what lets a bucket
+    /// ACL's WRITE grant upload lets it set the upload's ACL).
+    pub fn check_upload(
+        &self,
+        parts: &Parts,
+        principal: Option<&Principal>,
+        requester: &Requester,
+        key: &str,
+        sets_acl: bool,
+    ) -> S3Result<()> {
+        let granted = self.bucket_allows(requester, Permission::Write);
+        combine(
+            self.decide_for(parts, principal, "s3:PutObject", key, None),
+            granted,
+        )?;
+        if sets_acl {
+            let decision = self.decide_for(parts, principal, "s3:PutObjectAcl", key, None);
+            combine(decision, granted)?;
+        }
+        Ok(())
     }
 
     /// [`Self::decide`] for a given principal (`None`: anonymous).
@@ -192,7 +219,7 @@ impl BucketGate {
 }
 
 /// A policy decision with what the ACL (or ownership) grants.
-pub fn combine(decision: Decision, granted: bool) -> S3Result<()> {
+fn combine(decision: Decision, granted: bool) -> S3Result<()> {
     match decision {
         Decision::Deny => Err(denied()),
         Decision::Allow => Ok(()),
@@ -311,8 +338,18 @@ async fn check_bucket(
         return Ok(());
     };
     expect_owner(&gate, parts)?;
-    let owner = &gate.acl.owner;
     let requester = &ctx.requester;
+    if resource.action == "s3:PutObject" {
+        let principal = gate.principal(ctx);
+        return gate.check_upload(
+            parts,
+            principal.as_ref(),
+            requester,
+            resource.key,
+            sets_acl(parts),
+        );
+    }
+    let owner = &gate.acl.owner;
     let is_owner = matches!(requester, Requester::User(o) if o.id == owner.id);
     let decision = gate.decide(ctx, parts, resource.action, resource.key, None);
     if POLICY_ACTIONS.contains(&resource.action) {
@@ -326,14 +363,7 @@ async fn check_bucket(
         Some(p) => gate.bucket_allows(requester, p),
         None => is_owner,
     };
-    combine(decision, granted)?;
-    // Setting the new object's ACL as it is written is s3:PutObjectAcl too, as on S3 (what
-    // lets a bucket ACL's WRITE grant upload lets it set the upload's ACL).
-    if resource.action == "s3:PutObject" && sets_acl(parts) {
-        let decision = gate.decide(ctx, parts, "s3:PutObjectAcl", resource.key, None);
-        combine(decision, granted)?;
-    }
-    Ok(())
+    combine(decision, granted)
 }
 
 /// Whether the request gives the object it writes an ACL (`x-amz-acl`, `x-amz-grant-*`).
