@@ -383,27 +383,24 @@ async fn authorize(
         ctx.acting_owner()
     };
     let canned = fields.get("acl").map(|name| name.trim());
-    let acl = match canned {
-        Some(name) => {
-            let acl = Acl::canned(name, uploader, Some(&bucket_owner)).ok_or_else(|| {
+    let requested = match canned {
+        Some(name) => Some(
+            Acl::canned(name, uploader.clone(), Some(&bucket_owner)).ok_or_else(|| {
                 S3Error::invalid_argument(format!("Invalid canned ACL: {name}"))
                     .detail("ArgumentName", "acl")
-            })?;
-            super::support::acl_wire::check_requested(ctx, bucket, &acl).await?;
-            acl
-        }
-        None => Acl::private(uploader),
+            })?,
+        ),
+        None => None,
     };
-    // As for PutObject: who owns the new object is the bucket's object ownership's choice.
-    let ownership = ctx
-        .store
-        .bucket_ownership(bucket)
-        .await
-        .for_bucket(bucket)?;
-    let acl = match super::support::acl_wire::bucket_takes_over(ownership, canned) {
-        true => Acl::private(bucket_owner),
-        false => acl,
-    };
+    let acl = super::support::acl_wire::new_object_acl(
+        ctx,
+        bucket,
+        uploader,
+        canned,
+        requested,
+        Some(bucket_owner),
+    )
+    .await?;
     let length_range = match policy {
         Some(encoded) => parse_policy(encoded)?.check_fields(fields, bucket, SystemTime::now())?,
         None => None,

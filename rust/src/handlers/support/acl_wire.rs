@@ -102,31 +102,47 @@ pub fn from_headers(
 pub async fn for_new_object(ctx: &Context<'_>, bucket: &str, parts: &Parts) -> S3Result<Acl> {
     let writer = ctx.acting_owner();
     let canned = headers::get(parts, "x-amz-acl").map(str::trim);
+    // Only the bucket-owner-* canned ACLs name the bucket's owner: read it just for them.
+    let bucket_owner = match canned.is_some_and(|a| a.starts_with("bucket-owner-")) {
+        true => Some(ctx.bucket_owner(bucket).await?),
+        false => None,
+    };
+    let requested = from_headers(parts, &writer, bucket_owner.as_ref())?;
+    new_object_acl(ctx, bucket, writer, canned, requested, bucket_owner).await
+}
+
+/// The ACL a new object gets: `requested` (refused if the bucket's settings forbid it) or
+/// private to its writer, unless the bucket's object ownership gives the object to the bucket's
+/// owner (`bucket_owner`, when the caller has it already).
+pub async fn new_object_acl(
+    ctx: &Context<'_>,
+    bucket: &str,
+    writer: Owner,
+    canned: Option<&str>,
+    requested: Option<Acl>,
+    bucket_owner: Option<Owner>,
+) -> S3Result<Acl> {
+    if let Some(acl) = &requested {
+        check_requested(ctx, bucket, acl).await?;
+    }
     let ownership = ctx
         .store
         .bucket_ownership(bucket)
         .await
         .for_bucket(bucket)?;
-    // The bucket's owner matters for the bucket-owner-* canned ACLs and when it takes over
-    // what others write.
-    let taken_over = bucket_takes_over(ownership, canned);
-    let bucket_owner = match taken_over || canned.is_some_and(|a| a.starts_with("bucket-owner-")) {
-        true => Some(ctx.bucket_owner(bucket).await?),
-        false => None,
-    };
-    let requested = from_headers(parts, &writer, bucket_owner.as_ref())?;
-    if let Some(acl) = &requested {
-        check_requested(ctx, bucket, acl).await?;
+    if bucket_takes_over(ownership, canned) {
+        let owner = match bucket_owner {
+            Some(owner) => owner,
+            None => ctx.bucket_owner(bucket).await?,
+        };
+        return Ok(Acl::private(owner));
     }
-    Ok(match (taken_over, bucket_owner) {
-        (true, Some(owner)) => Acl::private(owner),
-        _ => requested.unwrap_or_else(|| Acl::private(writer)),
-    })
+    Ok(requested.unwrap_or_else(|| Acl::private(writer)))
 }
 
 /// Whether a new object written with the canned ACL `canned` belongs to the bucket's owner
 /// rather than to its writer.
-pub fn bucket_takes_over(ownership: Option<ObjectOwnership>, canned: Option<&str>) -> bool {
+fn bucket_takes_over(ownership: Option<ObjectOwnership>, canned: Option<&str>) -> bool {
     match ownership {
         Some(ObjectOwnership::BucketOwnerEnforced) => true,
         Some(ObjectOwnership::BucketOwnerPreferred) => canned == Some("bucket-owner-full-control"),
