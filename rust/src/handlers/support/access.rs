@@ -248,11 +248,8 @@ async fn check_object(
     let requester = &ctx.requester;
     match ctx.store.open_version(bucket, key, version_id).await {
         Ok(object) => {
-            let metadata = &object.info.metadata;
-            let acl = match &metadata.acl {
-                Some(acl) => acl.clone(),
-                None => Acl::private(gate.acl.owner.clone()),
-            };
+            let metadata = object.info.metadata;
+            let acl = (metadata.acl).unwrap_or_else(|| Acl::private(gate.acl.owner.clone()));
             let decision = gate.decide(ctx, parts, action, key, Some(&metadata.tags));
             combine(decision, gate.acl_allows(&acl, requester, permission))
         }
